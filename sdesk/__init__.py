@@ -1,0 +1,3 @@
+"""sdesk: a terminal-first service desk."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engine set-up, migrations, attachment blobs, search."""

@@ -1,0 +1,176 @@
+"""Opening a desk: the database URL, SQLite pragmas, write transactions, schema upgrades."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, create_engine
+
+from sdesk.store.blobs import BlobStore
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_WRITE = "sdesk_write"
+
+
+class StoreError(Exception):
+    """A desk that cannot be opened; the message says what to fix."""
+
+
+def database_url(db: str | Path) -> str:
+    """A path or any SQLAlchemy URL; a bare path means a SQLite file."""
+    db = str(db)
+    if "://" in db:
+        try:
+            make_url(db)
+        except ArgumentError as exc:
+            raise StoreError(f"bad database URL {db!r}: {exc}") from None
+        return db
+    path = Path(db).expanduser()
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory; give a database file path")
+    if not path.parent.exists():
+        raise StoreError(f"folder {path.parent} does not exist")
+    return f"sqlite:///{path.resolve()}"
+
+
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" hook issue BEGIN itself so writes can say IMMEDIATE.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A deferred read-then-write transaction fails with BUSY at once, ignoring busy_timeout
+    # (DESIGN rule 6), so every write transaction takes the write lock up front.
+    immediate = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@dataclass
+class Store:
+    """An open desk. ``read()`` and ``write()`` hand out short-lived sessions."""
+
+    url: str
+    engine: Engine
+    blobs: BlobStore
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        bind = self.engine.execution_options(**{_WRITE: True})
+        with Session(bind, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _attachments_dir(url: str) -> Path:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        db = Path(parsed.database)
+        return db.with_name(db.name + ".files")
+    from sdesk.config import data_dir
+
+    return data_dir() / "attachments"
+
+
+def open_store(
+    db: str | Path, *, attachments: Path | None = None, upgrade: bool = True
+) -> Store:
+    """Open (creating if needed) and bring the schema to the current revision.
+
+    An older SQLite desk is copied aside before it is upgraded, so a failed upgrade loses nothing.
+    """
+    url = database_url(db)
+    try:
+        engine = create_engine(url)
+    except (ArgumentError, ImportError) as exc:  # e.g. a driver that is not installed
+        raise StoreError(f"cannot use database {url!r}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    store = Store(url=url, engine=engine, blobs=BlobStore(attachments or _attachments_dir(url)))
+    try:
+        _migrate(store, upgrade=upgrade)
+    except OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open desk {url}: {exc.orig}") from None
+    except sqlite3.DatabaseError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open desk {url}: {exc}") from None
+    return store
+
+
+def _alembic_config(connection: Connection) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _migrate(store: Store, *, upgrade: bool) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    with store.engine.connect() as conn:
+        current = _current_revision(conn)
+        cfg = _alembic_config(conn)
+        script = ScriptDirectory.from_config(cfg)
+        head = script.get_current_head()
+        if current == head:
+            return
+        if current is not None and script.get_revision(current) is None:
+            raise StoreError(
+                f"desk schema {current} is newer than this sdesk knows; upgrade sdesk"
+            )
+        if current is not None:
+            if not upgrade:
+                raise StoreError(f"desk schema {current} is older than {head}; run 'sdesk upgrade'")
+            _backup_before_upgrade(store, current)
+        elif inspect(conn).get_table_names():
+            raise StoreError("the database holds tables that are not an sdesk desk")
+        conn.commit()
+        command.upgrade(cfg, "head")
+        conn.commit()
+
+
+def _current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _backup_before_upgrade(store: Store, revision: str) -> None:
+    database = make_url(store.url).database
+    if not store.is_sqlite or not database:
+        return  # server databases are backed up by their own tools; say so in the docs
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = Path(f"{database}.before-{revision}-{stamp}")
+    with sqlite3.connect(database) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)

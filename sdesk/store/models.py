@@ -1,0 +1,198 @@
+"""The desk's tables. Schema changes go through Alembic (``sdesk/store/migrations``).
+
+Enum-valued columns hold the enum's string value so the database stays readable without sdesk.
+All times are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from sdesk.store.types import UTCDateTime
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    note: str = ""
+
+
+class Contact(SQLModel, table=True):
+    """One way to reach a customer; (kind, value) finds the same person across channels."""
+
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_contact_kind_value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str
+    value: str
+    display: str = ""
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Agent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True)
+    name: str = ""
+    role: str = "dispatcher"
+    email: str | None = None
+    phone: str | None = None
+    telegram_chat: str | None = None
+    push_target: str | None = None
+    group_id: int | None = Field(default=None, foreign_key="agent_group.id")
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AgentGroup(SQLModel, table=True):
+    __tablename__ = "agent_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+
+
+class Ticket(SQLModel, table=True):
+    """``version`` rises with every change so a write made on stale data can be refused."""
+
+    __table_args__ = (
+        Index("ix_ticket_status_due", "status", "first_response_due"),
+        Index("ix_ticket_chat", "chat_key", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    subject: str = ""
+    status: str = Field(default="new", index=True)
+    priority: str = "normal"
+    channel: str
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="agent.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="agent_group.id")
+    chat_key: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(index=True, sa_type=UTCDateTime)
+    last_message_at: datetime = Field(sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_response_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolution_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pending_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
+    version: int = 1
+
+
+class Message(SQLModel, table=True):
+    """One entry of a ticket's thread; (channel, external_id) makes intake idempotent."""
+
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_message_channel_external"),
+        Index("ix_message_ticket_created", "ticket_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    kind: str
+    channel: str
+    external_id: str
+    message_id: str | None = Field(default=None, index=True)  # RFC 5322 id, ours or theirs
+    in_reply_to: str | None = None  # space-separated ids, kept for export and re-threading
+    references: str | None = None
+    subject: str = ""
+    text: str = ""
+    author_agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    author_customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    author_name: str = ""
+    author_address: str | None = None  # where a reply to this message goes
+    auto: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    delivery_state: str | None = None
+    delivery_error: str | None = None
+    raw_id: int | None = Field(default=None, foreign_key="raw_inbound.id")
+    notes: str = ""
+
+
+class Attachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    filename: str
+    content_type: str
+    size: int
+    sha256: str = Field(index=True)
+    inline: bool = False
+    content_id: str | None = None
+    stored: bool = True  # False when only metadata came in (an export without blobs)
+
+
+class Event(SQLModel, table=True):
+    """The audit log: one row per thing that happened."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    kind: str = Field(index=True)
+    actor: str = ""
+    data: str = "{}"  # JSON
+    created_at: datetime = Field(index=True, sa_type=UTCDateTime)
+
+
+class Outbox(SQLModel, table=True):
+    """An outbound effect written with the act that caused it; a dispatcher sends it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    channel: str
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    recipient: str
+    payload: str = "{}"  # JSON
+    state: str = Field(default="queued", index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    last_error: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    idempotency_key: str = Field(unique=True)
+
+
+class ChannelCursor(SQLModel, table=True):
+    """A channel's position (IMAP UIDVALIDITY + last UID, Telegram offset), moved with intake."""
+
+    __tablename__ = "channel_cursor"
+    __table_args__ = (UniqueConstraint("channel", "account", "folder", name="uq_cursor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    account: str
+    folder: str = ""
+    validity: str | None = None
+    position: str = ""
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RawInbound(SQLModel, table=True):
+    """The raw bytes of what came in, kept so a parse failure never loses a message."""
+
+    __tablename__ = "raw_inbound"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    sha256: str = Field(index=True)
+    external_id: str | None = None
+    source: str = ""
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(default="stored", index=True)
+    error: str | None = None
+    received_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Lease(SQLModel, table=True):
+    """One holder per poller or scheduler, with an expiry so a dead holder is replaced."""
+
+    name: str = Field(primary_key=True)
+    holder: str
+    expires_at: datetime = Field(sa_type=UTCDateTime)
