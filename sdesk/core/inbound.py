@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sdesk.core.enums import AutoKind, Channel, ContactKind
+from sdesk.core.enums import AutoKind, Channel, ContactKind, Priority
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,7 @@ class Inbound:
     sent_at: datetime | None = None
     received_at: datetime | None = None
     auto: AutoKind | None = None
+    priority: Priority | None = None  # a hint from the channel (API, import); else normal
     raw: bytes | None = None
     source: str | None = None  # where it came from, for the audit log (file path, mailbox...)
     notes: tuple[str, ...] = ()  # parser remarks shown to operators (truncated part, cap hit...)

@@ -98,9 +98,7 @@ def _attachments_dir(url: str) -> Path:
     return data_dir() / "attachments"
 
 
-def open_store(
-    db: str | Path, *, attachments: Path | None = None, upgrade: bool = True
-) -> Store:
+def open_store(db: str | Path, *, attachments: Path | None = None, upgrade: bool = True) -> Store:
     """Open (creating if needed) and bring the schema to the current revision.
 
     An older SQLite desk is copied aside before it is upgraded, so a failed upgrade loses nothing.
@@ -146,9 +144,7 @@ def _migrate(store: Store, *, upgrade: bool) -> None:
         if current == head:
             return
         if current is not None and script.get_revision(current) is None:
-            raise StoreError(
-                f"desk schema {current} is newer than this sdesk knows; upgrade sdesk"
-            )
+            raise StoreError(f"desk schema {current} is newer than this sdesk knows; upgrade sdesk")
         if current is not None:
             if not upgrade:
                 raise StoreError(f"desk schema {current} is older than {head}; run 'sdesk upgrade'")

@@ -1,0 +1,336 @@
+"""What operators do to tickets. Each act is one transaction that also writes its event and,
+for replies, the outbox row that will carry it out (DESIGN: the outbox)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sdesk.core import events
+from sdesk.core.enums import Channel, DeliveryState, MessageKind, Priority, Status
+from sdesk.core.errors import DeskError, NoRoute, NotFound, StaleTicket
+from sdesk.core.permissions import require
+from sdesk.core.sla import due_times
+from sdesk.core.threads import SUBJECT_TAG
+from sdesk.store.models import Agent, Message, Outbox, Ticket
+
+if TYPE_CHECKING:
+    from sdesk.core.desk import Desk
+
+MAX_REFERENCES = 20
+
+
+def agent_by_login(session: Session, login: str) -> Agent:
+    agent = session.execute(select(Agent).where(Agent.login == login)).scalar_one_or_none()
+    if agent is None or not agent.active:
+        raise NotFound(f"unknown agent {login!r}; add it with: sdesk agent add {login}")
+    return agent
+
+
+def ticket_by_number(session: Session, number: int) -> Ticket:
+    ticket = session.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
+    if ticket is None:
+        raise NotFound(f"no ticket #{number}")
+    return ticket
+
+
+def _open_for_change(
+    session: Session, number: int, expected_version: int | None, *, allow_closed: bool = False
+) -> Ticket:
+    ticket = ticket_by_number(session, number)
+    if expected_version is not None and ticket.version != expected_version:
+        raise StaleTicket(f"ticket #{number} changed meanwhile; look again and retry")
+    if ticket.merged_into_id is not None:
+        target = session.get(Ticket, ticket.merged_into_id)
+        raise DeskError(f"ticket #{number} was merged into #{target.number if target else '?'}")
+    if ticket.status == Status.CLOSED.value and not allow_closed:
+        raise DeskError(f"ticket #{number} is closed; reopen it first")
+    return ticket
+
+
+def _touch(ticket: Ticket, at: datetime) -> None:
+    ticket.version += 1
+    ticket.updated_at = at
+
+
+def new_message_id(desk: Desk, ticket_number: int) -> str:
+    return f"sdesk.{ticket_number}.{uuid.uuid4().hex[:20]}@{desk.settings.desk_domain}"
+
+
+def _last_inbound(session: Session, ticket_id: int) -> Message | None:
+    return session.execute(
+        select(Message)
+        .where(Message.ticket_id == ticket_id, Message.kind.in_(("inbound", "call")))
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _reply_subject(ticket: Ticket) -> str:
+    subject = ticket.subject
+    if not SUBJECT_TAG.search(subject):
+        subject = f"{subject} [#{ticket.number}]"
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def reply(
+    session: Session,
+    desk: Desk,
+    number: int,
+    by: str,
+    text: str,
+    *,
+    expected_version: int | None = None,
+) -> int:
+    """Queue a reply through the channel the customer last used; returns the message's row id."""
+    at = desk.clock()
+    agent = agent_by_login(session, by)
+    require(agent.role, "reply", by)
+    if not text.strip():
+        raise DeskError("the reply is empty")
+    ticket = _open_for_change(session, number, expected_version)
+    last = _last_inbound(session, ticket.id)  # type: ignore[arg-type]
+    channel = Channel(last.channel if last else ticket.channel)
+    if channel is Channel.PHONE:
+        channel = Channel.SMS  # a call is answered in writing by SMS to the same number
+    recipient = last.author_address if last else None
+    if not recipient:
+        raise NoRoute(f"ticket #{number} has no address to reply to; add a note instead")
+    message_id = new_message_id(desk, ticket.number)
+    references: list[str] = []
+    if last is not None:
+        references = [
+            *(last.references or "").split(),
+            *([last.message_id] if last.message_id else []),
+        ]
+    payload = {
+        "ticket": ticket.number,
+        "subject": _reply_subject(ticket),
+        "message_id": message_id,
+        "in_reply_to": last.message_id if last else None,
+        "references": references[-MAX_REFERENCES:],
+        "text": text,
+    }
+    row = Message(
+        ticket_id=ticket.id,
+        kind=MessageKind.REPLY.value,
+        channel=channel.value,
+        external_id=message_id,
+        message_id=message_id if channel is Channel.EMAIL else None,
+        in_reply_to=payload["in_reply_to"],
+        references=" ".join(payload["references"]) or None,
+        subject=payload["subject"],
+        text=text,
+        author_agent_id=agent.id,
+        author_name=agent.name or agent.login,
+        author_address=recipient,
+        created_at=at,
+        received_at=at,
+        delivery_state=DeliveryState.QUEUED.value,
+    )
+    session.add(row)
+    session.flush()
+    session.add(
+        Outbox(
+            kind="reply",
+            channel=channel.value,
+            ticket_id=ticket.id,
+            message_id=row.id,
+            recipient=recipient,
+            payload=json.dumps(payload, ensure_ascii=False),
+            state=DeliveryState.QUEUED.value,
+            next_attempt_at=at,
+            created_at=at,
+            idempotency_key=f"reply:{message_id}",
+        )
+    )
+    if ticket.first_response_at is None:
+        ticket.first_response_at = at
+    if ticket.status == Status.NEW.value:
+        ticket.status = Status.OPEN.value
+    ticket.last_message_at = at
+    _touch(ticket, at)
+    events.record(
+        session,
+        "message.replied",
+        at=at,
+        ticket_id=ticket.id,
+        actor=by,
+        message=row.id,
+        channel=channel.value,
+    )
+    assert row.id is not None
+    return row.id
+
+
+def add_note(
+    session: Session,
+    desk: Desk,
+    number: int,
+    by: str,
+    text: str,
+    *,
+    expected_version: int | None = None,
+) -> int:
+    at = desk.clock()
+    agent = agent_by_login(session, by)
+    require(agent.role, "add_note", by)
+    if not text.strip():
+        raise DeskError("the note is empty")
+    ticket = _open_for_change(session, number, expected_version, allow_closed=True)
+    key = f"note.{uuid.uuid4().hex}@{desk.settings.desk_domain}"
+    row = Message(
+        ticket_id=ticket.id,
+        kind=MessageKind.NOTE.value,
+        channel=Channel.INTERNAL.value,
+        external_id=key,
+        text=text,
+        author_agent_id=agent.id,
+        author_name=agent.name or agent.login,
+        created_at=at,
+        received_at=at,
+    )
+    session.add(row)
+    _touch(ticket, at)
+    session.flush()
+    events.record(session, "note.added", at=at, ticket_id=ticket.id, actor=by, message=row.id)
+    assert row.id is not None
+    return row.id
+
+
+def assign(
+    session: Session,
+    desk: Desk,
+    number: int,
+    by: str,
+    to: str | None,
+    *,
+    expected_version: int | None = None,
+) -> None:
+    """Assign to an agent (``to``), or unassign with None."""
+    at = desk.clock()
+    actor = agent_by_login(session, by)
+    require(actor.role, "assign_self" if to == by else "assign", by)
+    ticket = _open_for_change(session, number, expected_version)
+    assignee = agent_by_login(session, to) if to else None
+    ticket.assignee_id = assignee.id if assignee else None
+    _touch(ticket, at)
+    events.record(session, "ticket.assigned", at=at, ticket_id=ticket.id, actor=by, to=to)
+
+
+def set_status(
+    session: Session,
+    desk: Desk,
+    number: int,
+    by: str,
+    status: Status,
+    *,
+    pending_until: datetime | None = None,
+    expected_version: int | None = None,
+) -> None:
+    at = desk.clock()
+    actor = agent_by_login(session, by)
+    require(actor.role, "set_status", by)
+    ticket = _open_for_change(session, number, expected_version, allow_closed=True)
+    if ticket.status == Status.CLOSED.value and status is not Status.OPEN:
+        raise DeskError(f"ticket #{number} is closed; it can only be reopened")
+    previous = ticket.status
+    ticket.status = status.value
+    ticket.pending_until = pending_until if status is Status.PENDING else None
+    if status is Status.RESOLVED:
+        ticket.resolved_at = at
+    elif status is Status.CLOSED:
+        ticket.closed_at = at
+        ticket.resolved_at = ticket.resolved_at or at
+    else:
+        ticket.resolved_at = ticket.closed_at = None
+    _touch(ticket, at)
+    events.record(
+        session,
+        f"ticket.{status.value}" if status in (Status.RESOLVED, Status.CLOSED) else "ticket.status",
+        at=at,
+        ticket_id=ticket.id,
+        actor=by,
+        previous=previous,
+        status=status.value,
+        pending_until=pending_until,
+    )
+
+
+def set_priority(
+    session: Session,
+    desk: Desk,
+    number: int,
+    by: str,
+    priority: Priority,
+    *,
+    expected_version: int | None = None,
+) -> None:
+    at = desk.clock()
+    actor = agent_by_login(session, by)
+    require(actor.role, "set_priority", by)
+    ticket = _open_for_change(session, number, expected_version)
+    previous = ticket.priority
+    ticket.priority = priority.value
+    ticket.first_response_due, ticket.resolution_due = due_times(
+        desk.settings.sla, priority, ticket.created_at
+    )
+    _touch(ticket, at)
+    events.record(
+        session,
+        "ticket.priority",
+        at=at,
+        ticket_id=ticket.id,
+        actor=by,
+        previous=previous,
+        priority=priority.value,
+    )
+
+
+def merge(
+    session: Session,
+    desk: Desk,
+    source: int,
+    target: int,
+    by: str,
+    *,
+    expected_version: int | None = None,
+) -> None:
+    """Move every message of ``source`` onto ``target`` and close ``source`` as merged."""
+    at = desk.clock()
+    actor = agent_by_login(session, by)
+    require(actor.role, "merge", by)
+    if source == target:
+        raise DeskError("a ticket cannot be merged into itself")
+    src = _open_for_change(session, source, expected_version, allow_closed=True)
+    dst = _open_for_change(session, target, None, allow_closed=True)
+    session.execute(update(Message).where(Message.ticket_id == src.id).values(ticket_id=dst.id))
+    src.merged_into_id = dst.id
+    src.status = Status.CLOSED.value
+    src.closed_at = at
+    dst.last_message_at = max(dst.last_message_at, src.last_message_at)
+    if Status(dst.status) in (Status.RESOLVED, Status.CLOSED):
+        dst.status = Status.OPEN.value
+        dst.resolved_at = dst.closed_at = None
+    _touch(src, at)
+    _touch(dst, at)
+    session.add(
+        Message(
+            ticket_id=dst.id,
+            kind=MessageKind.SYSTEM.value,
+            channel=Channel.INTERNAL.value,
+            external_id=f"merge.{uuid.uuid4().hex}@{desk.settings.desk_domain}",
+            text=f"Ticket #{source} merged into this ticket by {by}.",
+            author_agent_id=actor.id,
+            author_name=actor.name or by,
+            created_at=at,
+            received_at=at,
+        )
+    )
+    events.record(session, "ticket.merged", at=at, ticket_id=src.id, actor=by, into=target)
+    events.record(session, "ticket.merged_in", at=at, ticket_id=dst.id, actor=by, source=source)

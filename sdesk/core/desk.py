@@ -1,0 +1,161 @@
+"""``Desk``: the one entry point channels, the console, the CLI and the API call to change
+anything. Each public method is one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from sdesk.config import Settings, load_settings
+from sdesk.core import acts
+from sdesk.core.clock import Clock, utcnow
+from sdesk.core.enums import Channel, Priority, Role, Status
+from sdesk.core.errors import DeskError
+from sdesk.core.inbound import Inbound
+from sdesk.core.intake import IntakeResult, intake, quarantine, raw_seen
+from sdesk.core.permissions import require
+from sdesk.store.engine import Store, open_store
+from sdesk.store.models import Agent
+
+
+class Batch:
+    """Many intakes in one transaction, each in a savepoint so one bad message costs only itself."""
+
+    def __init__(self, desk: Desk, session: Session) -> None:
+        self._desk = desk
+        self._session = session
+
+    def intake(self, inbound: Inbound) -> IntakeResult:
+        with self._session.begin_nested():
+            return intake(self._session, self._desk, inbound)
+
+    def quarantine(
+        self, *, channel: Channel, raw: bytes, error: str, source: str = ""
+    ) -> IntakeResult:
+        with self._session.begin_nested():
+            return quarantine(
+                self._session, self._desk, channel=channel, raw=raw, error=error, source=source
+            )
+
+    def raw_seen(self, channel: Channel, digest: str) -> bool:
+        return raw_seen(self._session, channel, digest)
+
+
+class Desk:
+    def __init__(
+        self, store: Store, settings: Settings | None = None, clock: Clock = utcnow
+    ) -> None:
+        self.store = store
+        self.settings = settings or load_settings()
+        self.clock = clock
+
+    @classmethod
+    def open(cls, db: str | Path, settings: Settings | None = None) -> Desk:
+        return cls(open_store(db), settings)
+
+    def close(self) -> None:
+        self.store.dispose()
+
+    # -- intake --------------------------------------------------------------------------------
+
+    def intake(self, inbound: Inbound) -> IntakeResult:
+        with self.store.write() as session:
+            return intake(session, self, inbound)
+
+    def quarantine(
+        self, *, channel: Channel, raw: bytes, error: str, source: str = ""
+    ) -> IntakeResult:
+        with self.store.write() as session:
+            return quarantine(session, self, channel=channel, raw=raw, error=error, source=source)
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """Commits when the block ends; an exception rolls the whole batch back."""
+        with self.store.write() as session:
+            yield Batch(self, session)
+
+    # -- agents --------------------------------------------------------------------------------
+
+    def add_agent(
+        self,
+        login: str,
+        *,
+        name: str = "",
+        role: Role = Role.DISPATCHER,
+        email: str | None = None,
+        phone: str | None = None,
+        by: str | None = None,
+    ) -> None:
+        """Add an operator. ``by`` must be an admin once the desk has any admin."""
+        with self.store.write() as session:
+            if not login or not login.isprintable() or " " in login or len(login) > 64:
+                raise DeskError(f"bad agent login {login!r}: use letters, digits, . _ -")
+            if session.query(Agent).filter(Agent.login == login).first():
+                raise DeskError(f"agent {login!r} already exists")
+            has_admin = session.query(Agent).filter(Agent.role == Role.ADMIN.value).first()
+            if has_admin and by is not None:
+                require(acts.agent_by_login(session, by).role, "manage_agents", by)
+            session.add(
+                Agent(
+                    login=login,
+                    name=name or login,
+                    role=role.value,
+                    email=email,
+                    phone=phone,
+                    created_at=self.clock(),
+                )
+            )
+
+    # -- acts (see sdesk.core.acts) ------------------------------------------------------------
+
+    def reply(self, number: int, by: str, text: str, *, expected_version: int | None = None) -> int:
+        with self.store.write() as s:
+            return acts.reply(s, self, number, by, text, expected_version=expected_version)
+
+    def add_note(
+        self, number: int, by: str, text: str, *, expected_version: int | None = None
+    ) -> int:
+        with self.store.write() as s:
+            return acts.add_note(s, self, number, by, text, expected_version=expected_version)
+
+    def assign(
+        self, number: int, by: str, to: str | None, *, expected_version: int | None = None
+    ) -> None:
+        with self.store.write() as s:
+            acts.assign(s, self, number, by, to, expected_version=expected_version)
+
+    def set_status(
+        self,
+        number: int,
+        by: str,
+        status: Status,
+        *,
+        pending_until: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        with self.store.write() as s:
+            acts.set_status(
+                s,
+                self,
+                number,
+                by,
+                status,
+                pending_until=pending_until,
+                expected_version=expected_version,
+            )
+
+    def set_priority(
+        self, number: int, by: str, priority: Priority, *, expected_version: int | None = None
+    ) -> None:
+        with self.store.write() as s:
+            acts.set_priority(s, self, number, by, priority, expected_version=expected_version)
+
+    def merge(
+        self, source: int, target: int, by: str, *, expected_version: int | None = None
+    ) -> None:
+        with self.store.write() as s:
+            acts.merge(s, self, source, target, by, expected_version=expected_version)
