@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sdesk.config import Settings, load_settings
@@ -15,6 +16,7 @@ from sdesk.core import acts
 from sdesk.core.clock import Clock, utcnow
 from sdesk.core.enums import Channel, Priority, Role, Status
 from sdesk.core.errors import DeskError
+from sdesk.core.imports import ImportedTicket, import_ticket
 from sdesk.core.inbound import Inbound
 from sdesk.core.intake import IntakeResult, intake, quarantine, raw_seen
 from sdesk.core.permissions import require
@@ -40,6 +42,10 @@ class Batch:
             return quarantine(
                 self._session, self._desk, channel=channel, raw=raw, error=error, source=source
             )
+
+    def import_ticket(self, record: ImportedTicket) -> IntakeResult:
+        with self._session.begin_nested():
+            return import_ticket(self._session, self._desk, record)
 
     def raw_seen(self, channel: Channel, digest: str) -> bool:
         return raw_seen(self._session, channel, digest)
@@ -94,9 +100,11 @@ class Desk:
         with self.store.write() as session:
             if not login or not login.isprintable() or " " in login or len(login) > 64:
                 raise DeskError(f"bad agent login {login!r}: use letters, digits, . _ -")
-            if session.query(Agent).filter(Agent.login == login).first():
+            if session.execute(select(Agent.id).where(Agent.login == login)).first():
                 raise DeskError(f"agent {login!r} already exists")
-            has_admin = session.query(Agent).filter(Agent.role == Role.ADMIN.value).first()
+            has_admin = session.execute(
+                select(Agent.id).where(Agent.role == Role.ADMIN.value)
+            ).first()
             if has_admin and by is not None:
                 require(acts.agent_by_login(session, by).role, "manage_agents", by)
             session.add(

@@ -13,8 +13,9 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sdesk.core import events
+from sdesk.core.contacts import normalise
 from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState, Status
-from sdesk.core.inbound import Inbound, Sender
+from sdesk.core.inbound import ContactRef, Inbound, Sender
 from sdesk.core.sla import due_times
 from sdesk.core.threads import chat_key, find_ticket
 from sdesk.store.models import Attachment, Contact, Customer, Message, RawInbound, Ticket
@@ -98,11 +99,16 @@ def _idempotency_key(session: Session, inbound: Inbound, raw_sha: str | None) ->
     return key, _existing(session, inbound.channel, key) is not None
 
 
-def _customer_for(session: Session, sender: Sender, at: datetime) -> int:
+def customer_for(session: Session, sender: Sender, at: datetime, region: str = "US") -> int:
     """Find the one customer behind any of the sender's contacts; add the contacts not yet known."""
     customer_id: int | None = None
-    missing = []
-    for ref in sender.contacts:
+    missing: list[ContactRef] = []
+    # Adapters should hand in normalised contacts; normalising again costs little and means a
+    # careless adapter can never split one person into two customers.
+    refs = dict.fromkeys(
+        ContactRef(c.kind, v) for c in sender.contacts if (v := normalise(c.kind, c.value, region))
+    )
+    for ref in refs:
         found = session.execute(
             select(Contact.customer_id).where(
                 Contact.kind == ref.kind.value, Contact.value == ref.value
@@ -114,7 +120,7 @@ def _customer_for(session: Session, sender: Sender, at: datetime) -> int:
             customer_id = found
     name = (sender.name or "").strip()
     if customer_id is None:
-        fallback = sender.contacts[0].value if sender.contacts else "(unknown sender)"
+        fallback = next(iter(refs)).value if refs else "(unknown sender)"
         customer_id = session.execute(
             insert(Customer)
             .values(name=name or fallback, created_at=at, note="")
@@ -125,7 +131,7 @@ def _customer_for(session: Session, sender: Sender, at: datetime) -> int:
             update(Customer)
             .where(
                 Customer.id == customer_id,
-                Customer.name.in_(["", *(c.value for c in sender.contacts)]),
+                Customer.name.in_(["", *(r.value for r in refs)]),
             )
             .values(name=name)
         )
@@ -216,7 +222,7 @@ def intake(session: Session, desk: Desk, inbound: Inbound) -> IntakeResult:
             .returning(RawInbound.id)
         ).scalar_one()
 
-    customer_id = _customer_for(session, inbound.sender, received)
+    customer_id = customer_for(session, inbound.sender, received, desk.settings.default_region)
     ticket = find_ticket(session, inbound)
     follows = None
     if ticket is not None and ticket.status == Status.CLOSED.value:

@@ -1,0 +1,1 @@
+"""History handed over as files: .eml, mbox, Maildir, JSON Lines (``sdesk ingest``)."""

@@ -1,0 +1,57 @@
+"""The ``sdesk`` command. Bare ``sdesk`` opens the desk; each command group lives in its own
+module. Errors are one line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from sdesk.cli import agents, demo, export, ingest, tickets
+from sdesk.cli.common import DbOption, State, fail, run_guarded
+
+app = typer.Typer(
+    name="sdesk",
+    help="A terminal-first service desk: every channel in one keyboard-driven inbox.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    db: DbOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
+) -> None:
+    """Open the desk's inbox (the console arrives with the next release)."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    ctx.obj = State(db=db)
+    if ctx.invoked_subcommand is None:
+        tickets.inbox(ctx, db=None, status=None, limit=40)
+
+
+app.command("ingest")(ingest.ingest)
+app.command("export")(export.export)
+app.command("demo")(demo.demo)
+app.command("inbox")(tickets.inbox)
+app.command("show")(tickets.show)
+app.command("search")(tickets.search)
+app.add_typer(agents.app, name="agent")
+
+
+def main() -> None:
+    if os.environ.get("SDESK_DEBUG"):
+        app()
+        return
+    code = run_guarded(app)
+    if code:
+        sys.exit(code)
+
+
+__all__ = ["app", "fail", "main"]

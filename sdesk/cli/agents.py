@@ -1,0 +1,49 @@
+"""``sdesk agent``: the operators who work the desk."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from sdesk.cli.common import DbOption, open_desk
+from sdesk.cli.render import plain
+from sdesk.core.enums import Role
+from sdesk.store.models import Agent
+
+app = typer.Typer(help="Manage agents (operators).", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    login: Annotated[
+        str, typer.Argument(help="Login name; the console defaults to the Unix user.")
+    ],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    role: Annotated[Role, typer.Option(help="What the agent may do.")] = Role.DISPATCHER,
+    email: Annotated[str | None, typer.Option()] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    db: DbOption = None,
+) -> None:
+    """Add an agent. Once the desk has an admin, only an admin may add agents."""
+    desk = open_desk(ctx, db)
+    desk.add_agent(login, name=name, role=role, email=email, phone=phone, by=getpass.getuser())
+    typer.echo(f"added agent {login} ({role.value})")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, db: DbOption = None) -> None:
+    """List agents."""
+    desk = open_desk(ctx, db)
+    table = Table("Login", "Name", "Role", "Email", "Phone")
+    with desk.store.read() as session:
+        for a in session.execute(select(Agent).order_by(Agent.login)).scalars():
+            table.add_row(
+                plain(a.login), plain(a.name), a.role, plain(a.email or ""), plain(a.phone or "")
+            )
+    Console().print(table)

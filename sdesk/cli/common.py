@@ -1,0 +1,100 @@
+"""What every command shares: finding the desk and turning errors into one clear line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import click
+import typer
+
+from sdesk.config import ConfigError, default_database, load_settings
+from sdesk.core.desk import Desk
+from sdesk.core.errors import DeskError
+from sdesk.store.engine import StoreError, open_store
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        metavar="PATH_OR_URL",
+        help="Desk database: a SQLite path or SQLAlchemy URL (env SDESK_DATABASE_URL).",
+        show_default=False,
+    ),
+]
+
+
+@dataclass
+class State:
+    db: str | None = None
+
+
+class CliError(Exception):
+    """Raised by commands for a one-line error and exit status ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    raise CliError(message, code)
+
+
+def resolve_db(ctx: typer.Context | None, db: str | None) -> str:
+    if db:
+        return db
+    state = ctx.find_object(State) if ctx is not None else None
+    if state is not None and state.db:
+        return state.db
+    settings = load_settings()
+    if settings.database_url:
+        return settings.database_url
+    path = Path(default_database())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def open_desk(ctx: typer.Context | None, db: str | None) -> Desk:
+    return Desk(open_store(resolve_db(ctx, db)), load_settings())
+
+
+def run_guarded(app: Callable[..., Any]) -> int:
+    """Run the Typer app; known errors become ``sdesk: error: ...`` and an exit status."""
+    try:
+        result = app(standalone_mode=False)
+    except CliError as exc:
+        _say(str(exc))
+        return exc.code
+    except (DeskError, StoreError, ConfigError) as exc:
+        _say(str(exc))
+        return 1
+    except click.exceptions.Abort:
+        _say("aborted")
+        return 130
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # last resort: one line, details only with SDESK_DEBUG=1
+        _say(f"internal error: {exc!r} (run with SDESK_DEBUG=1 for details)")
+        return 70
+    # Without standalone mode click hands back typer.Exit's code as the return value.
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def _say(message: str) -> None:
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    print(f"sdesk: error: {first}", file=sys.stderr)
