@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session, create_engine
 
 from sdesk.store.blobs import BlobStore
@@ -114,7 +114,7 @@ def open_store(db: str | Path, *, attachments: Path | None = None, upgrade: bool
     store = Store(url=url, engine=engine, blobs=BlobStore(attachments or _attachments_dir(url)))
     try:
         _migrate(store, upgrade=upgrade)
-    except OperationalError as exc:
+    except DBAPIError as exc:
         engine.dispose()
         raise StoreError(f"cannot open desk {url}: {exc.orig}") from None
     except sqlite3.DatabaseError as exc:
@@ -143,7 +143,7 @@ def _migrate(store: Store, *, upgrade: bool) -> None:
         head = script.get_current_head()
         if current == head:
             return
-        if current is not None and script.get_revision(current) is None:
+        if current is not None and not _known(script, current):
             raise StoreError(f"desk schema {current} is newer than this sdesk knows; upgrade sdesk")
         if current is not None:
             if not upgrade:
@@ -154,6 +154,15 @@ def _migrate(store: Store, *, upgrade: bool) -> None:
         conn.commit()
         command.upgrade(cfg, "head")
         conn.commit()
+
+
+def _known(script: Any, revision: str) -> bool:
+    from alembic.util import CommandError
+
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def _current_revision(conn: Connection) -> str | None:

@@ -1,0 +1,132 @@
+"""The store on real SQLite files: schema from the migration, pragmas, upgrades, blobs, FTS."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from sdesk.core.desk import Desk
+from sdesk.store.blobs import BlobStore
+from sdesk.store.engine import StoreError, database_url, open_store
+from sdesk.store.queries import fts_query, search_tickets
+from tests.factories import email
+
+
+def test_migration_matches_the_models(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "d.db")
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_name": not_fts})
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []
+
+
+def not_fts(name: str | None, type_: str, _parent: object) -> bool:
+    # FTS5 shadow tables are made by raw SQL in the migration, not by the models.
+    return not (type_ == "table" and name is not None and "_fts" in name)
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "d.db")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+
+
+def test_write_transactions_take_the_lock_up_front(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE: a second writer waits on busy_timeout instead of failing at once."""
+    store = open_store(tmp_path / "d.db")
+    other = open_store(tmp_path / "d.db")
+    entered = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with store.write() as session:
+            session.execute(text("SELECT 1"))
+            entered.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert entered.wait(5)
+    raw = sqlite3.connect(tmp_path / "d.db", timeout=0)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        raw.execute("BEGIN IMMEDIATE")
+    raw.close()
+    release.set()
+    holder.join()
+    with other.write() as session:
+        session.execute(text("SELECT 1"))
+
+
+def test_unknown_newer_schema_is_refused_and_data_kept(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    Desk(open_store(db)).intake(email("keep@x"))
+    with sqlite3.connect(db) as conn:  # pretend the desk was made by an older release
+        conn.execute("UPDATE alembic_version SET version_num = '0000_older'")
+    with pytest.raises(StoreError, match="newer than this sdesk"):
+        open_store(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+    store = open_store(db)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM message").scalar() == 1
+
+
+def test_foreign_database_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "other.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE accounts (id INTEGER)")
+    with pytest.raises(StoreError, match="not an sdesk desk"):
+        open_store(db)
+
+
+def test_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open desk"):
+        open_store(junk)
+
+
+@pytest.mark.parametrize("bad", ["nosuchdriver://x/y", "/no/such/folder/d.db"])
+def test_bad_urls_and_paths(bad: str) -> None:
+    with pytest.raises(StoreError):
+        open_store(bad)
+
+
+def test_database_url_accepts_paths_and_urls(tmp_path: Path) -> None:
+    assert database_url(tmp_path / "d.db") == f"sqlite:///{tmp_path / 'd.db'}"
+    assert database_url("postgresql://u@localhost/desk") == "postgresql://u@localhost/desk"
+
+
+def test_blobs_are_content_addressed(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    digest = blobs.put(b"hello")
+    assert blobs.put(b"hello") == digest
+    assert blobs.path(digest).relative_to(tmp_path / "blobs").parts == (digest[:2], digest[2:])
+    assert blobs.get(digest) == b"hello"
+    with pytest.raises(ValueError):
+        blobs.path("../../etc/passwd")
+
+
+def test_full_text_search_over_subjects_and_messages(desk: Desk) -> None:
+    desk.intake(email("a@x", subject="Router keeps rebooting", text="since Tuesday"))
+    desk.intake(email("b@x", subject="Invoice question", text="the router invoice is wrong"))
+    desk.intake(email("c@x", subject="Hello", text="Привет, не работает интернет"))
+    with desk.store.read() as s:
+        assert {r.number for r in search_tickets(s, "router")} == {1001, 1002}
+        assert {r.number for r in search_tickets(s, "rebo")} == {1001}
+        assert {r.number for r in search_tickets(s, "интернет")} == {1003}
+        assert search_tickets(s, '" OR * NEAR(') == []
+
+
+def test_fts_query_quotes_user_input() -> None:
+    assert fts_query('a" OR b') == '"a" "OR" "b"*'
+    assert fts_query("   ") is None
