@@ -50,6 +50,7 @@ class ImportedTicket:
     created_at: datetime
     messages: tuple[ImportedMessage, ...]
     assignee: str | None = None
+    updated_at: datetime | None = None
     chat_key: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -102,7 +103,7 @@ def import_ticket(session: Session, desk: Desk, record: ImportedTicket) -> Intak
                 assignee_id=_agent_id(session, record.assignee),
                 chat_key=record.chat_key,
                 created_at=record.created_at,
-                updated_at=last,
+                updated_at=max(record.updated_at or last, last),
                 last_message_at=last,
                 first_response_due=response_due,
                 resolution_due=resolution_due,

@@ -118,9 +118,11 @@ def test_merge_moves_the_thread(staffed: Desk) -> None:
     staffed.intake(email("second@x", subject="VPN still down", frm="ann@example.org"))
     staffed.merge(1002, 1001, "dana")
     with staffed.store.read() as s:
-        texts = s.execute(
-            select(Message.kind).join(Ticket).where(Ticket.number == 1001)
-        ).scalars().all()
+        texts = (
+            s.execute(select(Message.kind).join(Ticket).where(Ticket.number == 1001))
+            .scalars()
+            .all()
+        )
     assert sorted(texts) == ["inbound", "inbound", "system"]
     assert ticket(staffed, 1002).status == "closed"
     reply = staffed.intake(email("third@x", subject="Re: [#1002]"))

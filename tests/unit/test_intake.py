@@ -30,7 +30,8 @@ def test_missing_message_id_keys_by_raw_bytes(desk: Desk) -> None:
     a = desk.intake(email(None, raw=b"Subject: a\n\nbody one"))
     b = desk.intake(email(None, raw=b"Subject: a\n\nbody two"))
     c = desk.intake(email(None, raw=b"Subject: a\n\nbody one"))
-    assert (a.outcome, b.outcome, c.outcome) == (Outcome.CREATED, Outcome.CREATED, Outcome.DUPLICATE)
+    outcomes = (a.outcome, b.outcome, c.outcome)
+    assert outcomes == (Outcome.CREATED, Outcome.CREATED, Outcome.DUPLICATE)
 
 
 def test_reused_message_id_with_other_bytes_is_kept(desk: Desk) -> None:
@@ -83,9 +84,7 @@ def test_one_customer_across_email_telegram_and_phone(desk: Desk) -> None:
     with desk.store.read() as s:
         kinds = sorted(s.execute(select(Contact.kind)).scalars())
         channels = sorted(s.execute(select(Ticket.channel)).scalars())
-        call_kind = s.execute(
-            select(Message.kind).where(Message.channel == "phone")
-        ).scalar_one()
+        call_kind = s.execute(select(Message.kind).where(Message.channel == "phone")).scalar_one()
     assert kinds == ["email", "phone", "telegram"]
     assert channels == ["email", "phone", "sms", "telegram"]
     assert call_kind == MessageKind.CALL.value

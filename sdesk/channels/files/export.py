@@ -139,6 +139,13 @@ def write_jsonl(tickets: Iterator[dict[str, Any]], out: IO[str]) -> int:
     return n
 
 
+def _cell(value: Any) -> Any:
+    """Defuse spreadsheet formulas: a customer's "=HYPERLINK(...)" must stay text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def write_csv(tickets: Iterator[dict[str, Any]], out: IO[str]) -> int:
     """One row per message with its ticket's columns repeated, for spreadsheets."""
     writer = csv.writer(out)
@@ -149,7 +156,8 @@ def write_csv(tickets: Iterator[dict[str, Any]], out: IO[str]) -> int:
         contacts = " ".join(f"{c['kind']}:{c['value']}" for c in t["customer"]["contacts"])
         for m in t["messages"]:
             writer.writerow(
-                [
+                _cell(v)
+                for v in [
                     t["number"],
                     t["subject"],
                     t["status"],

@@ -208,6 +208,7 @@ def to_ticket(record: dict[str, Any], *, base: Path, region: str) -> ImportedTic
         created_at=created or imported[0].created_at,
         messages=tuple(imported),
         assignee=_str(record, "assignee") or None,
+        updated_at=_date(record, "updated_at"),
         chat_key=_str(record, "chat_key") or None,
     )
 

@@ -1,0 +1,1 @@
+"""Channel adapters: translate each outside format to and from ``Inbound``/``Outbound``."""

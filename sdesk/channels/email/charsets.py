@@ -1,0 +1,181 @@
+"""Bytes to text for mail that omits, mislabels or garbles its charset.
+
+Every function here returns a ``str`` for any input: a wrong label degrades to a guess, a failed
+guess to latin-1, never to an exception (the parser's contract is "Inbound or UnparseableEmail").
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import re
+from functools import lru_cache
+
+import charset_normalizer
+
+GUESS_SAMPLE_BYTES = 64 * 1024  # charset_normalizer costs ~10 ms per 64 KiB; never feed it more
+
+# Labels that mean "no real charset": decode as undeclared.
+_NO_CHARSET = frozenset(
+    {
+        "",
+        "x-unknown",
+        "unknown",
+        "unknown-8bit",
+        "8bit",
+        "x-user-defined",
+        "default",
+        "charset",
+        "none",
+        "binary",
+    }
+)
+# Labels mail software uses for a narrower charset than it actually sends (WHATWG practice).
+_SUPERSETS = {
+    "iso8859-1": "cp1252",
+    "iso8859-9": "cp1254",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "shift_jis": "cp932",
+    "tis-620": "cp874",
+    "big5": "big5hkscs",
+}
+_ALIASES = {
+    "iso-8859-8-i": "iso8859-8",
+    "x-mac-cyrillic": "mac-cyrillic",
+    "x-sjis": "cp932",
+    "ks_c_5601": "cp949",
+    "windows-874": "cp874",
+    "x-gbk": "gb18030",
+}
+# Text codecs that are slow in pure Python, always fail, or are not charsets at all.
+_DENY = frozenset(
+    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "charmap"}
+)
+_LABEL_OK = re.compile(r"[a-z0-9_.:+-]{1,40}")
+
+
+@lru_cache(maxsize=256)
+def codec_for(label: str | None) -> str | None:
+    """Python codec for a MIME charset label; None when absent, unknown or unsafe."""
+    if not label:
+        return None
+    name = label.strip().strip("\"'").lower()
+    if name in _NO_CHARSET or not _LABEL_OK.fullmatch(name):
+        return None
+    name = _ALIASES.get(name, name)
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _DENY:
+        return None
+    return _SUPERSETS.get(info.name, info.name)
+
+
+def guess_codec(data: bytes) -> str | None:
+    """charset_normalizer's best guess for undeclared 8-bit data, on a bounded sample."""
+    try:
+        best = charset_normalizer.from_bytes(data[:GUESS_SAMPLE_BYTES]).best()
+    except Exception:  # a third-party heuristic: any failure just means "no guess"
+        return None
+    return codec_for(best.encoding) if best is not None else None
+
+
+def decode_text(
+    data: bytes, label: str | None = None, *, guess: bool = True, hint: str | None = None
+) -> tuple[str, bool]:
+    """Decode ``data`` declared as ``label``; returns (text, degraded).
+
+    Order: the declared charset (strict) → ASCII/UTF-8 → ``hint`` (e.g. the message's body
+    charset for raw 8-bit headers) → charset_normalizer → latin-1. ``degraded`` is True when
+    the declaration was missing or wrong and the text may contain guesses or U+FFFD.
+    """
+    codec = codec_for(label)
+    if codec is not None:
+        try:
+            return data.decode(codec), False
+        except (UnicodeError, LookupError):
+            pass
+    if data.isascii():
+        return data.decode("ascii"), codec is not None
+    try:
+        return data.decode("utf-8"), codec is not None and codec != "utf-8"
+    except UnicodeDecodeError:
+        pass
+    for candidate in (codec_for(hint), guess_codec(data) if guess else None):
+        if candidate is not None:
+            try:
+                return data.decode(candidate, "replace"), True
+            except (UnicodeError, LookupError):
+                continue
+    return data.decode("latin-1"), True
+
+
+# RFC 2047 encoded-word; the charset may carry an RFC 2231 "*lang" suffix.
+_ENCODED_WORD = re.compile(r"=\?([^?\s*]{1,64})(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
+_B64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def _word_bytes(encoding: str, text: str) -> bytes | None:
+    """Payload of one encoded-word, or None when it is broken (kept as literal text)."""
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if encoding in "qQ":
+        return binascii.a2b_qp(raw, header=True)
+    if not _B64_TEXT.fullmatch(text):
+        return None
+    core = raw.rstrip(b"=")
+    if len(core) % 4 == 1:
+        return None
+    try:
+        return binascii.a2b_base64(core + b"=" * (-len(core) % 4))  # Postel: repair padding
+    except binascii.Error:
+        return None
+
+
+def decode_words(value: str, *, hint: str | None = None) -> str:
+    """Decode RFC 2047 encoded-words in any charset; broken words stay as their literal text.
+
+    Adjacent words in one charset are joined as bytes before decoding, because mailers split
+    multi-byte characters across words.
+    """
+    if "=?" not in value:
+        return value
+    out: list[str] = []
+    pending = bytearray()
+    pending_cs: str | None = None
+    pos = 0
+    after_word = False
+
+    def flush() -> None:
+        nonlocal pending_cs
+        if pending_cs is not None:
+            out.append(decode_text(bytes(pending), pending_cs, guess=False, hint=hint)[0])
+            pending.clear()
+            pending_cs = None
+
+    for m in _ENCODED_WORD.finditer(value):
+        gap = value[pos : m.start()]
+        payload = _word_bytes(m.group(2), m.group(3))
+        if payload is None:
+            flush()
+            out.append(gap + m.group(0))
+            after_word = False
+        else:
+            if after_word and (not gap or gap.isspace()):
+                gap = ""  # RFC 2047 6.2: whitespace between adjacent encoded-words is dropped
+            charset = m.group(1).lower()
+            if gap or charset != pending_cs:
+                flush()
+                out.append(gap)
+            pending_cs = charset
+            pending += payload
+            after_word = True
+        pos = m.end()
+    flush()
+    out.append(value[pos:])
+    return "".join(out)
