@@ -6,14 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from sdesk.store.models import Event
+from sdesk.store.rawsql import RawSql
 
 
 def record(
-    session: Session,
+    target: Session | RawSql,
     kind: str,
     *,
     at: datetime,
@@ -21,12 +20,12 @@ def record(
     actor: str = "system",
     **data: Any,
 ) -> None:
-    session.execute(
-        insert(Event).values(
-            kind=kind,
-            ticket_id=ticket_id,
-            actor=actor,
-            data=json.dumps(data, ensure_ascii=False, default=str),
-            created_at=at,
-        )
+    sql = target if isinstance(target, RawSql) else RawSql(target)
+    sql.run(
+        "INSERT INTO event (ticket_id, kind, actor, data, created_at) VALUES (?, ?, ?, ?, ?)",
+        ticket_id,
+        kind,
+        actor,
+        json.dumps(data, ensure_ascii=False, default=str),
+        sql.time(at),
     )

@@ -15,6 +15,7 @@ from sdesk.core.inbound import InboundAttachment, Sender
 from sdesk.core.intake import IntakeResult, Outcome, customer_for
 from sdesk.core.sla import due_times
 from sdesk.store.models import Agent, Attachment, Message, Ticket
+from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
@@ -76,7 +77,7 @@ def import_ticket(session: Session, desk: Desk, record: ImportedTicket) -> Intak
         return IntakeResult(Outcome.DUPLICATE)
     at = desk.clock()
     customer_id = customer_for(
-        session, record.customer, record.created_at, desk.settings.default_region
+        RawSql(session), record.customer, record.created_at, desk.settings.default_region
     )
     outcome = Outcome.APPENDED
     if ticket_id is None:

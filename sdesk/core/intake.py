@@ -9,16 +9,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
-
 from sdesk.core import events
 from sdesk.core.contacts import normalise
 from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState, Status
 from sdesk.core.inbound import ContactRef, Inbound, Sender
 from sdesk.core.sla import due_times
 from sdesk.core.threads import chat_key, find_ticket
-from sdesk.store.models import Attachment, Contact, Customer, Message, RawInbound, Ticket
+from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
@@ -60,48 +57,42 @@ def content_key(inbound: Inbound) -> str:
     return "sha256:" + sha256_hex(basis.encode())
 
 
-def raw_seen(session: Session, channel: Channel, digest: str) -> bool:
+def raw_seen(sql: RawSql, channel: Channel, digest: str) -> bool:
     """True when these exact bytes were stored or quarantined before (a cheap re-run skip)."""
     return (
-        session.execute(
-            select(RawInbound.id)
-            .where(RawInbound.sha256 == digest, RawInbound.channel == channel.value)
-            .limit(1)
-        ).first()
+        sql.one(
+            "SELECT 1 FROM raw_inbound WHERE sha256 = ? AND channel = ? LIMIT 1",
+            digest,
+            channel.value,
+        )
         is not None
     )
 
 
-def _existing(session: Session, channel: Channel, key: str) -> tuple[int, int | None] | None:
-    row = session.execute(
-        select(Message.id, Message.raw_id).where(
-            Message.channel == channel.value, Message.external_id == key
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
-def _idempotency_key(session: Session, inbound: Inbound, raw_sha: str | None) -> tuple[str, bool]:
+def _idempotency_key(sql: RawSql, inbound: Inbound, raw_sha: str | None) -> tuple[str, bool]:
     """(key, already stored). A reused id with different bytes falls back to the bytes' hash."""
+    channel = inbound.channel.value
     key = inbound.external_id
     if key:
-        found = _existing(session, inbound.channel, key)
+        found = sql.one(
+            "SELECT m.id, r.sha256 FROM message m LEFT JOIN raw_inbound r ON r.id = m.raw_id "
+            "WHERE m.channel = ? AND m.external_id = ?",
+            channel,
+            key,
+        )
         if found is None:
             return key, False
-        if raw_sha is None or found[1] is None:
-            return key, True
-        stored_sha = session.execute(
-            select(RawInbound.sha256).where(RawInbound.id == found[1])
-        ).scalar()
-        if stored_sha == raw_sha:
+        if raw_sha is None or found[1] is None or found[1] == raw_sha:
             return key, True
     key = f"sha256:{raw_sha}" if raw_sha else content_key(inbound)
-    return key, _existing(session, inbound.channel, key) is not None
+    exists = sql.one("SELECT 1 FROM message WHERE channel = ? AND external_id = ?", channel, key)
+    return key, exists is not None
 
 
-def customer_for(session: Session, sender: Sender, at: datetime, region: str = "US") -> int:
+def customer_for(sql: RawSql, sender: Sender, at: datetime, region: str = "US") -> int:
     """Find the one customer behind any of the sender's contacts; add the contacts not yet known."""
     customer_id: int | None = None
+    current_name = ""
     missing: list[ContactRef] = []
     # Adapters should hand in normalised contacts; normalising again costs little and means a
     # careless adapter can never split one person into two customers.
@@ -109,41 +100,33 @@ def customer_for(session: Session, sender: Sender, at: datetime, region: str = "
         ContactRef(c.kind, v) for c in sender.contacts if (v := normalise(c.kind, c.value, region))
     )
     for ref in refs:
-        found = session.execute(
-            select(Contact.customer_id).where(
-                Contact.kind == ref.kind.value, Contact.value == ref.value
-            )
-        ).scalar()
+        found = sql.one(
+            "SELECT c.customer_id, cu.name FROM contact c JOIN customer cu ON cu.id = c.customer_id"
+            " WHERE c.kind = ? AND c.value = ?",
+            ref.kind.value,
+            ref.value,
+        )
         if found is None:
             missing.append(ref)
         elif customer_id is None:
-            customer_id = found
+            customer_id, current_name = found
     name = (sender.name or "").strip()
+    when = sql.time(at)
     if customer_id is None:
         fallback = next(iter(refs)).value if refs else "(unknown sender)"
-        customer_id = session.execute(
-            insert(Customer)
-            .values(name=name or fallback, created_at=at, note="")
-            .returning(Customer.id)
-        ).scalar_one()
-    elif name:
-        session.execute(
-            update(Customer)
-            .where(
-                Customer.id == customer_id,
-                Customer.name.in_(["", *(r.value for r in refs)]),
-            )
-            .values(name=name)
-        )
+        customer_id = sql.insert("customer", name=name or fallback, created_at=when, note="")
+    elif name and (not current_name or any(current_name == r.value for r in refs)):
+        # A customer known only by an address gets the name they now sign with.
+        sql.run("UPDATE customer SET name = ? WHERE id = ?", name, customer_id)
     for ref in missing:
-        session.execute(
-            insert(Contact).values(
-                customer_id=customer_id,
-                kind=ref.kind.value,
-                value=ref.value,
-                display=name,
-                created_at=at,
-            )
+        sql.run(
+            "INSERT INTO contact (customer_id, kind, value, display, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            customer_id,
+            ref.kind.value,
+            ref.value,
+            name,
+            when,
         )
     return customer_id
 
@@ -157,33 +140,34 @@ def _subject(inbound: Inbound) -> str:
     return first_line or "(no subject)"
 
 
-def _new_ticket(
-    session: Session, desk: Desk, inbound: Inbound, customer_id: int, at: datetime
-) -> tuple[int, int]:
+def next_ticket_number(sql: RawSql, desk: Desk) -> int:
     start = desk.settings.first_ticket_number - 1
-    number = (session.execute(select(func.max(Ticket.number))).scalar() or start) + 1
-    number = max(number, start + 1)
+    return max(sql.scalar("SELECT max(number) FROM ticket") or start, start) + 1
+
+
+def _new_ticket(
+    sql: RawSql, desk: Desk, inbound: Inbound, customer_id: int, at: datetime
+) -> tuple[int, int]:
+    number = next_ticket_number(sql, desk)
     priority = inbound.priority or Priority.NORMAL
     response_due, resolution_due = due_times(desk.settings.sla, priority, at)
-    ticket_id = session.execute(
-        insert(Ticket)
-        .values(
-            number=number,
-            subject=_subject(inbound),
-            status=Status.NEW.value,
-            priority=priority.value,
-            channel=inbound.channel.value,
-            customer_id=customer_id,
-            chat_key=chat_key(inbound),
-            created_at=at,
-            updated_at=at,
-            last_message_at=at,
-            first_response_due=response_due,
-            resolution_due=resolution_due,
-            version=1,
-        )
-        .returning(Ticket.id)
-    ).scalar_one()
+    when = sql.time(at)
+    ticket_id = sql.insert(
+        "ticket",
+        number=number,
+        subject=_subject(inbound),
+        status=Status.NEW.value,
+        priority=priority.value,
+        channel=inbound.channel.value,
+        customer_id=customer_id,
+        chat_key=chat_key(inbound),
+        created_at=when,
+        updated_at=when,
+        last_message_at=when,
+        first_response_due=sql.time(response_due),
+        resolution_due=sql.time(resolution_due),
+        version=1,
+    )
     return ticket_id, number
 
 
@@ -196,110 +180,110 @@ def _reply_address(inbound: Inbound) -> str | None:
     return key.split(":", 1)[1] if key else None
 
 
-def intake(session: Session, desk: Desk, inbound: Inbound) -> IntakeResult:
+def intake(sql: RawSql, desk: Desk, inbound: Inbound) -> IntakeResult:
     """Store one inbound message; the caller owns the transaction."""
     at = desk.clock()
     raw_sha = sha256_hex(inbound.raw) if inbound.raw is not None else None
-    key, duplicate = _idempotency_key(session, inbound, raw_sha)
+    key, duplicate = _idempotency_key(sql, inbound, raw_sha)
     if duplicate:
         return IntakeResult(Outcome.DUPLICATE, auto=inbound.auto)
-    created = inbound.sent_at or inbound.received_at or at
     received = inbound.received_at or at
+    created = inbound.sent_at or received
+    channel = inbound.channel.value
+    auto = inbound.auto.value if inbound.auto else None
 
     raw_id = None
     if inbound.raw is not None:
-        raw_id = session.execute(
-            insert(RawInbound)
-            .values(
-                channel=inbound.channel.value,
-                sha256=raw_sha,
-                external_id=inbound.external_id,
-                source=inbound.source or "",
-                raw=inbound.raw,
-                state=RawState.STORED.value,
-                received_at=received,
-            )
-            .returning(RawInbound.id)
-        ).scalar_one()
-
-    customer_id = customer_for(session, inbound.sender, received, desk.settings.default_region)
-    ticket = find_ticket(session, inbound)
+        raw_id = sql.insert(
+            "raw_inbound",
+            channel=channel,
+            sha256=raw_sha,
+            external_id=inbound.external_id,
+            source=inbound.source or "",
+            raw=inbound.raw,
+            state=RawState.STORED.value,
+            error=None,
+            received_at=sql.time(received),
+        )
+    customer_id = customer_for(sql, inbound.sender, received, desk.settings.default_region)
+    ticket = find_ticket(sql, inbound)
     follows = None
     if ticket is not None and ticket.status == Status.CLOSED.value:
         follows, ticket = ticket.number, None  # a closed ticket stays closed; start a new one
     if ticket is None:
-        ticket_id, number = _new_ticket(session, desk, inbound, customer_id, received)
+        ticket_id, number = _new_ticket(sql, desk, inbound, customer_id, received)
         outcome = Outcome.CREATED
         events.record(
-            session,
+            sql,
             "ticket.created",
             at=received,
             ticket_id=ticket_id,
-            actor=inbound.channel.value,
+            actor=channel,
             number=number,
             follows=follows,
         )
     else:
         ticket_id, number, outcome = ticket.id, ticket.number, Outcome.APPENDED
-        assert ticket_id is not None
-        values: dict[str, object] = {
-            "updated_at": received,
-            "last_message_at": max(received, ticket.last_message_at),
-            "version": Ticket.version + 1,
-        }
         reopen = inbound.auto is None and ticket.status in (Status.RESOLVED, Status.PENDING)
-        if reopen:
-            values.update(status=Status.OPEN.value, resolved_at=None, pending_until=None)
-        session.execute(update(Ticket).where(Ticket.id == ticket_id).values(**values))
+        when = sql.time(received)
+        sql.run(
+            "UPDATE ticket SET updated_at = ?, version = version + 1, "
+            "last_message_at = CASE WHEN last_message_at < ? THEN ? ELSE last_message_at END"
+            + (", status = 'open', resolved_at = NULL, pending_until = NULL" if reopen else "")
+            + " WHERE id = ?",
+            when,
+            when,
+            when,
+            ticket_id,
+        )
         if reopen:
             events.record(
-                session,
+                sql,
                 "ticket.reopened",
                 at=received,
                 ticket_id=ticket_id,
-                actor=inbound.channel.value,
+                actor=channel,
                 previous=ticket.status,
             )
 
-    message_id = session.execute(
-        insert(Message)
-        .values(
-            ticket_id=ticket_id,
-            kind=(
-                MessageKind.CALL if inbound.channel is Channel.PHONE else MessageKind.INBOUND
-            ).value,
-            channel=inbound.channel.value,
-            external_id=key,
-            message_id=inbound.message_id,
-            in_reply_to=" ".join(inbound.in_reply_to) or None,
-            references=" ".join(inbound.references) or None,
-            subject=inbound.subject,
-            text=inbound.text,
-            author_customer_id=customer_id,
-            author_name=inbound.sender.name or "",
-            author_address=_reply_address(inbound),
-            auto=inbound.auto.value if inbound.auto else None,
-            created_at=created,
-            received_at=received,
-            raw_id=raw_id,
-            notes="\n".join(inbound.notes),
-        )
-        .returning(Message.id)
-    ).scalar_one()
-    _store_attachments(session, desk, inbound, message_id)
+    kind = MessageKind.CALL if inbound.channel is Channel.PHONE else MessageKind.INBOUND
+    message_id = sql.insert(
+        "message",
+        ticket_id=ticket_id,
+        kind=kind.value,
+        channel=channel,
+        external_id=key,
+        message_id=inbound.message_id,
+        in_reply_to=" ".join(inbound.in_reply_to) or None,
+        references=" ".join(inbound.references) or None,
+        subject=inbound.subject,
+        text=inbound.text,
+        author_agent_id=None,
+        author_customer_id=customer_id,
+        author_name=inbound.sender.name or "",
+        author_address=_reply_address(inbound),
+        auto=auto,
+        created_at=sql.time(created),
+        received_at=sql.time(received),
+        delivery_state=None,
+        delivery_error=None,
+        raw_id=raw_id,
+        notes="\n".join(inbound.notes),
+    )
+    _store_attachments(sql, desk, inbound, message_id)
     events.record(
-        session,
+        sql,
         "message.received",
         at=received,
         ticket_id=ticket_id,
-        actor=inbound.channel.value,
+        actor=channel,
         message=message_id,
-        auto=inbound.auto.value if inbound.auto else None,
+        auto=auto,
     )
     return IntakeResult(outcome, number, message_id, inbound.auto)
 
 
-def _store_attachments(session: Session, desk: Desk, inbound: Inbound, message_id: int) -> None:
+def _store_attachments(sql: RawSql, desk: Desk, inbound: Inbound, message_id: int) -> None:
     for att in inbound.attachments:
         if att.data is not None:
             digest, size, stored = desk.store.blobs.put(att.data), len(att.data), True
@@ -308,22 +292,22 @@ def _store_attachments(session: Session, desk: Desk, inbound: Inbound, message_i
             stored = desk.store.blobs.has(digest)
         else:
             continue
-        session.execute(
-            insert(Attachment).values(
-                message_id=message_id,
-                filename=att.filename,
-                content_type=att.content_type,
-                size=size,
-                sha256=digest,
-                inline=att.inline,
-                content_id=att.content_id,
-                stored=stored,
-            )
+        sql.run(
+            "INSERT INTO attachment (message_id, filename, content_type, size, sha256, inline, "
+            "content_id, stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            message_id,
+            att.filename,
+            att.content_type,
+            size,
+            digest,
+            att.inline,
+            att.content_id,
+            stored,
         )
 
 
 def quarantine(
-    session: Session,
+    sql: RawSql,
     desk: Desk,
     *,
     channel: Channel,
@@ -334,25 +318,22 @@ def quarantine(
 ) -> IntakeResult:
     """Keep what could not be parsed, with its error; the same bytes are kept once."""
     digest = sha256_hex(raw)
-    if raw_seen(session, channel, digest):
+    if raw_seen(sql, channel, digest):
         return IntakeResult(Outcome.DUPLICATE)
     at = desk.clock()
-    raw_id = session.execute(
-        insert(RawInbound)
-        .values(
-            channel=channel.value,
-            sha256=digest,
-            external_id=external_id,
-            source=source,
-            raw=raw,
-            state=RawState.QUARANTINED.value,
-            error=error[:1000],
-            received_at=at,
-        )
-        .returning(RawInbound.id)
-    ).scalar_one()
+    raw_id = sql.insert(
+        "raw_inbound",
+        channel=channel.value,
+        sha256=digest,
+        external_id=external_id,
+        source=source,
+        raw=raw,
+        state=RawState.QUARANTINED.value,
+        error=error[:1000],
+        received_at=sql.time(at),
+    )
     events.record(
-        session,
+        sql,
         "message.quarantined",
         at=at,
         actor=channel.value,

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from sdesk.core.enums import Status
 from sdesk.core.inbound import Inbound
-from sdesk.store.models import Message, Ticket
+from sdesk.store.rawsql import RawSql
 
 SUBJECT_TAG = re.compile(r"\[#(\d{1,9})\]")
+MAX_IDS = 100
 _MAX_MERGE_HOPS = 50
+_COLUMNS = "id, number, status, last_message_at, merged_into_id"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadTicket:
+    id: int
+    number: int
+    status: str
+    last_message_at: datetime | str
 
 
 def chat_key(inbound: Inbound) -> str | None:
@@ -23,42 +31,39 @@ def chat_key(inbound: Inbound) -> str | None:
     return f"{inbound.channel.value}:{ident}" if ident else None
 
 
-def find_ticket(session: Session, inbound: Inbound) -> Ticket | None:
+def find_ticket(sql: RawSql, inbound: Inbound) -> ThreadTicket | None:
     """In order: a referenced message we stored or sent; our ``[#N]`` tag; the open chat."""
-    ids = [*inbound.in_reply_to, *reversed(inbound.references)]
-    if ids:
-        for message_id in ids[:101]:
-            ticket_id = session.execute(
-                select(Message.ticket_id)
-                .where(Message.message_id == message_id)
-                .order_by(Message.id.desc())
-                .limit(1)
-            ).scalar()
-            if ticket_id is not None:
-                return _follow_merges(session, session.get(Ticket, ticket_id))
+    ids = list(dict.fromkeys([*inbound.in_reply_to, *reversed(inbound.references)]))[:MAX_IDS]
+    for message_id in ids:
+        ticket_id = sql.scalar(
+            "SELECT ticket_id FROM message WHERE message_id = ? ORDER BY id DESC LIMIT 1",
+            message_id,
+        )
+        if ticket_id is not None:
+            return _follow(sql, sql.one(f"SELECT {_COLUMNS} FROM ticket WHERE id = ?", ticket_id))
     match = SUBJECT_TAG.search(inbound.subject or "")
     if match:
-        ticket = session.execute(
-            select(Ticket).where(Ticket.number == int(match.group(1)))
-        ).scalar_one_or_none()
-        if ticket is not None:
-            return _follow_merges(session, ticket)
+        row = sql.one(f"SELECT {_COLUMNS} FROM ticket WHERE number = ?", int(match.group(1)))
+        if row is not None:
+            return _follow(sql, row)
     key = chat_key(inbound)
     if key:
-        ticket = session.execute(
-            select(Ticket)
-            .where(Ticket.chat_key == key, Ticket.status != Status.CLOSED.value)
-            .order_by(Ticket.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if ticket is not None:
-            return _follow_merges(session, ticket)
+        row = sql.one(
+            f"SELECT {_COLUMNS} FROM ticket WHERE chat_key = ? AND status != 'closed' "
+            "ORDER BY id DESC LIMIT 1",
+            key,
+        )
+        if row is not None:
+            return _follow(sql, row)
     return None
 
 
-def _follow_merges(session: Session, ticket: Ticket | None) -> Ticket | None:
+def _follow(sql: RawSql, row: tuple | None) -> ThreadTicket | None:  # type: ignore[type-arg]
+    """Mail to a merged ticket lands on the ticket it was merged into."""
     for _ in range(_MAX_MERGE_HOPS):
-        if ticket is None or ticket.merged_into_id is None:
-            return ticket
-        ticket = session.get(Ticket, ticket.merged_into_id)
-    return ticket
+        if row is None:
+            return None
+        if row[4] is None:
+            return ThreadTicket(row[0], row[1], row[2], row[3])
+        row = sql.one(f"SELECT {_COLUMNS} FROM ticket WHERE id = ?", row[4])
+    return None

@@ -1,0 +1,64 @@
+"""Hot-path SQL straight to the driver, inside the session's own transaction.
+
+Intake runs about ten statements a message. Built with SQLAlchemy's ``insert().values()`` each
+costs ~330 µs, precompiled Core ~90 µs, the sqlite3 cursor ~12 µs (measured here) — the
+difference between ingest keeping pace with the mail parser and being five times slower. SQL here
+is written with ``?`` placeholders and plain column names; values are adapted the way the ORM
+stores them (UTC datetimes as naive text on SQLite), so ORM reads see the same rows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+_QMARK = re.compile(r"\?")
+
+
+class RawSql:
+    def __init__(self, session: Session) -> None:
+        conn = session.connection()
+        self.sqlite = conn.dialect.name == "sqlite"
+        if self.sqlite:
+            self._cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        else:
+            self._conn = conn
+            self._format = conn.dialect.paramstyle in ("format", "pyformat")
+        self._converted: dict[str, str] = {}
+
+    def time(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        value = value.astimezone(UTC).replace(tzinfo=None)
+        # SQLAlchemy's SQLite DateTime always writes microseconds; text order must match it.
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
+
+    def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:
+        if self.sqlite:
+            return self._cursor.execute(sql, params)
+        converted = self._converted.get(sql)
+        if converted is None:
+            converted = _QMARK.sub("%s", sql.replace("%", "%%")) if self._format else sql
+            self._converted[sql] = converted
+        return self._conn.exec_driver_sql(converted, params)
+
+    def run(self, sql: str, *params: Any) -> None:
+        self._execute(sql, params)
+
+    def one(self, sql: str, *params: Any) -> tuple[Any, ...] | None:
+        row = self._execute(sql, params).fetchone()
+        return tuple(row) if row is not None else None
+
+    def scalar(self, sql: str, *params: Any) -> Any:
+        row = self._execute(sql, params).fetchone()
+        return row[0] if row is not None else None
+
+    def insert(self, table: str, **values: Any) -> int:
+        """INSERT one row and return its id."""
+        columns = ", ".join(f'"{c}"' for c in values)
+        marks = ", ".join("?" for _ in values)
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id"
+        return int(self._execute(sql, tuple(values.values())).fetchone()[0])
