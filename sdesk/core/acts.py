@@ -65,7 +65,12 @@ def new_message_id(desk: Desk, ticket_number: int) -> str:
 def _last_inbound(session: Session, ticket_id: int) -> Message | None:
     return session.execute(
         select(Message)
-        .where(Message.ticket_id == ticket_id, Message.kind.in_(("inbound", "call")))
+        # An auto-reply or bounce is no address to answer: the reply would go to a robot.
+        .where(
+            Message.ticket_id == ticket_id,
+            Message.kind.in_(("inbound", "call")),
+            Message.auto.is_(None),
+        )
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(1)
     ).scalar_one_or_none()

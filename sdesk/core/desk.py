@@ -15,7 +15,7 @@ from sdesk.config import Settings, load_settings
 from sdesk.core import acts
 from sdesk.core.clock import Clock, utcnow
 from sdesk.core.enums import Channel, Priority, Role, Status
-from sdesk.core.errors import DeskError
+from sdesk.core.errors import DeskError, PermissionDenied
 from sdesk.core.imports import ImportedTicket, import_ticket
 from sdesk.core.inbound import Inbound
 from sdesk.core.intake import IntakeResult, intake, quarantine, raw_seen
@@ -123,7 +123,9 @@ class Desk:
             has_admin = session.execute(
                 select(Agent.id).where(Agent.role == Role.ADMIN.value)
             ).first()
-            if has_admin and by is not None:
+            if has_admin:
+                if by is None:
+                    raise PermissionDenied("only an admin may add agents to this desk")
                 require(acts.agent_by_login(session, by).role, "manage_agents", by)
             session.add(
                 Agent(

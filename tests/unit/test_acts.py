@@ -129,3 +129,30 @@ def test_merge_moves_the_thread(staffed: Desk) -> None:
     assert reply.ticket_number == 1001  # mail to a merged ticket follows the merge
     with pytest.raises(DeskError, match="merged into #1001"):
         staffed.add_note(1002, "dana", "x")
+
+
+def test_reply_after_a_bounce_goes_to_the_customer_not_the_robot(staffed: Desk) -> None:
+    from sdesk.core.enums import AutoKind
+
+    staffed.reply(1001, "dana", "First answer")
+    staffed.intake(
+        email(
+            "dsn@x",
+            frm="mailer-daemon@example.org",
+            subject="Undelivered [#1001]",
+            auto=AutoKind.BOUNCE,
+        )
+    )
+    staffed.reply(1001, "dana", "Second try")
+    with staffed.store.read() as s:
+        recipients = s.execute(select(Outbox.recipient).order_by(Outbox.id)).scalars().all()
+    assert recipients == ["ann@example.org", "ann@example.org"]
+
+
+def test_only_an_admin_adds_agents_once_there_is_one(desk: Desk) -> None:
+    desk.add_agent("root-admin", role=Role.ADMIN)
+    desk.add_agent("dana", role=Role.DISPATCHER, by="root-admin")
+    with pytest.raises(PermissionDenied):
+        desk.add_agent("eve", by="dana")
+    with pytest.raises(PermissionDenied):
+        desk.add_agent("eve")

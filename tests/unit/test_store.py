@@ -130,3 +130,25 @@ def test_full_text_search_over_subjects_and_messages(desk: Desk) -> None:
 def test_fts_query_quotes_user_input() -> None:
     assert fts_query('a" OR b') == '"a" "OR" "b"*'
     assert fts_query("   ") is None
+
+
+def test_migration_downgrades_and_upgrades_cleanly(tmp_path: Path) -> None:
+    from alembic import command
+
+    from sdesk.store.engine import _alembic_config
+
+    store = open_store(tmp_path / "d.db")
+    with store.engine.connect() as conn:
+        cfg = _alembic_config(conn)
+        command.downgrade(cfg, "base")
+        conn.commit()
+        assert (
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' "
+                "AND name != 'alembic_version'"
+            ).scalar()
+            == 0
+        )
+        command.upgrade(cfg, "head")
+        conn.commit()
+    Desk(store).intake(email("after@x"))

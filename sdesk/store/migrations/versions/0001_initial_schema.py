@@ -312,7 +312,7 @@ def _create_search_index() -> None:
 def downgrade() -> None:
     for name in ("message_fts", "ticket_fts"):
         op.execute(f"DROP TABLE IF EXISTS {name}")
-        op.drop_index(op.f("ix_outbox_ticket_id"), table_name="outbox")
+    op.drop_index(op.f("ix_outbox_ticket_id"), table_name="outbox")
     op.drop_index(op.f("ix_outbox_state"), table_name="outbox")
 
     op.drop_table("outbox")
