@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 
 from sdesk.config import ConfigError, default_database, load_settings
@@ -64,26 +63,22 @@ def open_desk(ctx: typer.Context | None, db: str | None) -> Desk:
 
 
 def run_guarded(app: Callable[..., Any]) -> int:
-    """Run the Typer app; known errors become ``sdesk: error: ...`` and an exit status."""
+    """Run the Typer app; known errors become ``sdesk: error: ...`` and an exit status.
+
+    Typer itself turns usage errors into a usage line and exit 2, and ``typer.Exit`` into its
+    code (via SystemExit, which passes through here).
+    """
     try:
-        result = app(standalone_mode=False)
+        app()
     except CliError as exc:
         _say(str(exc))
         return exc.code
     except (DeskError, StoreError, ConfigError) as exc:
         _say(str(exc))
         return 1
-    except click.exceptions.Abort:
-        _say("aborted")
-        return 130
     except KeyboardInterrupt:
         _say("interrupted")
         return 130
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -91,8 +86,7 @@ def run_guarded(app: Callable[..., Any]) -> int:
     except Exception as exc:  # last resort: one line, details only with SDESK_DEBUG=1
         _say(f"internal error: {exc!r} (run with SDESK_DEBUG=1 for details)")
         return 70
-    # Without standalone mode click hands back typer.Exit's code as the return value.
-    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+    return 0
 
 
 def _say(message: str) -> None:

@@ -14,7 +14,7 @@ from sdesk.core.contacts import normalise
 from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState, Status
 from sdesk.core.inbound import ContactRef, Inbound, Sender
 from sdesk.core.sla import due_times
-from sdesk.core.threads import chat_key, find_ticket
+from sdesk.core.threads import chat_key, find_orphaned_reply, find_ticket
 from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def intake(sql: RawSql, desk: Desk, inbound: Inbound) -> IntakeResult:
             received_at=sql.time(received),
         )
     customer_id = customer_for(sql, inbound.sender, received, desk.settings.default_region)
-    ticket = find_ticket(sql, inbound)
+    ticket = find_ticket(sql, inbound) or find_orphaned_reply(sql, inbound)
     follows = None
     if ticket is not None and ticket.status == Status.CLOSED.value:
         follows, ticket = ticket.number, None  # a closed ticket stays closed; start a new one

@@ -58,6 +58,28 @@ def find_ticket(sql: RawSql, inbound: Inbound) -> ThreadTicket | None:
     return None
 
 
+def find_orphaned_reply(sql: RawSql, inbound: Inbound) -> ThreadTicket | None:
+    """A reply that arrived before this message (Maildir order, imports) opened a ticket of its
+    own; the message it answers joins that ticket instead of starting a third thread."""
+    if not inbound.message_id:
+        return None
+    ticket_id = sql.scalar(
+        "SELECT ticket_id FROM message WHERE in_reply_to = ? ORDER BY id LIMIT 1",
+        inbound.message_id,
+    )
+    if ticket_id is None:
+        return None
+    found = _follow(sql, sql.one(f"SELECT {_COLUMNS} FROM ticket WHERE id = ?", ticket_id))
+    if found is not None and inbound.subject.strip():
+        # The ticket was named after the reply ("Re: ..."); the original's subject is better.
+        sql.run(
+            "UPDATE ticket SET subject = ? WHERE id = ? AND lower(subject) LIKE 're:%'",
+            inbound.subject.strip(),
+            found.id,
+        )
+    return found
+
+
 def _follow(sql: RawSql, row: tuple | None) -> ThreadTicket | None:  # type: ignore[type-arg]
     """Mail to a merged ticket lands on the ticket it was merged into."""
     for _ in range(_MAX_MERGE_HOPS):

@@ -100,7 +100,7 @@ class Message(SQLModel, table=True):
     channel: str
     external_id: str
     message_id: str | None = Field(default=None, index=True)  # RFC 5322 id, ours or theirs
-    in_reply_to: str | None = None  # space-separated ids, kept for export and re-threading
+    in_reply_to: str | None = Field(default=None, index=True)  # space-separated ids
     references: str | None = None
     subject: str = ""
     text: str = ""

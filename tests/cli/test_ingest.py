@@ -91,7 +91,7 @@ def test_every_format_once_and_a_rerun_adds_nothing(sdesk: Run, tmp_path: Path) 
     db = str(tmp_path / "d.db")
     first = sdesk("--db", db, "ingest", *paths)
     assert first.returncode == 0, first.stderr
-    assert "ingested 9 messages: 6 tickets created, 3 messages appended" in first.stdout
+    assert "ingested 9 messages: 7 tickets created, 2 messages appended" in first.stdout
     assert "0 failed" in first.stdout
     again = sdesk("--db", db, "ingest", *paths)
     assert again.returncode == 0
@@ -99,6 +99,13 @@ def test_every_format_once_and_a_rerun_adds_nothing(sdesk: Run, tmp_path: Path) 
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM message").fetchone() == (9,)
         assert conn.execute("SELECT count(*) FROM customer").fetchone() == (2,)
+        assert conn.execute("SELECT count(*) FROM ticket").fetchone() == (7,)
+        # m5 (in cur/) answers m4 (in new/) but is read first: both end on one ticket.
+        pair = conn.execute(
+            "SELECT count(DISTINCT ticket_id) FROM message WHERE message_id IN (?, ?)",
+            ("m4@example.ru", "m5@example.ru"),
+        ).fetchone()
+        assert pair == (1,)
         names = conn.execute("SELECT filename FROM attachment").fetchall()
         web_text = conn.execute("SELECT text FROM message WHERE channel='web'").fetchone()[0]
     assert names == [("passwd",)]

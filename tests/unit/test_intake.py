@@ -131,3 +131,12 @@ def test_sla_due_times_follow_priority(desk: Desk, clock: FakeClock) -> None:
     with desk.store.read() as s:
         t = s.execute(select(Ticket)).scalar_one()
     assert (t.first_response_due - clock.now).total_seconds() == 8 * 3600
+
+
+def test_original_arriving_after_its_reply_joins_the_reply_ticket(desk: Desk) -> None:
+    early = desk.intake(email("child@x", subject="Re: Modem", in_reply_to=("parent@x",)))
+    late = desk.intake(email("parent@x", subject="Modem"))
+    assert early.outcome is Outcome.CREATED
+    assert late.outcome is Outcome.APPENDED and late.ticket_number == early.ticket_number
+    with desk.store.read() as s:
+        assert s.execute(select(Ticket.subject)).scalar_one() == "Modem"

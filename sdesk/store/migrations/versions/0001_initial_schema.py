@@ -216,6 +216,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("channel", "external_id", name="uq_message_channel_external"),
     )
     op.create_index(op.f("ix_message_message_id"), "message", ["message_id"], unique=False)
+    op.create_index(op.f("ix_message_in_reply_to"), "message", ["in_reply_to"], unique=False)
     op.create_index(
         "ix_message_ticket_created", "message", ["ticket_id", "created_at"], unique=False
     )
@@ -322,6 +323,7 @@ def downgrade() -> None:
     op.drop_table("attachment")
     op.drop_index("ix_message_ticket_created", table_name="message")
     op.drop_index(op.f("ix_message_message_id"), table_name="message")
+    op.drop_index(op.f("ix_message_in_reply_to"), table_name="message")
 
     op.drop_table("message")
     op.drop_index(op.f("ix_event_ticket_id"), table_name="event")
