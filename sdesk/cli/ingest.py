@@ -35,6 +35,13 @@ def ingest(
         bool | None,
         typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
     ] = None,
+    parallel: Annotated[
+        bool | None,
+        typer.Option(
+            "--parallel/--serial",
+            help="Parse in a second process while storing (default: for inputs over 4 MiB).",
+        ),
+    ] = None,
 ) -> None:
     """Import messages; running it again adds nothing. Exit 0 only when nothing failed."""
     desk = open_desk(ctx, db)
@@ -50,9 +57,11 @@ def ingest(
         )
         with bar:
             task = bar.add_task("ingest", total=total_bytes(paths) or None)
-            summary = run_ingest(desk, paths, progress=lambda n: bar.advance(task, n))
+            summary = run_ingest(
+                desk, paths, progress=lambda n: bar.advance(task, n), parallel=parallel
+            )
     else:
-        summary = run_ingest(desk, paths)
+        summary = run_ingest(desk, paths, parallel=parallel)
     _report(summary)
     if summary.interrupted:
         raise typer.Exit(130)

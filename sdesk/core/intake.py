@@ -286,7 +286,7 @@ def intake(sql: RawSql, desk: Desk, inbound: Inbound) -> IntakeResult:
 def _store_attachments(sql: RawSql, desk: Desk, inbound: Inbound, message_id: int) -> None:
     for att in inbound.attachments:
         if att.data is not None:
-            digest, size, stored = desk.store.blobs.put(att.data), len(att.data), True
+            digest, size, stored = desk.store.blobs.put_later(att.data), len(att.data), True
         elif att.sha256 and att.size is not None:
             digest, size = att.sha256, att.size
             stored = desk.store.blobs.has(digest)

@@ -5,12 +5,44 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 
 class BlobStore:
+    """Files under ``root``; ``put_later`` writes on a small thread pool so creating files (slow
+    on some filesystems) overlaps parsing, and ``flush`` runs before every commit."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future[str]] = []
+
+    def put_later(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        if self.path(digest).exists():
+            return digest
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sdesk-blobs")
+            self._pending.append(self._pool.submit(self.put, data))
+        return digest
+
+    def flush(self) -> None:
+        """Wait for every pending write; raise the first failure (the transaction then rolls
+        back, so no row points at a blob that is not on disk)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        self.flush()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):

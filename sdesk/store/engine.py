@@ -83,8 +83,10 @@ class Store:
         bind = self.engine.execution_options(**{_WRITE: True})
         with Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
+            self.blobs.flush()
 
     def dispose(self) -> None:
+        self.blobs.close()
         self.engine.dispose()
 
 

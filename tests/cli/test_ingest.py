@@ -134,9 +134,9 @@ def test_bad_json_lines_fail_loudly_and_good_lines_flow(sdesk: Run, tmp_path: Pa
 BULK = 6000
 
 
-def start_ingest(env: dict[str, str], db: Path, mbox: Path) -> subprocess.Popen[str]:
+def start_ingest(env: dict[str, str], db: Path, mbox: Path, mode: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "sdesk", "--db", str(db), "ingest", str(mbox)],
+        [sys.executable, "-m", "sdesk", "--db", str(db), "ingest", mode, str(mbox)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -160,6 +160,37 @@ def wait_for_commits(db: Path, proc: subprocess.Popen[str], at_least: int = 1) -
     pytest.fail(f"ingest committed nothing in time (exit {proc.poll()})")
 
 
+def children_of(parent: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == parent:
+                kids.append(int(entry.name))
+    return kids
+
+
+def assert_gone(pids: list[int]) -> None:
+    """The parser child notices its parent is gone and exits by itself."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        alive = [pid for pid in pids if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
+        if not alive:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"child processes outlived their parent: {alive}")
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def assert_exactly_once(db: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM message").fetchone() == (BULK,)
@@ -173,14 +204,18 @@ def assert_exactly_once(db: Path) -> None:
     assert check.stdout.strip() == "ok"
 
 
+@pytest.mark.parametrize("mode", ["--serial", "--parallel"])
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_interrupted_ingest_then_rerun_stores_every_message_once(
-    sig: signal.Signals, sdesk_env: dict[str, str], sdesk: Run, tmp_path: Path
+    sig: signal.Signals, mode: str, sdesk_env: dict[str, str], sdesk: Run, tmp_path: Path
 ) -> None:
     mbox, db = tmp_path / "big.mbox", tmp_path / "d.db"
     write_mbox(mbox, BULK)
-    proc = start_ingest(sdesk_env, db, mbox)
+    proc = start_ingest(sdesk_env, db, mbox, mode)
     committed = wait_for_commits(db, proc)
+    kids = children_of(proc.pid)
+    if mode == "--parallel":
+        assert kids, "the parallel ingest runs its parser in a child process"
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert committed < BULK, "ingest finished before the signal; make BULK larger"
@@ -190,6 +225,7 @@ def test_interrupted_ingest_then_rerun_stores_every_message_once(
         assert "Traceback" not in err
     else:
         assert proc.returncode == -signal.SIGKILL
-    rerun = sdesk("--db", str(db), "ingest", str(mbox))
+        assert_gone(kids)
+    rerun = sdesk("--db", str(db), "ingest", mode, str(mbox))
     assert rerun.returncode == 0, rerun.stderr
     assert_exactly_once(db)

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sdesk.channels.email.parse import EmailLimits, UnparseableEmail, parse_email
-from sdesk.channels.files.readers import Item, iter_items
-from sdesk.channels.files.records import RecordError, is_ticket, to_inbound, to_ticket
+from sqlalchemy.engine import make_url
+
+from sdesk.channels.email.parse import EmailLimits
+from sdesk.channels.files.pipeline import prepared_in_child
+from sdesk.channels.files.prepare import Prepared, prepare_all
+from sdesk.channels.files.readers import total_bytes
 from sdesk.core.desk import Batch, Desk
 from sdesk.core.enums import Channel
+from sdesk.core.inbound import Inbound
 from sdesk.core.intake import IntakeResult, Outcome
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
+PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
@@ -54,43 +60,37 @@ class Summary:
         self.failed.extend(other.failed)
 
 
-def _one(batch: Batch, desk: Desk, item: Item, limits: EmailLimits, pending: Summary) -> None:
-    if item.kind == "error":
-        pending.failed.append((item.source, item.error))
-        return
-    if item.kind == "email":
-        digest = hashlib.sha256(item.raw).hexdigest()
-        if batch.raw_seen(Channel.EMAIL, digest):
+def _apply(batch: Batch, desk: Desk, prepared: Prepared, pending: Summary) -> None:
+    if prepared.kind == "failed":
+        pending.failed.append((prepared.source, prepared.error))
+    elif prepared.kind == "duplicate":
+        pending.duplicates += 1
+    elif prepared.kind == "quarantine":
+        pending.count(
+            batch.quarantine(
+                channel=Channel.EMAIL,
+                raw=prepared.payload,
+                error=prepared.error,
+                source=prepared.source,
+            )
+        )
+    elif prepared.kind == "ticket":
+        pending.count(batch.import_ticket(prepared.payload))
+    else:
+        inbound: Inbound = prepared.payload
+        if inbound.raw is not None and batch.raw_seen(
+            inbound.channel, hashlib.sha256(inbound.raw).hexdigest()
+        ):
             pending.duplicates += 1
             return
-        try:
-            inbound = parse_email(item.raw, limits=limits, source=item.source)
-        except UnparseableEmail as exc:
-            pending.count(
-                batch.quarantine(
-                    channel=Channel.EMAIL, raw=item.raw, error=str(exc), source=item.source
-                )
-            )
-            return
-        # History keeps its own time: the ticket is as old as the mail, not as the import.
-        when = inbound.sent_at or desk.clock()
+        # History keeps its own time: the ticket is as old as the message, not as the import.
+        when = inbound.sent_at or inbound.received_at or desk.clock()
         pending.count(batch.intake(replace(inbound, received_at=when)))
-        return
-    record = item.record
-    if not isinstance(record, dict):
-        pending.failed.append((item.source, "each line must be a JSON object"))
-        return
-    base = Path(item.source.rsplit(":", 1)[0]).parent
-    region = desk.settings.default_region
-    try:
-        if is_ticket(record):
-            pending.count(batch.import_ticket(to_ticket(record, base=base, region=region)))
-        else:
-            pending.count(
-                batch.intake(to_inbound(record, source=item.source, base=base, region=region))
-            )
-    except RecordError as exc:
-        pending.failed.append((item.source, str(exc)))
+
+
+def _sqlite_path(desk: Desk) -> str | None:
+    url = make_url(desk.store.url)
+    return url.database if url.get_backend_name() == "sqlite" else None
 
 
 def ingest(
@@ -100,11 +100,19 @@ def ingest(
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     limits: EmailLimits | None = None,
+    parallel: bool | None = None,
 ) -> Summary:
-    """Ingest everything under ``paths``; KeyboardInterrupt keeps what was committed."""
+    """Ingest everything under ``paths``; KeyboardInterrupt keeps what was committed.
+
+    ``parallel`` (default: when there is more than a few MiB) parses in a second process.
+    """
     limits = limits or EmailLimits()
+    region = desk.settings.default_region
+    if parallel is None:
+        parallel = (os.cpu_count() or 1) > 1 and total_bytes(paths) > PARALLEL_FROM_BYTES
+    source = prepared_in_child if parallel else prepare_all
+    stream = source(paths, limits=limits, region=region, sqlite_path=_sqlite_path(desk))
     summary = Summary()
-    items = iter_items(paths, max_message_bytes=limits.max_message_bytes)
     exhausted = False
     try:
         while not exhausted:
@@ -112,19 +120,23 @@ def ingest(
             consumed = 0
             with desk.batch() as batch:
                 for _ in range(batch_size):
-                    item = next(items, None)
-                    if item is None:
+                    prepared = next(stream, None)
+                    if prepared is None:
                         exhausted = True
                         break
-                    consumed += item.consumed
+                    consumed += prepared.consumed
                     try:
-                        _one(batch, desk, item, limits, pending)
+                        _apply(batch, desk, prepared, pending)
                     except Exception as exc:  # a bug must cost one message, not the import
-                        log.exception("ingest failed on %s", item.source)
-                        pending.failed.append((item.source, f"internal error: {exc!r}"[:300]))
+                        log.exception("ingest failed on %s", prepared.source)
+                        pending.failed.append((prepared.source, f"internal error: {exc!r}"[:300]))
             summary.add(pending)
             if progress is not None:
                 progress(consumed)
     except KeyboardInterrupt:
         summary.interrupted = True
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
     return summary

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,47 +124,60 @@ def _iter_file(path: Path, max_message_bytes: int, *, explicit: bool) -> Iterato
         yield Item("error", str(path), error=f"cannot read: {exc.strerror or exc}")
 
 
-def _iter_mbox(fh: BinaryIO, name: str, max_message_bytes: int) -> Iterator[Item]:
+_SEPARATOR = re.compile(rb"\r?\n(\r?\n)From ")
+_QUOTED_FROM = re.compile(rb"(?m)^>(>*From )")
+CHUNK = 1 << 20
+
+
+def _iter_mbox(
+    fh: BinaryIO, name: str, max_message_bytes: int, chunk: int = CHUNK
+) -> Iterator[Item]:
     """Split at From_ lines that follow a blank line, undoing mboxrd ``>From`` quoting.
 
-    Memory stays bounded by one message (capped at ``max_message_bytes``).
+    Reads in 1 MiB chunks and searches them with a regex (a Python loop over lines costs more
+    than parsing the mail). Memory stays bounded: a message over ``max_message_bytes`` keeps its
+    first ``max_message_bytes + 1`` bytes, enough for the parser to see it is oversize.
     """
-    lines: list[bytes] = []
-    size = consumed = 0
+    buf = fh.read(chunk)
+    pos = 0
+    eof = not buf
     index = 0
-    previous_blank = True
-
-    def flush() -> Item | None:
-        nonlocal index
-        if not lines:
-            return None
+    while pos < len(buf):
+        head_end = buf.find(b"\n", pos)
+        while head_end < 0 and not eof:
+            buf, pos, eof = _refill(fh, buf, pos, chunk)
+            head_end = buf.find(b"\n", pos)
+        if head_end < 0:
+            return  # a From_ line with nothing after it
+        start = head_end + 1
+        kept = b""  # the head of an oversize message
+        while True:
+            match = _SEPARATOR.search(buf, start)
+            if match is not None:
+                end, next_pos = match.start(1), match.end(1)
+                break
+            if eof:
+                end = next_pos = len(buf)
+                break
+            if len(buf) - start > max_message_bytes + 8 and not kept:
+                kept = buf[start : start + max_message_bytes + 1]
+            if kept:
+                start = len(buf) - 8  # keep a little for a separator split across chunks
+            buf, pos, eof = _refill(fh, buf, start, chunk)
+            start = 0
+        raw = kept or buf[start:end]
+        if next_pos == len(buf):  # the last message: drop the file's trailing blank line
+            raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith(b"\n") else raw
+        if b">" in raw:
+            raw = _QUOTED_FROM.sub(rb"\1", raw)
         index += 1
-        body = b"".join(lines)
-        # The blank line before the next From_ belongs to the separator, not the message.
-        if body.endswith(b"\r\n"):
-            body = body[:-2]
-        elif body.endswith(b"\n"):
-            body = body[:-1]
-        return Item("email", f"{name}#{index}", raw=body, consumed=consumed)
+        yield Item("email", f"{name}#{index}", raw=raw, consumed=next_pos - pos)
+        pos = next_pos
 
-    for line in fh:
-        if line.startswith(b"From ") and previous_blank:
-            item = flush()
-            if item is not None:
-                yield item
-            lines, size, consumed = [], 0, len(line)
-            previous_blank = False
-            continue
-        consumed += len(line)
-        previous_blank = line in (b"\n", b"\r\n")
-        if line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
-            line = line[1:]
-        if size <= max_message_bytes:
-            lines.append(line)
-            size += len(line)
-    item = flush()
-    if item is not None:
-        yield item
+
+def _refill(fh: BinaryIO, buf: bytes, keep_from: int, chunk: int) -> tuple[bytes, int, bool]:
+    more = fh.read(chunk)
+    return buf[keep_from:] + more, 0, not more
 
 
 def _iter_jsonl(fh: BinaryIO, name: str) -> Iterator[Item]:
