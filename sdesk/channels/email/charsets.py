@@ -75,12 +75,41 @@ def codec_for(label: str | None) -> str | None:
 
 
 def guess_codec(data: bytes) -> str | None:
-    """charset_normalizer's best guess for undeclared 8-bit data, on a bounded sample."""
+    """charset_normalizer's best guess for undeclared 8-bit data, on a bounded sample.
+
+    It mistakes KOI8-R Russian for Shift_JIS (KOI8 letters are half-width katakana there) and
+    short samples for UTF-16, so those verdicts are re-checked against the Cyrillic codecs.
+    """
+    sample = data[:GUESS_SAMPLE_BYTES]
     try:
-        best = charset_normalizer.from_bytes(data[:GUESS_SAMPLE_BYTES]).best()
+        best = charset_normalizer.from_bytes(sample).best()
+        if best is not None and best.encoding.startswith(_MULTIBYTE):
+            alt = charset_normalizer.from_bytes(sample, cp_isolation=list(_CYRILLIC)).best()
+            utf_without_bom = best.encoding.startswith("utf_") and not best.bom
+            if alt is not None and (
+                utf_without_bom or (alt.chaos <= best.chaos and alt.coherence > best.coherence)
+            ):
+                best = alt
+            elif utf_without_bom:
+                best = None
     except Exception:  # a third-party heuristic: any failure just means "no guess"
         return None
     return codec_for(best.encoding) if best is not None else None
+
+
+_MULTIBYTE = (
+    "shift_jis",
+    "cp932",
+    "euc_j",
+    "big5",
+    "gb",
+    "hz",
+    "cp949",
+    "euc_kr",
+    "utf_16",
+    "utf_32",
+)
+_CYRILLIC = ("koi8_r", "cp1251", "cp866", "iso8859_5", "mac_cyrillic", "koi8_u")
 
 
 def decode_text(
@@ -88,16 +117,22 @@ def decode_text(
 ) -> tuple[str, bool]:
     """Decode ``data`` declared as ``label``; returns (text, degraded).
 
-    Order: the declared charset (strict) → ASCII/UTF-8 → ``hint`` (e.g. the message's body
-    charset for raw 8-bit headers) → charset_normalizer → latin-1. ``degraded`` is True when
-    the declaration was missing or wrong and the text may contain guesses or U+FFFD.
+    Order: the declared charset (strict, then with one U+FFFD plus 0.5%: one stray byte or a
+    character cut by a size cap must not send a whole body to the guesser) → ASCII/UTF-8 →
+    ``hint`` (e.g. the message's body charset for raw 8-bit headers) → charset_normalizer →
+    latin-1. ``degraded`` is True when the text may contain guesses or U+FFFD.
     """
     codec = codec_for(label)
     if codec is not None:
         try:
             return data.decode(codec), False
         except (UnicodeError, LookupError):
-            pass
+            try:
+                text = data.decode(codec, "replace")
+            except (UnicodeError, LookupError):
+                text = ""
+            if text and text.count("\ufffd") <= 1 + len(text) // 200:
+                return text, True
     if data.isascii():
         return data.decode("ascii"), codec is not None
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 MAX_FILENAME_CHARS = 150
-_MAX_INPUT_CHARS = 4096
+_MAX_INPUT_CHARS = 1024  # longer names are truncated anyway; bounds per-char work
 _MAX_EXT_CHARS = 16
 
 
