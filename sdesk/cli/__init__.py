@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sdesk.cli import agents, demo, export, ingest, tickets
+from sdesk.cli import agents, demo, export, ingest, quarantine, tickets
 from sdesk.cli.common import DbOption, State, fail, run_guarded
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ app.command("inbox")(tickets.inbox)
 app.command("show")(tickets.show)
 app.command("search")(tickets.search)
 app.add_typer(agents.app, name="agent")
+app.add_typer(quarantine.app, name="quarantine")
 
 
 def main() -> None:

@@ -5,24 +5,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sdesk.config import Settings, load_settings
-from sdesk.core import acts
+from sdesk.core import acts, events
 from sdesk.core.clock import Clock, utcnow
-from sdesk.core.enums import Channel, Priority, Role, Status
+from sdesk.core.enums import Channel, Priority, RawState, Role, Status
 from sdesk.core.errors import DeskError, PermissionDenied
 from sdesk.core.imports import ImportedTicket, import_ticket
 from sdesk.core.inbound import Inbound
-from sdesk.core.intake import IntakeResult, intake, quarantine, raw_seen
+from sdesk.core.intake import IntakeResult, Outcome, intake, quarantine, raw_seen
 from sdesk.core.permissions import require
 from sdesk.store.engine import Store, open_store
-from sdesk.store.models import Agent
+from sdesk.store.models import Agent, RawInbound
 from sdesk.store.rawsql import RawSql
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedRow:
+    id: int
+    channel: str
+    source: str
+    error: str | None
+    received_at: datetime
+    size: int
 
 
 class Batch:
@@ -95,6 +106,52 @@ class Desk:
             return quarantine(
                 RawSql(session), self, channel=channel, raw=raw, error=error, source=source
             )
+
+    def quarantined(self, limit: int = 200) -> list[QuarantinedRow]:
+        with self.store.read() as session:
+            rows = session.execute(
+                select(
+                    RawInbound.id,
+                    RawInbound.channel,
+                    RawInbound.source,
+                    RawInbound.error,
+                    RawInbound.received_at,
+                    func.length(RawInbound.raw),
+                )
+                .where(RawInbound.state == RawState.QUARANTINED.value)
+                .order_by(RawInbound.id)
+                .limit(limit)
+            )
+            return [QuarantinedRow(*r) for r in rows]
+
+    def retry_quarantined(
+        self, parse: Callable[[bytes], Inbound], ids: list[int] | None = None
+    ) -> list[tuple[int, IntakeResult | str]]:
+        """Parse quarantined messages again (after a fix); each success is stored on its ticket
+        and leaves quarantine, each failure keeps its (new) error. One transaction a message."""
+        with self.store.read() as session:
+            query = select(RawInbound.id).where(RawInbound.state == RawState.QUARANTINED.value)
+            if ids:
+                query = query.where(RawInbound.id.in_(ids))
+            todo = list(session.execute(query.order_by(RawInbound.id)).scalars())
+        outcomes: list[tuple[int, IntakeResult | str]] = []
+        for raw_id in todo:
+            with self.store.write() as session:
+                row = session.get(RawInbound, raw_id)
+                if row is None or row.state != RawState.QUARANTINED.value:
+                    continue
+                try:
+                    inbound = parse(row.raw)
+                except Exception as exc:  # the parser's own error type varies by channel
+                    row.error = str(exc)[:1000]
+                    outcomes.append((raw_id, row.error))
+                    continue
+                result = intake(RawSql(session), self, inbound, quarantined_id=raw_id)
+                if result.outcome is Outcome.DUPLICATE:  # it arrived intact meanwhile
+                    row.state, row.error = RawState.STORED.value, None
+                events.record(session, "message.requeued", at=self.clock(), raw=raw_id)
+                outcomes.append((raw_id, result))
+        return outcomes
 
     @contextmanager
     def batch(self) -> Iterator[Batch]:

@@ -180,8 +180,14 @@ def _reply_address(inbound: Inbound) -> str | None:
     return key.split(":", 1)[1] if key else None
 
 
-def intake(sql: RawSql, desk: Desk, inbound: Inbound) -> IntakeResult:
-    """Store one inbound message; the caller owns the transaction."""
+def intake(
+    sql: RawSql, desk: Desk, inbound: Inbound, *, quarantined_id: int | None = None
+) -> IntakeResult:
+    """Store one inbound message; the caller owns the transaction.
+
+    ``quarantined_id`` names the raw record of a quarantined message now parsed after a fix:
+    its row is reused (and marked stored) rather than a second copy of the bytes kept.
+    """
     at = desk.clock()
     raw_sha = sha256_hex(inbound.raw) if inbound.raw is not None else None
     key, duplicate = _idempotency_key(sql, inbound, raw_sha)
@@ -192,8 +198,15 @@ def intake(sql: RawSql, desk: Desk, inbound: Inbound) -> IntakeResult:
     channel = inbound.channel.value
     auto = inbound.auto.value if inbound.auto else None
 
-    raw_id = None
-    if inbound.raw is not None:
+    raw_id = quarantined_id
+    if quarantined_id is not None:
+        sql.run(
+            "UPDATE raw_inbound SET state = ?, error = NULL, external_id = ? WHERE id = ?",
+            RawState.STORED.value,
+            inbound.external_id,
+            quarantined_id,
+        )
+    elif inbound.raw is not None:
         raw_id = sql.insert(
             "raw_inbound",
             channel=channel,
