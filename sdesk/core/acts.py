@@ -53,6 +53,24 @@ def _open_for_change(
     return ticket
 
 
+def _begin(
+    session: Session,
+    desk: Desk,
+    number: int,
+    by: str,
+    act: str,
+    expected_version: int | None,
+    *,
+    allow_closed: bool = False,
+) -> tuple[datetime, Agent, Ticket]:
+    """The start every act shares: the time, the acting agent (allowed to do ``act``), and the
+    ticket, refused if it changed since the caller saw it."""
+    agent = agent_by_login(session, by)
+    require(agent.role, act, by)
+    ticket = _open_for_change(session, number, expected_version, allow_closed=allow_closed)
+    return desk.clock(), agent, ticket
+
+
 def _touch(ticket: Ticket, at: datetime) -> None:
     ticket.version += 1
     ticket.updated_at = at
@@ -93,12 +111,9 @@ def reply(
     expected_version: int | None = None,
 ) -> int:
     """Queue a reply through the channel the customer last used; returns the message's row id."""
-    at = desk.clock()
-    agent = agent_by_login(session, by)
-    require(agent.role, "reply", by)
     if not text.strip():
         raise DeskError("the reply is empty")
-    ticket = _open_for_change(session, number, expected_version)
+    at, agent, ticket = _begin(session, desk, number, by, "reply", expected_version)
     last = _last_inbound(session, ticket.id)  # type: ignore[arg-type]
     channel = Channel(last.channel if last else ticket.channel)
     if channel is Channel.PHONE:
@@ -182,12 +197,11 @@ def add_note(
     *,
     expected_version: int | None = None,
 ) -> int:
-    at = desk.clock()
-    agent = agent_by_login(session, by)
-    require(agent.role, "add_note", by)
     if not text.strip():
         raise DeskError("the note is empty")
-    ticket = _open_for_change(session, number, expected_version, allow_closed=True)
+    at, agent, ticket = _begin(
+        session, desk, number, by, "add_note", expected_version, allow_closed=True
+    )
     key = f"note.{uuid.uuid4().hex}@{desk.settings.desk_domain}"
     row = Message(
         ticket_id=ticket.id,
@@ -218,10 +232,8 @@ def assign(
     expected_version: int | None = None,
 ) -> None:
     """Assign to an agent (``to``), or unassign with None."""
-    at = desk.clock()
-    actor = agent_by_login(session, by)
-    require(actor.role, "assign_self" if to == by else "assign", by)
-    ticket = _open_for_change(session, number, expected_version)
+    act = "assign_self" if to == by else "assign"
+    at, _agent, ticket = _begin(session, desk, number, by, act, expected_version)
     assignee = agent_by_login(session, to) if to else None
     ticket.assignee_id = assignee.id if assignee else None
     _touch(ticket, at)
@@ -238,10 +250,9 @@ def set_status(
     pending_until: datetime | None = None,
     expected_version: int | None = None,
 ) -> None:
-    at = desk.clock()
-    actor = agent_by_login(session, by)
-    require(actor.role, "set_status", by)
-    ticket = _open_for_change(session, number, expected_version, allow_closed=True)
+    at, _agent, ticket = _begin(
+        session, desk, number, by, "set_status", expected_version, allow_closed=True
+    )
     if ticket.status == Status.CLOSED.value and status is not Status.OPEN:
         raise DeskError(f"ticket #{number} is closed; it can only be reopened")
     previous = ticket.status
@@ -276,10 +287,7 @@ def set_priority(
     *,
     expected_version: int | None = None,
 ) -> None:
-    at = desk.clock()
-    actor = agent_by_login(session, by)
-    require(actor.role, "set_priority", by)
-    ticket = _open_for_change(session, number, expected_version)
+    at, _agent, ticket = _begin(session, desk, number, by, "set_priority", expected_version)
     previous = ticket.priority
     ticket.priority = priority.value
     ticket.first_response_due, ticket.resolution_due = due_times(
@@ -307,12 +315,9 @@ def merge(
     expected_version: int | None = None,
 ) -> None:
     """Move every message of ``source`` onto ``target`` and close ``source`` as merged."""
-    at = desk.clock()
-    actor = agent_by_login(session, by)
-    require(actor.role, "merge", by)
     if source == target:
         raise DeskError("a ticket cannot be merged into itself")
-    src = _open_for_change(session, source, expected_version, allow_closed=True)
+    at, actor, src = _begin(session, desk, source, by, "merge", expected_version, allow_closed=True)
     dst = _open_for_change(session, target, None, allow_closed=True)
     session.execute(update(Message).where(Message.ticket_id == src.id).values(ticket_id=dst.id))
     src.merged_into_id = dst.id
