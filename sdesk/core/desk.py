@@ -59,8 +59,8 @@ class Batch:
         self._sql.run("RELEASE SAVEPOINT intake")
         return result
 
-    def intake(self, inbound: Inbound) -> IntakeResult:
-        return self._guarded(lambda: intake(self._sql, self._desk, inbound))
+    def intake(self, inbound: Inbound, *, history: bool = False) -> IntakeResult:
+        return self._guarded(lambda: intake(self._sql, self._desk, inbound, history=history))
 
     def quarantine(
         self, *, channel: Channel, raw: bytes, error: str, source: str = ""

@@ -181,19 +181,26 @@ def _reply_address(inbound: Inbound) -> str | None:
 
 
 def intake(
-    sql: RawSql, desk: Desk, inbound: Inbound, *, quarantined_id: int | None = None
+    sql: RawSql,
+    desk: Desk,
+    inbound: Inbound,
+    *,
+    quarantined_id: int | None = None,
+    history: bool = False,
 ) -> IntakeResult:
     """Store one inbound message; the caller owns the transaction.
 
     ``quarantined_id`` names the raw record of a quarantined message now parsed after a fix:
     its row is reused (and marked stored) rather than a second copy of the bytes kept.
+    ``history`` (imports): the message arrived when it was sent, so a ticket is as old as its
+    first message rather than as the import.
     """
     at = desk.clock()
     raw_sha = sha256_hex(inbound.raw) if inbound.raw is not None else None
     key, duplicate = _idempotency_key(sql, inbound, raw_sha)
     if duplicate:
         return IntakeResult(Outcome.DUPLICATE, auto=inbound.auto)
-    received = inbound.received_at or at
+    received = (inbound.sent_at if history else None) or inbound.received_at or at
     created = inbound.sent_at or received
     channel = inbound.channel.value
     auto = inbound.auto.value if inbound.auto else None

@@ -28,13 +28,20 @@ class RawSql:
             self._conn = conn
             self._format = conn.dialect.paramstyle in ("format", "pyformat")
         self._converted: dict[str, str] = {}
+        self._last_time: datetime | None = None
+        self._last_stored: Any = None
 
     def time(self, value: datetime | None) -> Any:
         if value is None:
             return None
-        value = value.astimezone(UTC).replace(tzinfo=None)
-        # SQLAlchemy's SQLite DateTime always writes microseconds; text order must match it.
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
+        if value is self._last_time:  # intake stamps one moment on many rows
+            return self._last_stored
+        stored = value.astimezone(UTC).replace(tzinfo=None)
+        if self.sqlite:
+            # SQLAlchemy's SQLite DateTime always writes microseconds; text order must match.
+            stored = stored.isoformat(" ", "microseconds")
+        self._last_time, self._last_stored = value, stored
+        return stored
 
     def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:
         if self.sqlite:

@@ -10,7 +10,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -25,7 +25,7 @@ from sdesk.core.inbound import Inbound
 from sdesk.core.intake import IntakeResult, Outcome
 
 log = logging.getLogger(__name__)
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024
 
 
@@ -60,7 +60,7 @@ class Summary:
         self.failed.extend(other.failed)
 
 
-def _apply(batch: Batch, desk: Desk, prepared: Prepared, pending: Summary) -> None:
+def _apply(batch: Batch, prepared: Prepared, pending: Summary) -> None:
     if prepared.kind == "failed":
         pending.failed.append((prepared.source, prepared.error))
     elif prepared.kind == "duplicate":
@@ -83,9 +83,7 @@ def _apply(batch: Batch, desk: Desk, prepared: Prepared, pending: Summary) -> No
         ):
             pending.duplicates += 1
             return
-        # History keeps its own time: the ticket is as old as the message, not as the import.
-        when = inbound.sent_at or inbound.received_at or desk.clock()
-        pending.count(batch.intake(replace(inbound, received_at=when)))
+        pending.count(batch.intake(inbound, history=True))
 
 
 def _sqlite_path(desk: Desk) -> str | None:
@@ -126,7 +124,7 @@ def ingest(
                         break
                     consumed += prepared.consumed
                     try:
-                        _apply(batch, desk, prepared, pending)
+                        _apply(batch, prepared, pending)
                     except Exception as exc:  # a bug must cost one message, not the import
                         log.exception("ingest failed on %s", prepared.source)
                         pending.failed.append((prepared.source, f"internal error: {exc!r}"[:300]))
