@@ -76,3 +76,11 @@ def test_ingest_missing_path_fails_but_commits_the_rest(sdesk: Run, tmp_path: Pa
     assert "missing.eml: no such file" in result.stderr
     assert "1 tickets created" in result.stdout
     assert "#" not in sdesk("--db", db, "show", "1001").stderr
+
+
+def test_unreadable_file_is_one_failure_line(sdesk: Run, tmp_path: Path) -> None:
+    # /proc/self/mem cannot be read from offset 0 (EIO), even by root: a real unreadable file.
+    result = sdesk("--db", str(tmp_path / "d.db"), "ingest", "/proc/self/mem")
+    assert result.returncode == 1
+    assert "failed: /proc/self/mem: cannot read: Input/output error" in result.stderr
+    assert "Traceback" not in result.stderr
