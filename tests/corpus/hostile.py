@@ -201,6 +201,29 @@ def _duplicates() -> bytes:
     )
 
 
+def _param_flood_parts(count: int) -> bytes:
+    """Many multiparts, each with a parameter list the stdlib's parser is quadratic in."""
+    flood = b"".join(b"; p%d*%d*=utf-8''%%41" % (i, i) for i in range(40)) + b'; x="' + b";" * 4000
+    parts = [
+        b'Content-Type: multipart/mixed; boundary="in%d"' % i
+        + flood
+        + b"\r\n\r\n--in%d\r\nContent-Type: text/plain\r\n\r\nx\r\n--in%d--" % (i, i)
+        for i in range(count)
+    ]
+    return _multipart(b"FLOOD", parts, subject="param flood")
+
+
+def _nest_then_sibling(levels: int) -> bytes:
+    """A nest deeper than the cap, then an ordinary part after it."""
+    opening = b"".join(
+        b'Content-Type: multipart/mixed; boundary="d%d"\r\n\r\n--d%d\r\n' % (i, i)
+        for i in range(levels)
+    )
+    closing = b"".join(b"\r\n--d%d--" % i for i in range(levels - 1, -1, -1))
+    nest = opening + b"Content-Type: text/plain\r\n\r\ntoo deep" + closing
+    return _multipart(b"SIB", [nest, _part(b"text/plain", b"after the nest")], subject="sibling")
+
+
 def hostile_messages() -> list[tuple[str, bytes]]:
     """At least 30 hostile or broken raw messages, each with a distinct name."""
     cp1251_body = RU.encode("cp1251")
@@ -419,6 +442,28 @@ def hostile_messages() -> list[tuple[str, bytes]]:
                 ],
             ),
         ),
+        ("param_flood_parts", _param_flood_parts(1200)),
+        ("short_lines_6mb", _msg("short lines", b"a\r\n" * 2_000_000)),
+        (
+            "header_lines_400k",
+            _msg("header flood", b"body\r\n", headers=b"X-Flood: y\r\n" * 400_000),
+        ),
+        (
+            "rfc2231_mixed_sections",
+            _multipart(
+                b"MIX2231",
+                [
+                    _part(b"text/plain", b"see attachment"),
+                    _part(
+                        b"application/pdf",
+                        b"%PDF",
+                        b"Content-Disposition: attachment; filename*=utf-8''a.pdf;"
+                        b" filename*0=b; filename*1=c.pdf\r\n",
+                    ),
+                ],
+            ),
+        ),
+        ("nest_then_sibling", _nest_then_sibling(40)),
     ]
     return msgs
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import time
 import unicodedata
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sdesk.channels.email import mime
+from sdesk.channels.email import parse
 from sdesk.channels.email.parse import (
     PARSE_POLICY,
     EmailLimits,
@@ -464,19 +465,6 @@ def test_no_headers_body_only_and_garbage_is_unparseable() -> None:
         parse_email("From: a@x\n\nstr, not bytes")  # type: ignore[arg-type]
 
 
-def test_headers_fast_path_matches_line_loop() -> None:
-    checked = 0
-    for _, raw in HOSTILE + REALISTIC:
-        fast = mime.parse_headers(raw, 0, len(raw), 100_000)
-        slow = mime.parse_headers(raw, 0, len(raw), 100_000, fast=False)
-        assert fast.body_start == slow.body_start
-        assert [fast.headers.get_all(k) for k in ("from", "subject", "to", "x-long")] == [
-            slow.headers.get_all(k) for k in ("from", "subject", "to", "x-long")
-        ]
-        checked += 1
-    assert checked == len(HOSTILE) + len(REALISTIC)
-
-
 def test_parse_policy_is_compat32() -> None:
     assert PARSE_POLICY is email.policy.compat32
 
@@ -494,3 +482,122 @@ def test_pathological_address_headers_are_fast_and_survivable() -> None:
     assert time.monotonic() - started < 0.5
     assert inbound.sender.contacts == (ContactRef(ContactKind.EMAIL, "nested@example.com"),)
     assert inbound.reply_to is None and inbound.text == "body"
+
+
+def test_costly_message_keeps_headers_and_a_text_excerpt() -> None:
+    """40 MB of short lines would take the stdlib's feedparser 5-10 s: headers + excerpt."""
+    raw = (
+        b"From: Ivan <ivan@example.com>\r\nSubject: flood\r\nMessage-ID: <flood@x>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + b"line\n" * 8_000_000
+    )
+    started = time.monotonic()
+    inbound = parse_email(raw)
+    assert time.monotonic() - started < BOUND_S
+    assert inbound.subject == "flood" and inbound.message_id == "flood@x"
+    assert inbound.sender.contacts == (ContactRef(ContactKind.EMAIL, "ivan@example.com"),)
+    assert inbound.text.startswith("line\nline\n") and len(inbound.text) <= 64 * 1024
+    assert any("too costly to split into parts" in note for note in inbound.notes)
+    assert inbound.raw == raw
+
+
+def test_costly_multipart_keeps_the_text_part_of_the_excerpt() -> None:
+    raw = H["short_lines_6mb"].replace(b"Content-Type: text/plain; charset=utf-8", b"X: y")
+    raw = raw.replace(
+        b"\r\n\r\na\r\n",
+        b"\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+        b"Content-Type: text/plain\r\n\r\nthe text\r\n--B\r\nContent-Type: text/plain\r\n"
+        b"Content-Disposition: attachment; filename=big.txt\r\n\r\na\r\n",
+        1,
+    )
+    inbound = parse_email(raw)
+    assert inbound.text == "the text" and inbound.attachments == ()
+    assert any("headers and a text excerpt kept" in note for note in inbound.notes)
+
+
+def test_header_and_line_floods_are_cut_with_notes() -> None:
+    headers = parse_email(H["header_lines_400k"])
+    assert headers.subject == "header flood" and headers.text == "body"
+    assert "header block over 100000 lines; the rest skipped" in headers.notes
+    lines = parse_email(H["short_lines_6mb"])
+    assert lines.subject == "short lines" and lines.text.startswith("a\na\n")
+
+
+def test_large_attachment_is_parsed_whole() -> None:
+    """Real big attachments (base64, 77-byte lines) stay within the parse budget."""
+    data = bytes(range(256)) * (8 * 1024 * 4)  # 8 MiB
+    body = b"--B\r\nContent-Type: text/plain\r\n\r\nscan attached\r\n--B\r\n"
+    body += b"Content-Type: application/pdf; name=scan.pdf\r\n"
+    body += b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(data)
+    raw = b"From: a@x\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n" + body + b"--B--\r\n"
+    started = time.monotonic()
+    inbound = parse_email(raw)
+    assert time.monotonic() - started < BOUND_S
+    (att,) = inbound.attachments
+    assert att.filename == "scan.pdf" and att.data == data and inbound.notes == ()
+    assert inbound.text == "scan attached"
+
+
+def test_recursion_in_the_stdlib_parser_falls_back_to_headers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = parse.parse_bytes
+    calls: list[int] = []
+
+    def recursing(raw: bytes, **kwargs: int) -> tuple[email.message.Message, bool]:
+        calls.append(len(raw))
+        if len(calls) == 1:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(raw, **kwargs)
+
+    monkeypatch.setattr(parse, "parse_bytes", recursing)
+    inbound = parse_email(R["attachment"])
+    assert "MIME structure too deeply nested; headers and a text excerpt kept" in inbound.notes
+    assert inbound.subject == "Scan attached" and inbound.text.startswith("Hello,")
+    assert inbound.attachments == ()
+
+
+def test_deep_nest_is_cut_but_later_parts_are_kept() -> None:
+    inbound = parse_email(H["nest_then_sibling"])
+    assert inbound.text == "after the nest"
+    assert "MIME nesting deeper than 20 levels; inner parts skipped" in inbound.notes
+
+
+def test_quadratic_parameter_lists_are_bounded() -> None:
+    started = time.monotonic()
+    inbound = parse_email(H["param_flood_parts"])
+    assert time.monotonic() - started < BOUND_S
+    assert "more than 500 MIME parts; the rest skipped" in inbound.notes
+    assert inbound.text.startswith("x\n\nx")
+
+
+def test_rfc2231_filename_wins_and_bad_sections_do_not_crash() -> None:
+    raw = (
+        b"From: a@x\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+        b"Content-Type: application/pdf; name=plain.pdf\r\nContent-Disposition: attachment;"
+        b" filename=\"fallback.pdf\"; filename*=utf-8''%D1%81%D1%87%D1%91%D1%82.pdf\r\n\r\n"
+        b"%PDF\r\n--B--\r\n"
+    )
+    assert [a.filename for a in parse_email(raw).attachments] == ["счёт.pdf"]
+    mixed = parse_email(H["rfc2231_mixed_sections"])
+    assert mixed.text == "see attachment" and len(mixed.attachments) == 1
+    _assert_safe_name(mixed.attachments[0].filename)
+
+
+def test_nested_message_bytes_are_kept_as_received() -> None:
+    (att,) = parse_email(H["nested_rfc822"]).attachments
+    inner = b"From: x@example.com\r\nSubject: =?utf-8?Q?Fwd_me?=\r\n\r\ninner body\r\n"
+    assert att.data == inner  # byte for byte, as in the raw message
+    dsn = parse_email(R["dsn_bounce"]).attachments[1]
+    assert dsn.data is not None and dsn.data.startswith(b"From: desk@example.org\r\nTo: ")
+    assert dsn.data.endswith(b"\r\n\r\nYour ticket was updated.\r\n")
+
+
+def test_raw_8bit_parameters_and_headers_keep_their_bytes() -> None:
+    """compat32 would wrap these in ``Header`` objects whose str() is U+FFFD soup."""
+    raw = (
+        "From: Пётр <petr@example.com>\r\nSubject: Счёт\r\n"
+        'Content-Type: text/plain; charset=utf-8; name="счёт.txt"\r\n\r\nтекст'
+    ).encode()
+    inbound = parse_email(raw)
+    assert inbound.subject == "Счёт" and inbound.sender.name == "Пётр"
+    assert [a.filename for a in inbound.attachments] == ["счёт.txt"]

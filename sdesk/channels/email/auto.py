@@ -6,7 +6,7 @@ import re
 from typing import Protocol
 
 from sdesk.channels.email.charsets import decode_words
-from sdesk.channels.email.mime import parse_params
+from sdesk.channels.email.message import content_params, param_str
 from sdesk.core.enums import AutoKind
 
 _AUTO_SUBJECTS = ("auto:", "automatic reply:", "autoreply:", "auto-reply:", "out of office")
@@ -20,7 +20,7 @@ _MAX_VALUE = 2048
 
 
 class HeaderSource(Protocol):
-    """Anything with ``get(name)``: our ``Headers`` or a stdlib ``email.message.Message``."""
+    """Anything with ``get(name)``: our ``HeaderView`` or a stdlib ``email.message.Message``."""
 
     def get(self, name: str, default: None = None) -> object: ...
 
@@ -48,9 +48,9 @@ def detect_auto(msg: HeaderSource) -> AutoKind | None:
     ctype = _value(msg, "content-type")
     report = "multipart/report" in ctype.lower()
     if report:
-        main, params = parse_params(ctype)
+        main, params = content_params(ctype)
         report = main == "multipart/report"
-        dsn = report and params.get("report-type", "").lower() == "delivery-status"
+        dsn = report and param_str(params.get("report-type")).lower() == "delivery-status"
     else:
         dsn = False
     empty_path = _EMPTY_PATH.fullmatch(_value(msg, "return-path")) is not None

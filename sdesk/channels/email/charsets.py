@@ -6,9 +6,9 @@ guess to latin-1, never to an exception (the parser's contract is "Inbound or Un
 
 from __future__ import annotations
 
-import binascii
 import codecs
 import re
+from email.header import decode_header
 from functools import lru_cache
 
 import charset_normalizer
@@ -148,69 +148,72 @@ def decode_text(
     return data.decode("latin-1"), True
 
 
-# RFC 2047 encoded-word; the charset may carry an RFC 2231 "*lang" suffix.
+# A well-formed RFC 2047 encoded-word (the charset may carry an RFC 2231 "*lang" suffix). Looser
+# lookalikes (spaces or "?" inside) are left as text; these are handed to ``decode_header``.
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]{1,64})(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
 _B64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
-def _word_bytes(encoding: str, text: str) -> bytes | None:
-    """Payload of one encoded-word, or None when it is broken (kept as literal text)."""
+def _broken(encoding: str, text: str) -> bool:
+    """True for a word that is not ASCII, or a B word that is not base64 (``decode_header``
+    would raise, or silently drop the bad bytes)."""
+    if not text.isascii():
+        return True
+    return encoding in "bB" and (not _B64_TEXT.fullmatch(text) or len(text.rstrip("=")) % 4 == 1)
+
+
+def _decode_run(words: list[str], hint: str | None) -> str:
+    """Adjacent encoded-words through ``decode_header``, which joins same-charset words as
+    bytes first (mailers split multi-byte characters across words); then our charset fallbacks.
+    """
+    out: list[str] = []
     try:
-        raw = text.encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    if encoding in "qQ":
-        return binascii.a2b_qp(raw, header=True)
-    if not _B64_TEXT.fullmatch(text):
-        return None
-    core = raw.rstrip(b"=")
-    if len(core) % 4 == 1:
-        return None
-    try:
-        return binascii.a2b_base64(core + b"=" * (-len(core) % 4))  # Postel: repair padding
-    except binascii.Error:
-        return None
+        chunks = decode_header(" ".join(words))
+    except Exception:  # validated above; should the stdlib still refuse, keep the text
+        return " ".join(words)
+    for data, charset in chunks:
+        raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogateescape")
+        label = charset.split("*", 1)[0] if charset else None
+        out.append(decode_text(raw, label, guess=False, hint=hint)[0])
+    return "".join(out)
 
 
 def decode_words(value: str, *, hint: str | None = None) -> str:
     """Decode RFC 2047 encoded-words in any charset; broken words stay as their literal text.
 
-    Adjacent words in one charset are joined as bytes before decoding, because mailers split
-    multi-byte characters across words.
+    Whitespace between adjacent encoded-words is dropped (RFC 2047 6.2), text elsewhere kept.
+    Short values are memoised: a subject is read twice, display names repeat.
     """
     if "=?" not in value:
         return value
+    if len(value) > 1024:
+        return _decode_words(value, hint)
+    return _cached_decode_words(value, hint)
+
+
+def _decode_words(value: str, hint: str | None) -> str:
     out: list[str] = []
-    pending = bytearray()
-    pending_cs: str | None = None
+    run: list[str] = []
     pos = 0
-    after_word = False
-
-    def flush() -> None:
-        nonlocal pending_cs
-        if pending_cs is not None:
-            out.append(decode_text(bytes(pending), pending_cs, guess=False, hint=hint)[0])
-            pending.clear()
-            pending_cs = None
-
     for m in _ENCODED_WORD.finditer(value):
         gap = value[pos : m.start()]
-        payload = _word_bytes(m.group(2), m.group(3))
-        if payload is None:
-            flush()
-            out.append(gap + m.group(0))
-            after_word = False
-        else:
-            if after_word and (not gap or gap.isspace()):
-                gap = ""  # RFC 2047 6.2: whitespace between adjacent encoded-words is dropped
-            charset = m.group(1).lower()
-            if gap or charset != pending_cs:
-                flush()
-                out.append(gap)
-            pending_cs = charset
-            pending += payload
-            after_word = True
         pos = m.end()
-    flush()
+        if _broken(m.group(2), m.group(3)):
+            if run:
+                out.append(_decode_run(run, hint))
+                run = []
+            out.append(gap + m.group(0))
+        elif run and (not gap or gap.isspace()):
+            run.append(m.group(0))
+        else:
+            if run:
+                out.append(_decode_run(run, hint))
+            out.append(gap)
+            run = [m.group(0)]
+    if run:
+        out.append(_decode_run(run, hint))
     out.append(value[pos:])
     return "".join(out)
+
+
+_cached_decode_words = lru_cache(maxsize=1024)(_decode_words)

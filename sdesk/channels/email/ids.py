@@ -7,6 +7,8 @@ import re
 MAX_ID_CHARS = 998  # RFC 5322 line limit: anything longer is not an id we can store or match
 MAX_REFERENCES = 100
 _TOKEN = re.compile(r"<([^<>]*)>")
+# A bracketed id that ``_valid`` accepts, found in one C-level pass (References runs long).
+_VALID_TOKEN = re.compile(rf"<\s*([^<>\s\x00-\x1f\x7f]{{1,{MAX_ID_CHARS}}})\s*>")
 _BAD = re.compile(r"[\s\x00-\x1f\x7f]")
 _SCAN_CHARS = 64 * 1024
 
@@ -41,13 +43,11 @@ def message_ids(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     text = str(value)[: _SCAN_CHARS * 4]
-    tokens = _TOKEN.findall(text) if "<" in text else [t for t in text.split() if "@" in t]
-    seen: dict[str, None] = {}
-    for token in tokens:
-        ident = _valid(token)
-        if ident is not None:
-            seen.setdefault(ident, None)
-    ids = list(seen)
+    if "<" in text:
+        ids = list(dict.fromkeys(_VALID_TOKEN.findall(text)))
+    else:
+        valid = (_valid(t) for t in text.split() if "@" in t)
+        ids = list(dict.fromkeys(i for i in valid if i is not None))
     if len(ids) > MAX_REFERENCES:
         ids = ids[:1] + ids[-(MAX_REFERENCES - 1) :]
     return tuple(ids)
