@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sdesk.channels.email.parse import EmailLimits
 from sdesk.channels.files.pipeline import prepared_in_child
 from sdesk.channels.files.prepare import Prepared, prepare_all
-from sdesk.channels.files.readers import total_bytes
+from sdesk.channels.files.readers import sniff, total_bytes
 from sdesk.core.desk import Batch, Desk
 from sdesk.core.enums import Channel
 from sdesk.core.inbound import Inbound
@@ -86,6 +86,11 @@ def _apply(batch: Batch, prepared: Prepared, pending: Summary) -> None:
         pending.count(batch.intake(inbound, history=True))
 
 
+def _many_messages(paths: list[Path]) -> bool:
+    """A second process pays off for folders, mboxes and JSON Lines, not for a few .eml files."""
+    return len(paths) > 8 or any(p.is_dir() or sniff(p) in ("mbox", "jsonl") for p in paths)
+
+
 def _sqlite_path(desk: Desk) -> str | None:
     url = make_url(desk.store.url)
     return url.database if url.get_backend_name() == "sqlite" else None
@@ -107,7 +112,11 @@ def ingest(
     limits = limits or EmailLimits()
     region = desk.settings.default_region
     if parallel is None:
-        parallel = (os.cpu_count() or 1) > 1 and total_bytes(paths) > PARALLEL_FROM_BYTES
+        parallel = (
+            (os.cpu_count() or 1) > 1
+            and _many_messages(paths)
+            and total_bytes(paths) > PARALLEL_FROM_BYTES
+        )
     source = prepared_in_child if parallel else prepare_all
     stream = source(paths, limits=limits, region=region, sqlite_path=_sqlite_path(desk))
     summary = Summary()

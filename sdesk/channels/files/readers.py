@@ -82,7 +82,7 @@ def _iter_dir(root: Path, max_message_bytes: int) -> Iterator[Item]:
             yield from _iter_dir(entry, max_message_bytes)
 
 
-def _sniff(path: Path) -> str | None:
+def sniff(path: Path) -> str | None:
     name = path.name.lower()
     if any(name.endswith(s) for s in EMAIL_SUFFIXES):
         return "eml"
@@ -103,7 +103,7 @@ def _sniff(path: Path) -> str | None:
 
 
 def _iter_file(path: Path, max_message_bytes: int, *, explicit: bool) -> Iterator[Item]:
-    kind = _sniff(path)
+    kind = sniff(path)
     if kind is None:
         if not explicit:
             return  # a stray file in a folder (README, index) is not a message
