@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from sdesk.core import events
 from sdesk.core.enums import Channel, MessageKind, Priority, Status
 from sdesk.core.inbound import InboundAttachment, Sender
-from sdesk.core.intake import IntakeResult, Outcome, customer_for
+from sdesk.core.intake import IntakeResult, Outcome, customer_for, store_attachments
 from sdesk.core.sla import due_times
-from sdesk.store.models import Agent, Attachment, Message, Ticket
+from sdesk.store.models import Agent, Message, Ticket
 from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
@@ -145,21 +145,7 @@ def import_ticket(session: Session, desk: Desk, record: ImportedTicket) -> Intak
             )
             .returning(Message.id)
         ).scalar_one()
-        for att in message.attachments:
-            data_sha = desk.store.blobs.put(att.data) if att.data is not None else att.sha256
-            session.execute(
-                insert(Attachment).values(
-                    message_id=message_row,
-                    filename=att.filename,
-                    content_type=att.content_type,
-                    size=len(att.data) if att.data is not None else att.size or 0,
-                    sha256=data_sha,
-                    inline=att.inline,
-                    content_id=att.content_id,
-                    stored=att.data is not None
-                    or (data_sha is not None and desk.store.blobs.has(data_sha)),
-                )
-            )
+        store_attachments(RawSql(session), desk, message.attachments, message_row)
         if message.kind is MessageKind.REPLY and first_response is None:
             first_response = message.created_at
     if first_response is not None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sdesk.core import events
 from sdesk.core.contacts import normalise
 from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState, Status
-from sdesk.core.inbound import ContactRef, Inbound, Sender
+from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.sla import due_times
 from sdesk.core.threads import chat_key, find_orphaned_reply, find_ticket
 from sdesk.store.rawsql import RawSql
@@ -290,7 +290,7 @@ def intake(
         raw_id=raw_id,
         notes="\n".join(inbound.notes),
     )
-    _store_attachments(sql, desk, inbound, message_id)
+    store_attachments(sql, desk, inbound.attachments, message_id)
     events.record(
         sql,
         "message.received",
@@ -303,8 +303,11 @@ def intake(
     return IntakeResult(outcome, number, message_id, inbound.auto)
 
 
-def _store_attachments(sql: RawSql, desk: Desk, inbound: Inbound, message_id: int) -> None:
-    for att in inbound.attachments:
+def store_attachments(
+    sql: RawSql, desk: Desk, attachments: tuple[InboundAttachment, ...], message_id: int
+) -> None:
+    """Blobs by content; an attachment known only by metadata (an export) keeps its hash."""
+    for att in attachments:
         if att.data is not None:
             digest, size, stored = desk.store.blobs.put_later(att.data), len(att.data), True
         elif att.sha256 and att.size is not None:
