@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import BaseModel, Field, ValidationError
@@ -41,6 +41,52 @@ class SLAPolicy(BaseModel):
     urgent_resolution_minutes: int = Field(4 * 60, gt=0)
 
 
+class CannedResponse(BaseModel):
+    """A prepared answer; ``{customer}``, ``{ticket}`` and ``{agent}`` are filled in."""
+
+    name: str = Field(min_length=1, max_length=60)
+    text: str = Field(min_length=1)
+
+
+DEFAULT_CANNED = [
+    CannedResponse(
+        name="Acknowledge",
+        text="Hello {customer},\n\nthank you for your message. We are looking into it and will "
+        "get back to you shortly.\n\n{agent}\nTicket #{ticket}",
+    ),
+    CannedResponse(
+        name="Need more details",
+        text="Hello {customer},\n\ncould you tell us a little more: what you did, what you "
+        "expected and what happened instead?\n\n{agent}\nTicket #{ticket}",
+    ),
+    CannedResponse(
+        name="Resolved",
+        text="Hello {customer},\n\nthis should be fixed now. If anything is still wrong, just "
+        "reply to this message and ticket #{ticket} reopens.\n\n{agent}",
+    ),
+]
+
+
+class ConsoleSettings(BaseModel):
+    """How the console looks and which keys do what."""
+
+    theme: Literal["dark", "light"] = Field("dark", description="Colour theme.")
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Binding id → keys, e.g. {reply = \"r,ctrl+r\"}; see the help screen (?).",
+    )
+    refresh_seconds: float = Field(
+        1.0, ge=0.2, le=30, description="How often the console looks for others' changes."
+    )
+
+
+class TelephonySettings(BaseModel):
+    """Outbound calls. ``none`` keeps the call key but says telephony is not set up."""
+
+    provider: Literal["none", "twilio"] = "none"
+    from_number: str | None = Field(None, description="Caller id in E.164, e.g. +4930123456.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SDESK_", env_nested_delimiter="__", extra="forbid"
@@ -57,6 +103,9 @@ class Settings(BaseSettings):
     )
     first_ticket_number: int = Field(1001, ge=1)
     sla: SLAPolicy = SLAPolicy()
+    canned: list[CannedResponse] = Field(default_factory=lambda: list(DEFAULT_CANNED))
+    console: ConsoleSettings = ConsoleSettings()
+    telephony: TelephonySettings = TelephonySettings()
 
     @classmethod
     def settings_customise_sources(

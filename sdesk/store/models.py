@@ -61,6 +61,7 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_status_due", "status", "first_response_due"),
         Index("ix_ticket_chat", "chat_key", "status"),
+        Index("ix_ticket_last_message", "last_message_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -83,6 +84,7 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
+    rating: int | None = None  # the customer's satisfaction, 1 (bad) to 5 (great)
     version: int = 1
 
 
@@ -195,4 +197,16 @@ class Lease(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     holder: str
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Presence(SQLModel, table=True):
+    """Who is looking at or answering which ticket right now (collision detection).
+
+    One row per agent, refreshed by the console's heartbeat; a row past ``expires_at`` is stale.
+    """
+
+    agent: str = Field(primary_key=True)
+    ticket_number: int = Field(index=True)
+    activity: str = "viewing"  # or "replying"
     expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -18,6 +18,8 @@ from sdesk.store.engine import StoreError, database_url, open_store
 from sdesk.store.queries import fts_query, search_tickets
 from tests.factories import email
 
+HEAD = "0002"
+
 
 def test_migration_matches_the_models(tmp_path: Path) -> None:
     store = open_store(tmp_path / "d.db")
@@ -74,7 +76,7 @@ def test_unknown_newer_schema_is_refused_and_data_kept(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="newer than this sdesk"):
         open_store(db)
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+        conn.execute("UPDATE alembic_version SET version_num = ?", (HEAD,))
     store = open_store(db)
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM message").scalar() == 1
@@ -152,3 +154,32 @@ def test_migration_downgrades_and_upgrades_cleanly(tmp_path: Path) -> None:
         command.upgrade(cfg, "head")
         conn.commit()
     Desk(store).intake(email("after@x"))
+
+
+def test_older_desk_is_backed_up_then_upgraded_with_its_data(tmp_path: Path) -> None:
+    from alembic import command
+
+    from sdesk.store.engine import _alembic_config
+
+    db = tmp_path / "d.db"
+    store = open_store(db)
+    Desk(store).intake(email("kept@x", subject="from the old release"))
+    with store.engine.connect() as conn:
+        command.downgrade(_alembic_config(conn), "0001")
+        conn.commit()
+    store.dispose()
+
+    upgraded = open_store(db)
+    backups = list(tmp_path.glob("d.db.before-0001-*"))
+    assert len(backups) == 1
+    with sqlite3.connect(backups[0]) as old:
+        assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert old.execute("SELECT count(*) FROM message").fetchone() == (1,)
+    with upgraded.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD
+        assert conn.exec_driver_sql("SELECT subject, rating FROM ticket").one() == (
+            "from the old release",
+            None,
+        )
+        hit = "SELECT count(*) FROM ticket_fts WHERE ticket_fts MATCH 'release'"
+        assert conn.exec_driver_sql(hit).scalar() == 1
