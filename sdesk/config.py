@@ -73,7 +73,7 @@ class ConsoleSettings(BaseModel):
     theme: Literal["dark", "light"] = Field("dark", description="Colour theme.")
     keys: dict[str, str] = Field(
         default_factory=dict,
-        description="Binding id → keys, e.g. {reply = \"r,ctrl+r\"}; see the help screen (?).",
+        description='Binding id → keys, e.g. {reply = "r,ctrl+r"}; see the help screen (?).',
     )
     refresh_seconds: float = Field(
         1.0, ge=0.2, le=30, description="How often the console looks for others' changes."

@@ -14,7 +14,7 @@ from sdesk.cli.render import ticket_table
 from sdesk.config import load_settings
 from sdesk.core.desk import Desk
 from sdesk.store.engine import open_store
-from sdesk.store.queries import list_tickets
+from sdesk.store.inbox import inbox_page
 
 
 def demo(
@@ -27,12 +27,12 @@ def demo(
     path = db or str(Path(tempfile.mkdtemp(prefix="sdesk-demo-")) / "demo.db")
     desk = Desk(open_store(path), load_settings())
     with desk.store.read() as session:
-        if list_tickets(session, limit=1):
+        if inbox_page(session, limit=1).rows:
             fail(f"{path} already holds tickets; the demo needs an empty desk")
     stats = seed_demo(desk, seed=seed)
     console = Console()
     with desk.store.read() as session:
-        rows = list_tickets(session, limit=40)
+        rows = inbox_page(session, limit=40).rows
     console.print(ticket_table(rows, desk.clock(), title="sdesk demo — inbox"))
     console.print(
         f"demo desk: {path} ({stats.tickets} tickets, {stats.messages} messages); "

@@ -10,7 +10,9 @@ from rich.console import Console
 from sdesk.cli.common import DbOption, fail, open_desk
 from sdesk.cli.render import print_ticket, ticket_table
 from sdesk.core.enums import Status
-from sdesk.store.queries import list_tickets, search_tickets, ticket_detail
+from sdesk.store.inbox import InboxFilter, inbox_page
+from sdesk.store.inbox import search as search_inbox
+from sdesk.store.queries import ticket_detail
 
 
 def inbox(
@@ -22,7 +24,8 @@ def inbox(
     """Print the inbox, most urgent SLA first."""
     desk = open_desk(ctx, db)
     with desk.store.read() as session:
-        rows = list_tickets(session, limit=limit, status=status.value if status else None)
+        flt = InboxFilter(status=status.value if status else None)
+        rows = inbox_page(session, flt, limit=limit).rows
     Console().print(ticket_table(rows, desk.clock()))
 
 
@@ -49,5 +52,5 @@ def search(
     """Full-text search over ticket subjects and message text."""
     desk = open_desk(ctx, db)
     with desk.store.read() as session:
-        rows = search_tickets(session, query, limit=limit)
+        rows = search_inbox(session, query, limit=limit).rows
     Console().print(ticket_table(rows, desk.clock(), title=f"Search: {query}"[:60]))

@@ -87,6 +87,7 @@ def _last_inbound(session: Session, ticket_id: int) -> Message | None:
         .where(
             Message.ticket_id == ticket_id,
             Message.kind.in_(("inbound", "call")),
+            Message.author_agent_id.is_(None),  # our own outgoing calls are not the customer
             Message.auto.is_(None),
         )
         .order_by(Message.created_at.desc(), Message.id.desc())
@@ -344,3 +345,47 @@ def merge(
     )
     events.record(session, "ticket.merged", at=at, ticket_id=src.id, actor=by, into=target)
     events.record(session, "ticket.merged_in", at=at, ticket_id=dst.id, actor=by, source=source)
+
+
+def retry_delivery(session: Session, desk: Desk, message_id: int, by: str) -> None:
+    """Send a failed reply or call again: back into the outbox queue, due now."""
+    message = session.get(Message, message_id)
+    if message is None or message.delivery_state is None:
+        raise NotFound(f"no outbound message {message_id}")
+    ticket = session.get(Ticket, message.ticket_id)
+    assert ticket is not None
+    at, _agent, ticket = _begin(session, desk, ticket.number, by, "reply", None)
+    if message.delivery_state != DeliveryState.FAILED.value:
+        raise DeskError(f"the message is {message.delivery_state}, not failed; nothing to retry")
+    outbox = session.execute(
+        select(Outbox).where(Outbox.message_id == message_id)
+    ).scalar_one_or_none()
+    if outbox is None:
+        raise NotFound(f"message {message_id} has nothing in the outbox to retry")
+    outbox.state = DeliveryState.QUEUED.value
+    outbox.next_attempt_at = at
+    message.delivery_state = DeliveryState.QUEUED.value
+    message.delivery_error = None
+    _touch(ticket, at)
+    events.record(
+        session, "message.retry", at=at, ticket_id=ticket.id, actor=by, message=message_id
+    )
+
+
+def rate(session: Session, desk: Desk, number: int, score: int, comment: str = "") -> None:
+    """The customer's satisfaction with a ticket (1 bad … 5 great); a later rating replaces it."""
+    if not 1 <= score <= 5:
+        raise DeskError(f"a rating is 1 to 5, not {score}")
+    ticket = ticket_by_number(session, number)
+    at = desk.clock()
+    ticket.rating = score
+    _touch(ticket, at)
+    events.record(
+        session,
+        "ticket.rated",
+        at=at,
+        ticket_id=ticket.id,
+        actor="customer",
+        score=score,
+        comment=comment[:2000],
+    )

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sdesk.config import Settings, load_settings
-from sdesk.core import acts, events
+from sdesk.core import acts, calls, events, presence
 from sdesk.core.clock import Clock, utcnow
 from sdesk.core.enums import Channel, Priority, RawState, Role, Status
 from sdesk.core.errors import DeskError, PermissionDenied
@@ -244,3 +244,24 @@ class Desk:
     ) -> None:
         with self.store.write() as s:
             acts.merge(s, self, source, target, by, expected_version=expected_version)
+
+    def call_customer(
+        self, number: int, by: str, phone: str, *, expected_version: int | None = None
+    ) -> int:
+        with self.store.write() as s:
+            return calls.call_customer(
+                s, self, number, by, phone, expected_version=expected_version
+            )
+
+    def retry_delivery(self, message_id: int, by: str) -> None:
+        with self.store.write() as s:
+            acts.retry_delivery(s, self, message_id, by)
+
+    def rate(self, number: int, score: int, comment: str = "") -> None:
+        with self.store.write() as s:
+            acts.rate(s, self, number, score, comment)
+
+    def announce(self, agent: str, number: int | None, activity: str = presence.VIEWING) -> None:
+        """Heartbeat for collision detection (see ``sdesk.core.presence``)."""
+        with self.store.write() as s:
+            presence.announce(s, agent, number, activity, self.clock())

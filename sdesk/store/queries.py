@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, select, text
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased
 
 from sdesk.store.models import Agent, Attachment, Contact, Customer, Message, Ticket
@@ -27,6 +27,7 @@ class TicketRow:
     last_message_at: datetime
     sla_due: datetime | None
     version: int
+    id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class TicketDetail:
     messages: tuple[MessageRow, ...]
 
 
-def _sla_due():  # type: ignore[no-untyped-def]
+def sla_due():  # type: ignore[no-untyped-def]
     """The next deadline that matters: first response until answered, then resolution."""
     return case(
         (Ticket.status.notin_(ACTIVE), None),
@@ -70,10 +71,10 @@ def _sla_due():  # type: ignore[no-untyped-def]
     )
 
 
-def _rows_query():  # type: ignore[no-untyped-def]
+def rows_query():  # type: ignore[no-untyped-def]
+    """The inbox row of every ticket that was not merged away."""
     assignee = aliased(Agent)
-    sla = _sla_due().label("sla_due")
-    query = (
+    return (
         select(
             Ticket.number,
             Ticket.subject,
@@ -84,34 +85,39 @@ def _rows_query():  # type: ignore[no-untyped-def]
             assignee.login,
             Ticket.created_at,
             Ticket.last_message_at,
-            sla,
+            sla_due().label("sla_due"),
             Ticket.version,
+            Ticket.id,
         )
         .join(Customer, Customer.id == Ticket.customer_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
         .where(Ticket.merged_into_id.is_(None))
     )
-    return query, sla
 
 
-def _to_row(r: tuple) -> TicketRow:  # type: ignore[type-arg]
+def to_row(r: tuple) -> TicketRow:  # type: ignore[type-arg]
     return TicketRow(*r)
 
 
-def list_tickets(
-    session: Session, *, limit: int = 50, status: str | None = None
-) -> list[TicketRow]:
-    """Most urgent SLA first; finished tickets after the active ones, newest first."""
-    query, sla = _rows_query()
-    if status:
-        query = query.where(Ticket.status == status)
-    query = query.order_by(sla.is_(None), sla, Ticket.last_message_at.desc(), Ticket.id)
-    return [_to_row(r) for r in session.execute(query.limit(limit))]
+def current_number(session: Session, number: int) -> int | None:
+    """The ticket a number now lives in: itself, or where it was merged (followed to the end)."""
+    for _ in range(32):  # merge chains are short; the bound guards against a corrupt cycle
+        row = session.execute(select(Ticket.merged_into_id).where(Ticket.number == number)).first()
+        if row is None:
+            return None
+        if row[0] is None:
+            return number
+        number = session.execute(select(Ticket.number).where(Ticket.id == row[0])).scalar_one()
+    return None
 
 
 def ticket_detail(session: Session, number: int) -> TicketDetail | None:
-    query, _sla = _rows_query()
-    row = session.execute(query.where(Ticket.number == number)).first()
+    """The ticket with its thread; a merged ticket's number opens the ticket it went into."""
+    found = current_number(session, number)
+    if found is None:
+        return None
+    number = found
+    row = session.execute(rows_query().where(Ticket.number == number)).first()
     if row is None:
         return None
     ticket_id, customer_id = session.execute(
@@ -142,7 +148,7 @@ def ticket_detail(session: Session, number: int) -> TicketDetail | None:
             AttachmentRow(a.filename, a.content_type, a.size, a.sha256, a.stored)
         )
     return TicketDetail(
-        ticket=_to_row(tuple(row)),
+        ticket=to_row(tuple(row)),
         customer_contacts=contacts,
         messages=tuple(
             MessageRow(
@@ -177,19 +183,63 @@ def fts_query(user_query: str) -> str | None:
     return " ".join(quoted)
 
 
-def search_tickets(session: Session, user_query: str, *, limit: int = 50) -> list[TicketRow]:
-    """Tickets whose subject or any message matches every word (SQLite FTS5)."""
-    match = fts_query(user_query)
-    if match is None:
-        return []
-    hits = text(
-        "SELECT id FROM ticket WHERE id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :q)"
-        " UNION SELECT ticket_id FROM message WHERE id IN "
-        "(SELECT rowid FROM message_fts WHERE message_fts MATCH :q)"
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    kind: str
+    value: str
+    display: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCard:
+    """One person across every channel, with their other tickets (most recent first)."""
+
+    id: int
+    name: str
+    note: str
+    since: datetime
+    contacts: tuple[ContactRow, ...]
+    tickets: tuple[TicketRow, ...]
+    more_tickets: bool
+
+    @property
+    def phones(self) -> tuple[str, ...]:
+        return tuple(c.value for c in self.contacts if c.kind == "phone")
+
+
+def customer_card(session: Session, number: int, *, limit: int = 20) -> CustomerCard | None:
+    """The card of the customer behind ticket ``number``."""
+    customer = session.execute(
+        select(Customer)
+        .join(Ticket, Ticket.customer_id == Customer.id)
+        .where(Ticket.number == number)
+    ).scalar_one_or_none()
+    if customer is None:
+        return None
+    contacts = tuple(
+        ContactRow(*r)
+        for r in session.execute(
+            select(Contact.kind, Contact.value, Contact.display)
+            .where(Contact.customer_id == customer.id)
+            .order_by(Contact.kind, Contact.id)
+        )
     )
-    ids = [r[0] for r in session.execute(hits, {"q": match})]
-    if not ids:
-        return []
-    query, _sla = _rows_query()
-    query = query.where(Ticket.id.in_(ids)).order_by(Ticket.last_message_at.desc()).limit(limit)
-    return [_to_row(r) for r in session.execute(query)]
+    rows = [
+        to_row(r)
+        for r in session.execute(
+            rows_query()
+            .where(Ticket.customer_id == customer.id)
+            .order_by(Ticket.last_message_at.desc(), Ticket.id.desc())
+            .limit(limit + 1)
+        )
+    ]
+    assert customer.id is not None
+    return CustomerCard(
+        customer.id,
+        customer.name,
+        customer.note,
+        customer.created_at,
+        contacts,
+        tuple(rows[:limit]),
+        len(rows) > limit,
+    )

@@ -15,7 +15,8 @@ from sqlmodel import SQLModel
 from sdesk.core.desk import Desk
 from sdesk.store.blobs import BlobStore
 from sdesk.store.engine import StoreError, database_url, open_store
-from sdesk.store.queries import fts_query, search_tickets
+from sdesk.store.inbox import search
+from sdesk.store.queries import fts_query
 from tests.factories import email
 
 HEAD = "0002"
@@ -123,10 +124,10 @@ def test_full_text_search_over_subjects_and_messages(desk: Desk) -> None:
     desk.intake(email("b@x", subject="Invoice question", text="the router invoice is wrong"))
     desk.intake(email("c@x", subject="Hello", text="Привет, не работает интернет"))
     with desk.store.read() as s:
-        assert {r.number for r in search_tickets(s, "router")} == {1001, 1002}
-        assert {r.number for r in search_tickets(s, "rebo")} == {1001}
-        assert {r.number for r in search_tickets(s, "интернет")} == {1003}
-        assert search_tickets(s, '" OR * NEAR(') == []
+        assert {r.number for r in search(s, "router").rows} == {1001, 1002}
+        assert {r.number for r in search(s, "rebo").rows} == {1001}
+        assert {r.number for r in search(s, "интернет").rows} == {1003}
+        assert search(s, '" OR * NEAR(').rows == ()
 
 
 def test_fts_query_quotes_user_input() -> None:

@@ -1,0 +1,242 @@
+"""The inbox read model: filtered pages by key, counts per filter, full-text search.
+
+The inbox order is "most urgent first": active tickets (new, open, pending) by their next SLA
+deadline, then finished ones, most recent first. Pages are read by key (the last row's sort
+values), never by offset, so page 500 costs what page 1 costs and a row added meanwhile neither
+repeats nor skips a row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, literal, select, text, tuple_
+from sqlalchemy.orm import Session
+
+from sdesk.store.models import Agent, Ticket
+from sdesk.store.queries import ACTIVE, TicketRow, fts_query, rows_query, sla_due, to_row
+from sdesk.store.types import UTCDateTime
+
+# Active tickets without a deadline (imported ones, say) sort after every real deadline.
+NO_DEADLINE = datetime(9999, 1, 1, tzinfo=UTC)
+SEARCH_LIMIT = 200
+_SEARCH_HITS = 5000  # most recent matching messages considered; a bound for common words
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    """What the inbox shows. Empty means every ticket, active ones first."""
+
+    assignee: str | None = None  # a login: "mine"
+    unassigned: bool = False
+    channel: str | None = None
+    status: str | None = None
+    priority: str | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.assignee:
+            parts.append(f"assigned to {self.assignee}")
+        if self.unassigned:
+            parts.append("unassigned")
+        parts += [v for v in (self.channel, self.status, self.priority) if v]
+        return ", ".join(parts) or "all tickets"
+
+    def toggled(self, field: str, value: str | bool = True) -> InboxFilter:
+        """Switch one filter on (to ``value``), or off when it already has that value.
+
+        "Mine" and "unassigned" exclude each other; everything else combines.
+        """
+        if field == "unassigned":
+            return replace(self, unassigned=not self.unassigned, assignee=None)
+        if field == "assignee":
+            mine = None if self.assignee == value else str(value)
+            return replace(self, assignee=mine, unassigned=False)
+        return replace(self, **{field: None if getattr(self, field) == value else value})
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    """Where a page ends: segment 0 holds active tickets, 1 finished ones."""
+
+    segment: int
+    value: datetime
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: tuple[TicketRow, ...]
+    more_after: bool
+    more_before: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InboxCounts:
+    """Active tickets per filter (and every ticket per status), for the filter bar."""
+
+    active: int
+    mine: int
+    unassigned: int
+    channel: dict[str, int]
+    priority: dict[str, int]
+    status: dict[str, int]
+
+
+def _deadline() -> Any:
+    return func.coalesce(sla_due(), literal(NO_DEADLINE, UTCDateTime()))
+
+
+def key_of(row: TicketRow) -> PageKey:
+    if row.status in ACTIVE:
+        return PageKey(0, row.sla_due or NO_DEADLINE, row.id)
+    return PageKey(1, row.last_message_at, row.id)
+
+
+def _filtered(session: Session, flt: InboxFilter) -> Select[Any] | None:
+    query = rows_query()
+    if flt.assignee:
+        agent_id = session.execute(select(Agent.id).where(Agent.login == flt.assignee)).scalar()
+        if agent_id is None:
+            return None
+        query = query.where(Ticket.assignee_id == agent_id)
+    if flt.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    for column, value in (
+        (Ticket.channel, flt.channel),
+        (Ticket.status, flt.status),
+        (Ticket.priority, flt.priority),
+    ):
+        if value:
+            query = query.where(column == value)
+    return query
+
+
+def _segment(
+    session: Session,
+    base: Select[Any],
+    segment: int,
+    bound: PageKey | None,
+    backwards: bool,
+    limit: int,
+) -> list[TicketRow]:
+    if segment == 0:
+        sort, query = _deadline(), base.where(Ticket.status.in_(ACTIVE))
+        ascending = not backwards  # active tickets: nearest deadline first
+    else:
+        sort, query = Ticket.last_message_at, base.where(Ticket.status.notin_(ACTIVE))
+        ascending = backwards  # finished tickets: most recent first
+    if bound is not None and bound.segment == segment:
+        pair, at = tuple_(sort, Ticket.id), tuple_(literal(bound.value, UTCDateTime()), bound.id)
+        query = query.where(pair > at if ascending else pair < at)
+    order = (sort.asc(), Ticket.id.asc()) if ascending else (sort.desc(), Ticket.id.desc())
+    return [to_row(r) for r in session.execute(query.order_by(*order).limit(limit))]
+
+
+def inbox_page(
+    session: Session,
+    flt: InboxFilter = InboxFilter(),
+    *,
+    after: PageKey | None = None,
+    before: PageKey | None = None,
+    limit: int = 100,
+) -> Page:
+    """Up to ``limit`` rows after ``after`` (or before ``before``), in inbox order."""
+    base = _filtered(session, flt)
+    if base is None:
+        return Page((), False, False)
+    segments = [0, 1]
+    if flt.status:
+        segments = [0] if flt.status in ACTIVE else [1]
+    # One extra row tells whether another page exists without counting the table.
+    if before is not None:
+        rows = _collect(session, base, segments[::-1], before, True, limit + 1)
+        return Page(tuple(rows[:limit][::-1]), more_after=True, more_before=len(rows) > limit)
+    rows = _collect(session, base, segments, after, False, limit + 1)
+    return Page(tuple(rows[:limit]), more_after=len(rows) > limit, more_before=after is not None)
+
+
+def _collect(
+    session: Session,
+    base: Select[Any],
+    segments: list[int],
+    bound: PageKey | None,
+    backwards: bool,
+    limit: int,
+) -> list[TicketRow]:
+    rows: list[TicketRow] = []
+    for segment in segments:
+        behind = bound is not None and (
+            segment < bound.segment if not backwards else segment > bound.segment
+        )
+        if behind:
+            continue
+        rows += _segment(session, base, segment, bound, backwards, limit - len(rows))
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def inbox_counts(session: Session, me: str | None) -> InboxCounts:
+    me_id = (
+        session.execute(select(Agent.id).where(Agent.login == me)).scalar() if me else None
+    ) or -1
+    keys = (
+        Ticket.status,
+        Ticket.channel,
+        Ticket.priority,
+        Ticket.assignee_id.is_(None).label("free"),
+        func.coalesce(Ticket.assignee_id == me_id, False).label("mine"),
+    )
+    query = select(*keys, func.count()).where(Ticket.merged_into_id.is_(None)).group_by(*keys)
+    channel: Counter[str] = Counter()
+    priority: Counter[str] = Counter()
+    status: Counter[str] = Counter()
+    active = mine = unassigned = 0
+    for st, ch, pr, is_unassigned, is_mine, n in session.execute(query):
+        status[st] += n
+        if st not in ACTIVE:
+            continue
+        active += n
+        channel[ch] += n
+        priority[pr] += n
+        unassigned += n if is_unassigned else 0
+        mine += n if is_mine else 0
+    return InboxCounts(active, mine, unassigned, dict(channel), dict(priority), dict(status))
+
+
+def search(
+    session: Session,
+    words: str,
+    flt: InboxFilter = InboxFilter(),
+    *,
+    limit: int = SEARCH_LIMIT,
+) -> Page:
+    """Tickets whose subject or any message matches every word, most recent first.
+
+    Only the most recent matching messages are considered, so a word found in half the desk
+    costs a bounded amount; ``more_after`` says the list was cut.
+    """
+    match = fts_query(words)
+    base = _filtered(session, flt)
+    if match is None or base is None:
+        return Page((), False, False)
+    hits = text(
+        "SELECT id FROM ticket WHERE id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :q)"
+        " UNION SELECT ticket_id FROM message WHERE id IN (SELECT rowid FROM message_fts "
+        "WHERE message_fts MATCH :q ORDER BY rowid DESC LIMIT :n)"
+    )
+    ids = [r[0] for r in session.execute(hits, {"q": match, "n": _SEARCH_HITS})]
+    if not ids:
+        return Page((), False, False)
+    # Merged tickets forward to where their messages went.
+    query = (
+        base.where(Ticket.id.in_(ids))
+        .order_by(Ticket.last_message_at.desc(), Ticket.id.desc())
+        .limit(limit + 1)
+    )
+    rows = [to_row(r) for r in session.execute(query)]
+    return Page(tuple(rows[:limit]), more_after=len(rows) > limit, more_before=False)
