@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from sdesk.cli import agents, demo, export, ingest, quarantine, tickets
-from sdesk.cli.common import DbOption, State, fail, run_guarded
+from sdesk.cli.common import DbOption, State, fail, open_desk, run_guarded
+from sdesk.cli.console import open_console
 
 app = typer.Typer(
     name="sdesk",
@@ -27,13 +28,16 @@ app = typer.Typer(
 def root(
     ctx: typer.Context,
     db: DbOption = None,
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Work as this agent (default: your login).")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
 ) -> None:
-    """Open the desk's inbox (the console arrives with the next release)."""
+    """Open the console on the desk: every channel in one keyboard-driven inbox."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    ctx.obj = State(db=db)
+    ctx.obj = State(db=db, agent=agent)
     if ctx.invoked_subcommand is None:
-        tickets.inbox(ctx, db=None, status=None, limit=40)
+        open_console(open_desk(ctx, None), agent)
 
 
 app.command("ingest")(ingest.ingest)

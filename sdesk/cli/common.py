@@ -30,6 +30,7 @@ DbOption = Annotated[
 @dataclass
 class State:
     db: str | None = None
+    agent: str | None = None
 
 
 class CliError(Exception):

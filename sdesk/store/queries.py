@@ -243,3 +243,21 @@ def customer_card(session: Session, number: int, *, limit: int = 20) -> Customer
         tuple(rows[:limit]),
         len(rows) > limit,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    login: str
+    name: str
+    role: str
+
+
+def list_agents(session: Session) -> list[AgentRow]:
+    query = select(Agent.login, Agent.name, Agent.role).where(Agent.active).order_by(Agent.login)
+    return [AgentRow(*r) for r in session.execute(query)]
+
+
+def agent_row(session: Session, login: str) -> AgentRow | None:
+    query = select(Agent.login, Agent.name, Agent.role).where(Agent.login == login, Agent.active)
+    row = session.execute(query).first()
+    return AgentRow(*row) if row else None

@@ -19,7 +19,6 @@ from functools import lru_cache
 
 from sdesk.channels.email.auto import detect_auto
 from sdesk.channels.email.charsets import decode_words
-from sdesk.channels.email.filenames import safe_filename
 from sdesk.channels.email.headers import HeaderView, address, addresses, parse_date
 from sdesk.channels.email.htmltext import html_to_text
 from sdesk.channels.email.ids import message_ids, normalise_message_id
@@ -32,6 +31,7 @@ from sdesk.channels.email.message import (
 )
 from sdesk.channels.email.walk import MiB, Notes, PartWalk, fmt_size, one_line
 from sdesk.core.enums import Channel, ContactKind
+from sdesk.core.filenames import safe_filename
 from sdesk.core.inbound import ContactRef, Inbound, Sender
 
 __all__ = [

@@ -11,7 +11,6 @@ from email.message import Message
 from typing import TYPE_CHECKING
 
 from sdesk.channels.email.charsets import codec_for, decode_text, decode_words
-from sdesk.channels.email.filenames import safe_filename
 from sdesk.channels.email.headers import header_text
 from sdesk.channels.email.htmltext import html_to_text
 from sdesk.channels.email.ids import normalise_message_id
@@ -23,6 +22,7 @@ from sdesk.channels.email.message import (
     raw_payload,
     value_params,
 )
+from sdesk.core.filenames import safe_filename
 from sdesk.core.inbound import InboundAttachment
 
 if TYPE_CHECKING:

@@ -1,0 +1,146 @@
+"""The console application: wiring only. Screens live in ``tui/screens``, widgets in
+``tui/widgets``, every action is declared in ``tui/actions``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from sdesk.core.desk import Desk
+from sdesk.store.live import Stamp, stamp, tickets_after
+from sdesk.store.queries import AgentRow
+from sdesk.tui.actions import APP_ACTIONS, DESK_ACTIONS, bindings
+from sdesk.tui.messages import DeskChanged, PresenceChanged
+
+log = logging.getLogger(__name__)
+
+THEMES = {"dark": "textual-dark", "light": "textual-light"}
+HEARTBEAT_SECONDS = 5.0
+
+
+class SdeskApp(App[None]):
+    """One operator's console on one desk."""
+
+    CSS_PATH = "sdesk.tcss"
+    TITLE = "sdesk"
+    BINDINGS: ClassVar[list[Binding]] = bindings(APP_ACTIONS)  # type: ignore[assignment]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, desk: Desk, me: AgentRow, *, live: bool = True) -> None:
+        super().__init__()
+        self.desk = desk
+        self.me = me
+        self.live = live
+        self.drafts: dict[int, tuple[str, str]] = {}  # ticket → (mode, text), kept while open
+        self.started = time.perf_counter()
+        self.first_paint: float | None = None  # seconds from start to the first inbox page
+        self._stamp: Stamp | None = None
+        self._presence: dict[int, tuple[tuple[str, str], ...]] = {}
+        self.working_on: tuple[int | None, str] = (None, "viewing")
+        console = desk.settings.console
+        self.theme = THEMES[console.theme]
+        self.refresh_seconds = console.refresh_seconds
+
+    def on_mount(self) -> None:
+        from sdesk.tui.screens.desk import DeskScreen
+
+        self.set_keymap(dict(self.desk.settings.console.keys))
+        self.push_screen(DeskScreen())
+        if self.live:
+            self.set_interval(self.refresh_seconds, self.poll)
+            self.set_interval(HEARTBEAT_SECONDS, self.heartbeat)
+
+    # -- live: what other processes changed ------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def poll(self) -> None:
+        """Look for changes by others (ingest, pollers, other consoles) and their presence."""
+        from sdesk.core.presence import others
+
+        with self.desk.store.read() as session:
+            now = stamp(session)
+            fresh = tickets_after(session, self._stamp.ticket_id) if self._stamp else []
+            presence = others(session, self.me.login, self.desk.clock())
+        if get_current_worker().is_cancelled:
+            return
+        if self._stamp is not None and now != self._stamp:
+            self.call_from_thread(self._post_screen, DeskChanged(tuple(fresh)))
+        self._stamp = now
+        if presence != self._presence:
+            self._presence = presence
+            self.call_from_thread(self._post_screen, PresenceChanged(presence))
+
+    def _post_screen(self, message: DeskChanged | PresenceChanged) -> None:
+        for screen in self.screen_stack:
+            if hasattr(screen, "desk_screen"):
+                screen.post_message(message)
+        if isinstance(message, DeskChanged):
+            urgent = [t for t in message.new if t.priority == "urgent"]
+            for t in urgent[:3]:
+                self.notify(
+                    f"#{t.number} {t.subject}",
+                    title="New urgent ticket",
+                    severity="warning",
+                    markup=False,
+                )
+            if urgent:
+                self.bell()
+
+    def announce(self, number: int | None, activity: str = "viewing") -> None:
+        """Tell the other consoles what I work on (see ``sdesk.core.presence``)."""
+        self.working_on = (number, activity)
+        self.heartbeat()
+
+    @work(thread=True, exclusive=True, group="heartbeat", exit_on_error=False)
+    def heartbeat(self) -> None:
+        number, activity = self.working_on
+        self.desk.announce(self.me.login, number, activity)
+
+    @property
+    def presence(self) -> dict[int, tuple[tuple[str, str], ...]]:
+        return self._presence
+
+    # -- errors from any worker become a visible line, never a traceback -------------------
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            log.error("worker %s failed: %r", event.worker.name, error)
+            self.notify(str(error) or type(error).__name__, severity="error", markup=False)
+
+    # -- screens and the palette -----------------------------------------------------------
+
+    def action_help(self) -> None:
+        from sdesk.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_dashboard(self) -> None:
+        from sdesk.tui.screens.dashboard import DashboardScreen
+
+        if not isinstance(self.screen, DashboardScreen):
+            self.push_screen(DashboardScreen(self.desk))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if hasattr(screen, "desk_screen"):
+            for spec in DESK_ACTIONS:
+                if spec.allowed(self.me.role) and spec.action not in ("open", "back"):
+                    yield SystemCommand(
+                        f"{spec.label}: {spec.help}",
+                        spec.help,
+                        partial(screen.run_action, spec.action),
+                    )
+        yield SystemCommand("Dashboard", "Charts of the desk", self.action_dashboard)
+        yield SystemCommand("Help", "Show every key", self.action_help)

@@ -1,0 +1,416 @@
+"""The desk: inbox list, filter bar, the selected ticket and its reply box on one screen.
+
+Wide terminals show the inbox and the ticket side by side; narrow ones (80×24 over SSH) show one
+at a time. Every store call runs in a thread worker; results come back with ``call_from_thread``.
+The acts themselves (assign, status, reply, call …) are in ``desk_acts``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from sdesk.store.inbox import (
+    InboxCounts,
+    InboxFilter,
+    Page,
+    PageKey,
+    inbox_counts,
+    inbox_page,
+    key_of,
+    search,
+)
+from sdesk.store.queries import (
+    AgentRow,
+    CustomerCard,
+    TicketDetail,
+    customer_card,
+    list_agents,
+    ticket_detail,
+)
+from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
+from sdesk.tui.messages import DeskChanged, PresenceChanged
+from sdesk.tui.render import channel_label, header_line, plain
+from sdesk.tui.screens.desk_acts import DeskActs
+from sdesk.tui.widgets.inbox import InboxList
+from sdesk.tui.widgets.reply import ReplyBox
+from sdesk.tui.widgets.ticket import TicketView
+
+if TYPE_CHECKING:
+    from sdesk.tui.app import SdeskApp
+
+PAGE = 100
+WIDE = 140  # columns from which the inbox and the ticket sit side by side
+
+
+class DeskScreen(DeskActs, Screen[None]):
+    desk_screen = True  # the app posts live updates to screens that have this
+    BINDINGS: ClassVar[list[Binding]] = bindings(  # type: ignore[assignment]
+        [*DESK_ACTIONS, EDITOR_ACTION]
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flt = InboxFilter()
+        self.words: str | None = None  # the search shown, if any
+        self.counts: InboxCounts | None = None
+        self.detail: TicketDetail | None = None
+        self.card: CustomerCard | None = None
+        self.agents: list[AgentRow] = []
+        self.ticket_open = False
+        self.loaded = False  # the first inbox page is on screen
+
+    @property
+    def sapp(self) -> SdeskApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="topbar", markup=False)
+        yield Static("", id="filterbar", markup=False)
+        yield Input(
+            placeholder="Search subjects and messages — Enter to search, Esc to leave", id="search"
+        )
+        with Horizontal(id="body"):
+            with Vertical(id="inbox-pane"):
+                yield Static("", id="inbox-header", markup=False)
+                yield InboxList(now=self.sapp.desk.clock(), id="inbox")
+            with Vertical(id="ticket-pane"):
+                yield TicketView(id="ticket")
+                yield ReplyBox(id="reply")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        me = self.sapp.me
+        top = Text(end="")
+        top.append(" sdesk ", style="bold reverse")
+        top.append("  ")
+        top.append_text(plain(f"{me.name or me.login} ({me.login}, {me.role})"))
+        top.append("   ? help · / search · f filter · d dashboard", style="dim")
+        self.query_one("#topbar", Static).update(top)
+        self.query_one("#search", Input).display = False
+        self.query_one(ReplyBox).display = False
+        self._layout()
+        self.query_one(InboxList).focus()
+        self.load_inbox()
+        self.set_interval(30, self._tick)
+
+    def _tick(self) -> None:
+        self.query_one(InboxList).set_now(self.sapp.desk.clock())
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        wide = self.size.width >= WIDE
+        self.set_class(wide, "-wide")
+        self.set_class(self.ticket_open, "-ticket-open")
+        inbox = self.query_one(InboxList)
+        header = self.query_one("#inbox-header", Static)
+        from sdesk.tui.render import Columns
+
+        header.update(header_line(Columns.for_width(max(20, inbox.size.width or self.size.width))))
+
+    # -- inbox -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="inbox", exit_on_error=False)
+    def load_inbox(self, keep: int | None = None, anchor: PageKey | None = None) -> None:
+        desk = self.sapp.desk
+        with desk.store.read() as session:
+            if self.words:
+                page = search(session, self.words, self.flt)
+            else:
+                page = inbox_page(session, self.flt, after=anchor, limit=PAGE)
+                if anchor is not None and not page.rows:  # the anchor's rows went away
+                    page = inbox_page(session, self.flt, limit=PAGE)
+            counts = inbox_counts(session, self.sapp.me.login)
+            agents = list_agents(session) if not self.agents else self.agents
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._inbox_loaded, page, counts, agents, keep, anchor)
+
+    def _inbox_loaded(
+        self,
+        page: Page,
+        counts: InboxCounts,
+        agents: list[AgentRow],
+        keep: int | None,
+        anchor: PageKey | None,
+    ) -> None:
+        self.counts, self.agents = counts, agents
+        inbox = self.query_one(InboxList)
+        page = Page(page.rows, page.more_after, anchor is not None)
+        empty = "Nothing matches." if (self.words or self.flt != InboxFilter()) else ""
+        inbox.set_now(self.sapp.desk.clock())
+        inbox.set_presence(self.sapp.presence)
+        inbox.show(page, keep=keep, empty_text=empty or "The inbox is empty. Well done.")
+        self._show_filterbar()
+        self._layout()
+        if not self.loaded:
+            self.loaded = True
+            self.call_after_refresh(self._painted)
+        if self.detail is None and self.size.width >= WIDE and inbox.current is not None:
+            self.load_ticket(inbox.current.number)
+
+    def _painted(self) -> None:
+        if self.sapp.first_paint is None:
+            import time
+
+            self.sapp.first_paint = time.perf_counter() - self.sapp.started
+
+    @on(InboxList.NeedPage)
+    def _need_page(self, event: InboxList.NeedPage) -> None:
+        if self.words:
+            return
+        if event.after is None and event.before is None:
+            self.load_inbox()
+            return
+        self.load_page(event.after, event.before)
+
+    @work(thread=True, exclusive=True, group="page", exit_on_error=False)
+    def load_page(self, after: PageKey | None, before: PageKey | None) -> None:
+        with self.sapp.desk.store.read() as session:
+            page = inbox_page(session, self.flt, after=after, before=before, limit=PAGE)
+        if not get_current_worker().is_cancelled:
+            inbox = self.query_one(InboxList)
+            self.app.call_from_thread(inbox.extend if after else inbox.prepend, page)
+
+    def reload(self) -> None:
+        """Re-read the window where it stands (after a change), keeping the cursor's ticket."""
+        inbox = self.query_one(InboxList)
+        keep = inbox.current.number if inbox.current else None
+        anchor = None
+        if inbox.more_before and inbox.rows:
+            k = key_of(inbox.rows[0])  # a key just before the first row, in reading order
+            anchor = PageKey(k.segment, k.value, k.id - 1 if k.segment == 0 else k.id + 1)
+        self.load_inbox(keep, anchor)
+        if self.detail is not None:
+            self.load_ticket(self.detail.ticket.number, scroll_end=False)
+
+    def _show_filterbar(self) -> None:
+        c = self.counts
+        bar = Text(end="")
+        if self.words is not None:
+            inbox = self.query_one(InboxList)
+            n = len(inbox.rows)
+            bar.append("Search ", style="bold")
+            bar.append_text(plain(f"“{self.words}”"))
+            bar.append(f": {n}{'+' if inbox.more_after else ''} tickets", style="bold")
+            bar.append("  Esc: back to the inbox", style="dim")
+        if c is not None and self.words is None:
+            flt = self.flt
+
+            def item(label: str, n: int, on: bool) -> None:
+                bar.append(f"{label} {n:,}", style="bold reverse" if on else "")
+                bar.append("  ")
+
+            item("Active", c.active, flt == InboxFilter())
+            item("Mine", c.mine, bool(flt.assignee))
+            item("Unassigned", c.unassigned, flt.unassigned)
+            for ch, n in sorted(c.channel.items(), key=lambda kv: -kv[1]):
+                item(channel_label(ch), n, flt.channel == ch)
+            for pr in ("urgent", "high"):
+                if c.priority.get(pr):
+                    item(pr, c.priority[pr], flt.priority == pr)
+            if flt.status:
+                item(flt.status, c.status.get(flt.status, 0), True)
+            if flt != InboxFilter():
+                bar.append(f"│ {flt.describe()}", style="italic")
+        self.query_one("#filterbar", Static).update(bar)
+
+    # -- filters and search ----------------------------------------------------------------
+
+    def _refilter(self, flt: InboxFilter) -> None:
+        self.flt = flt
+        self.load_inbox()
+
+    def action_toggle_mine(self) -> None:
+        self._refilter(self.flt.toggled("assignee", self.sapp.me.login))
+
+    def action_toggle_unassigned(self) -> None:
+        self._refilter(self.flt.toggled("unassigned"))
+
+    def action_clear_filters(self) -> None:
+        self.words = None
+        self.query_one("#search", Input).display = False
+        self._refilter(InboxFilter())
+
+    def action_filter_menu(self) -> None:
+        from sdesk.tui.screens.pickers import ChoiceScreen
+
+        c = self.counts
+        options: list[tuple[Text | str, tuple[str, str | bool]]] = []
+
+        def opt(label: str, n: int | None, field: str, value: str | bool, on: bool) -> None:
+            text = Text(f"{'●' if on else ' '} {label}", end="")
+            if n is not None:
+                text.append(f"  {n:,}", style="dim")
+            options.append((text, (field, value)))
+
+        flt = self.flt
+        opt("Clear all filters", c.active if c else None, "clear", True, flt == InboxFilter())
+        opt("Mine", c.mine if c else None, "assignee", self.sapp.me.login, bool(flt.assignee))
+        opt("Unassigned", c.unassigned if c else None, "unassigned", True, flt.unassigned)
+        for ch in ("email", "telegram", "phone", "sms", "web", "app"):
+            n = c.channel.get(ch, 0) if c else None
+            opt(f"Channel {channel_label(ch)}", n, "channel", ch, flt.channel == ch)
+        for st in ("new", "open", "pending", "resolved", "closed"):
+            opt(f"Status {st}", c.status.get(st, 0) if c else None, "status", st, flt.status == st)
+        for pr in ("urgent", "high", "normal", "low"):
+            n = c.priority.get(pr, 0) if c else None
+            opt(f"Priority {pr}", n, "priority", pr, flt.priority == pr)
+
+        def chosen(choice: tuple[str, str | bool] | None) -> None:
+            if choice is None:
+                return
+            field, value = choice
+            if field == "clear":
+                self.action_clear_filters()
+            else:
+                self._refilter(self.flt.toggled(field, value))
+
+        self.app.push_screen(
+            ChoiceScreen("Filter the inbox (counts: active tickets)", options), chosen
+        )
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.value = self.words or ""
+        box.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search(self, event: Input.Submitted) -> None:
+        event.stop()
+        words = event.value.strip()
+        self.words = words or None
+        if not words:
+            event.input.display = False
+        self.query_one(InboxList).focus()
+        self.load_inbox()
+
+    def action_back(self) -> None:
+        search_box = self.query_one("#search", Input)
+        if search_box.has_focus:
+            search_box.display = False
+            self.query_one(InboxList).focus()
+            return
+        if self.ticket_open:
+            self.ticket_open = False
+            self.sapp.announce(None)
+            self._layout()
+            self.query_one(InboxList).focus()
+            return
+        if self.words is not None:
+            self.words = None
+            search_box.display = False
+            self.load_inbox()
+
+    # -- the ticket ------------------------------------------------------------------------
+
+    @on(InboxList.Highlighted)
+    def _highlighted(self, event: InboxList.Highlighted) -> None:
+        if self.size.width >= WIDE and not self._writing():
+            self.load_ticket(event.row.number)
+
+    @on(InboxList.Selected)
+    def _selected(self, event: InboxList.Selected) -> None:
+        self.open_ticket(event.row.number)
+
+    def action_open(self) -> None:
+        row = self.query_one(InboxList).current
+        if row is not None:
+            self.open_ticket(row.number)
+
+    def open_ticket(self, number: int) -> None:
+        self.ticket_open = True
+        self._layout()
+        self.load_ticket(number)
+        self.sapp.announce(number)
+        self.query_one("#thread").focus()
+
+    @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
+    def load_ticket(self, number: int, scroll_end: bool = True) -> None:
+        with self.sapp.desk.store.read() as session:
+            detail = ticket_detail(session, number)
+            card = customer_card(session, detail.ticket.number) if detail else None
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._ticket_loaded, number, detail, card, scroll_end)
+
+    def _ticket_loaded(
+        self,
+        number: int,
+        detail: TicketDetail | None,
+        card: CustomerCard | None,
+        scroll_end: bool,
+    ) -> None:
+        if detail is None:
+            self.notify(f"no ticket #{number}", severity="error", markup=False)
+            return
+        previous = self.detail.ticket.number if self.detail else None
+        if previous is not None and previous != detail.ticket.number:
+            self._stash_draft()
+        self.detail, self.card = detail, card
+        presence = self.sapp.presence.get(detail.ticket.number, ())
+        self.query_one(TicketView).show(
+            detail, card, self.sapp.desk.clock(), presence, scroll_end=scroll_end
+        )
+        if self.ticket_open and detail.ticket.number != self.sapp.working_on[0]:
+            self.sapp.announce(detail.ticket.number)  # a merged number forwarded elsewhere
+        self.refresh_bindings()
+
+    def _writing(self) -> bool:
+        return bool(self.query_one(ReplyBox).display)
+
+    # -- live ------------------------------------------------------------------------------
+
+    @on(DeskChanged)
+    def _desk_changed(self, _event: DeskChanged) -> None:
+        self.reload()
+
+    @on(PresenceChanged)
+    def _presence_changed(self, event: PresenceChanged) -> None:
+        self.query_one(InboxList).set_presence(event.presence)
+        if self.detail is not None:
+            self.query_one(TicketView).show_presence(
+                self.detail,
+                self.sapp.desk.clock(),
+                event.presence.get(self.detail.ticket.number, ()),
+            )
+
+    # -- what may be done now --------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        spec = by_action(action)
+        if spec is None:
+            return True
+        if not spec.allowed(self.sapp.me.role):
+            return False  # hidden: the core would refuse it anyway
+        if spec.needs_ticket and self.target() is None:
+            return None  # shown greyed out
+        return True
+
+    def target(self) -> tuple[int, int] | None:
+        """The ticket an action applies to, with the version the operator saw."""
+        if self.ticket_open and self.detail is not None:
+            return self.detail.ticket.number, self.detail.ticket.version
+        row = self.query_one(InboxList).current if self.is_mounted else None
+        if row is None:
+            return None
+        if self.detail is not None and self.detail.ticket.number == row.number:
+            return row.number, max(row.version, self.detail.ticket.version)
+        return row.number, row.version
+
+    def _stash_draft(self) -> None:
+        box = self.query_one(ReplyBox)
+        if box.display and box.number is not None:
+            self.sapp.drafts[box.number] = (box.mode, box.text)
+            box.display = False

@@ -1,0 +1,522 @@
+"""What the desk screen's action keys do: each asks what it needs (a picker, a prompt, a
+confirmation), then runs the core act in a thread worker and reloads. The core enforces roles
+and refuses changes made on stale data; its one-line errors are shown as they are."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import SuspendNotSupported
+
+from sdesk.core.attachments import save_attachment
+from sdesk.core.calls import telephony_problem
+from sdesk.core.enums import Priority, Status
+from sdesk.core.errors import DeskError, StaleTicket
+from sdesk.store.queries import AttachmentRow, MessageRow
+from sdesk.tui.render import channel_label, plain, size
+from sdesk.tui.screens.pickers import ChoiceScreen, ConfirmScreen, PromptScreen
+from sdesk.tui.widgets.reply import Mode, ReplyBox
+
+if TYPE_CHECKING:
+    from sdesk.tui.screens.desk import DeskScreen
+
+    _Base = DeskScreen
+else:
+    _Base = object
+
+_PLACEHOLDER = re.compile(r"\{(customer|ticket|agent)\}")
+_DURATION = re.compile(r"^(\d{1,4})\s*(m|min|h|d|w)$", re.IGNORECASE)
+
+
+def fill_canned(text: str, customer: str, ticket: int, agent: str) -> str:
+    """Fill ``{customer}``, ``{ticket}``, ``{agent}``; other braces stay as typed."""
+    values = {"customer": customer or "there", "ticket": str(ticket), "agent": agent}
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_until(value: str, now: datetime) -> datetime | None:
+    """``2h``, ``3d``, ``1w``, ``90m``, or ``YYYY-MM-DD [HH:MM]`` (local time) → aware UTC."""
+    m = _DURATION.match(value.strip())
+    if m:
+        unit = _UNITS[m.group(2).lower()[0]]
+        return now + timedelta(**{unit: int(m.group(1))})
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            local = datetime.strptime(value.strip(), fmt).astimezone()  # the operator's zone
+        except ValueError:
+            continue
+        if fmt == "%Y-%m-%d":
+            local = local.replace(hour=9)
+        return local.astimezone(now.tzinfo)
+    return None
+
+
+class DeskActs(_Base):
+    """Mixed into ``DeskScreen``."""
+
+    # -- the runner ------------------------------------------------------------------------
+
+    @work(thread=True, group="act", exit_on_error=False)
+    def run_act(
+        self, done: str, act: Callable[[], Any], then: Callable[[Any], None] | None = None
+    ) -> None:
+        try:
+            result = act()
+        except StaleTicket as exc:
+            self.app.call_from_thread(self._refused, str(exc), True)
+            return
+        except DeskError as exc:
+            self.app.call_from_thread(self._refused, str(exc), False)
+            return
+        self.app.call_from_thread(self._acted, done, result, then)
+
+    def _refused(self, why: str, stale: bool) -> None:
+        self.notify(why, severity="error", markup=False, timeout=8)
+        if stale:
+            self.reload()  # show what changed; the operator decides again
+
+    def _acted(self, done: str, result: Any, then: Callable[[Any], None] | None) -> None:
+        if done:
+            self.notify(done, markup=False)
+        if then is not None:
+            then(result)
+        self.reload()
+        self.refresh_bindings()
+
+    def _target_or_say(self) -> tuple[int, int] | None:
+        found = self.target()
+        if found is None:
+            self.notify("select a ticket first", severity="warning", markup=False)
+        return found
+
+    # -- assignment, status, priority ------------------------------------------------------
+
+    def action_assign_me(self) -> None:
+        if (t := self._target_or_say()) is None:
+            return
+        number, version = t
+        me = self.sapp.me.login
+        desk = self.sapp.desk
+        self.run_act(
+            f"#{number} assigned to you",
+            lambda: desk.assign(number, me, me, expected_version=version),
+        )
+
+    def action_assign(self) -> None:
+        if (t := self._target_or_say()) is None:
+            return
+        number, version = t
+        options: list[tuple[Text | str, str | None]] = [
+            (plain(f"{a.login}  {a.name} ({a.role})"), a.login) for a in self.agents
+        ]
+        options.append(("(nobody: unassign)", ""))
+
+        def chosen(login: str | None) -> None:
+            if login is None:
+                return
+            desk, me = self.sapp.desk, self.sapp.me.login
+            done = f"#{number} assigned to {login}" if login else f"#{number} unassigned"
+            self.run_act(
+                done,
+                lambda: desk.assign(number, me, login or None, expected_version=version),
+            )
+
+        self.app.push_screen(ChoiceScreen(f"Assign #{number} to", options), chosen)
+
+    def action_status(self) -> None:
+        if (t := self._target_or_say()) is None:
+            return
+        number, version = t
+        current = self.detail.ticket.status if self._is_detail(number) else None
+        options: list[tuple[Text | str, Status | None]] = [(s.value, s) for s in Status]
+
+        def chosen(status: Status | None) -> None:
+            if status is None:
+                return
+            desk, me = self.sapp.desk, self.sapp.me.login
+            self.run_act(
+                f"#{number} is {status.value}",
+                lambda: desk.set_status(number, me, status, expected_version=version),
+            )
+
+        self.app.push_screen(
+            ChoiceScreen(
+                f"Status of #{number}", options, current=Status(current) if current else None
+            ),
+            chosen,
+        )
+
+    def action_priority(self) -> None:
+        if (t := self._target_or_say()) is None:
+            return
+        number, version = t
+        options: list[tuple[Text | str, Priority | None]] = [
+            (p.value, p) for p in reversed(Priority)
+        ]
+
+        def chosen(priority: Priority | None) -> None:
+            if priority is None:
+                return
+            desk, me = self.sapp.desk, self.sapp.me.login
+            self.run_act(
+                f"#{number} priority {priority.value}",
+                lambda: desk.set_priority(number, me, priority, expected_version=version),
+            )
+
+        self.app.push_screen(ChoiceScreen(f"Priority of #{number}", options), chosen)
+
+    def action_snooze(self) -> None:
+        if (t := self._target_or_say()) is None:
+            return
+        number, version = t
+        now = self.sapp.desk.clock()
+        morning = datetime.combine(now.astimezone().date() + timedelta(days=1), time(9))
+        tomorrow = morning.astimezone().astimezone(now.tzinfo)
+        options: list[tuple[Text | str, datetime | str | None]] = [
+            ("1 hour", now + timedelta(hours=1)),
+            ("4 hours", now + timedelta(hours=4)),
+            ("Tomorrow 09:00", tomorrow),
+            ("3 days", now + timedelta(days=3)),
+            ("1 week", now + timedelta(weeks=1)),
+            ("Other… (2h, 3d, 2026-12-01 14:00)", "other"),
+        ]
+
+        def snooze(until: datetime) -> None:
+            desk, me = self.sapp.desk, self.sapp.me.login
+            self.run_act(
+                f"#{number} pending until {until.astimezone():%d %b %H:%M}",
+                lambda: desk.set_status(
+                    number, me, Status.PENDING, pending_until=until, expected_version=version
+                ),
+            )
+
+        def typed(value: str | None) -> None:
+            until = parse_until(value, now) if value else None
+            if until is not None:
+                snooze(until)
+
+        def chosen(choice: datetime | str | None) -> None:
+            if isinstance(choice, datetime):
+                snooze(choice)
+            elif choice == "other":
+                self.app.push_screen(
+                    PromptScreen(
+                        f"#{number} pending until",
+                        placeholder="2h, 3d, 1w or 2026-12-01 14:00",
+                        check=lambda v: (
+                            None
+                            if parse_until(v, now) and parse_until(v, now) > now  # type: ignore[operator]
+                            else "a time in the future: 2h, 3d, 1w, or YYYY-MM-DD HH:MM"
+                        ),
+                    ),
+                    typed,
+                )
+
+        self.app.push_screen(ChoiceScreen(f"Snooze #{number} (pending) until", options), chosen)
+
+    def action_merge(self) -> None:
+        if (t := self._target_or_say()) is None:
+            return
+        number, version = t
+
+        def check(value: str) -> str | None:
+            value = value.lstrip("#")
+            if not value.isdigit():
+                return "type a ticket number, e.g. 1042"
+            return "a ticket cannot be merged into itself" if int(value) == number else None
+
+        def confirmed(target: int, yes: bool | None) -> None:
+            if not yes:
+                return
+            desk, me = self.sapp.desk, self.sapp.me.login
+            self.run_act(
+                f"#{number} merged into #{target}",
+                lambda: desk.merge(number, target, me, expected_version=version),
+                then=lambda _r: self.open_ticket(target) if self.ticket_open else None,
+            )
+
+        def typed(value: str | None) -> None:
+            if value is None:
+                return
+            target = int(value.lstrip("#"))
+            question = Text(f"Merge #{number} into #{target}? ", style="bold")
+            question.append(f"Its messages move there and #{number} closes.")
+            self.app.push_screen(ConfirmScreen(question), lambda yes: confirmed(target, yes))
+
+        self.app.push_screen(
+            PromptScreen(f"Merge #{number} into ticket", placeholder="ticket number", check=check),
+            typed,
+        )
+
+    # -- call ------------------------------------------------------------------------------
+
+    def action_call(self) -> None:
+        if (t := self._target_or_say()) is None:
+            return
+        number, version = t
+        desk = self.sapp.desk
+        problem = telephony_problem(desk)
+        if problem:
+            self.notify(problem, severity="error", markup=False, timeout=8)
+            return
+        if self.card is None or not self._is_detail(number):
+            self.notify("open the ticket first (Enter)", severity="warning", markup=False)
+            return
+        phones, name = self.card.phones, self.card.name or "the customer"
+        if not phones:
+            self.notify(f"{name} has no phone number on the card", severity="warning", markup=False)
+            return
+
+        def confirmed(phone: str, yes: bool | None) -> None:
+            if yes:
+                me = self.sapp.me.login
+                self.run_act(
+                    f"call to {phone} queued for the telephony layer",
+                    lambda: desk.call_customer(number, me, phone, expected_version=version),
+                )
+
+        def ask(phone: str | None) -> None:
+            if phone:
+                question = Text("Call ", style="bold")
+                question.append_text(plain(f"{name} at {phone}"))
+                question.append(f" about #{number}?")
+                self.app.push_screen(ConfirmScreen(question), lambda yes: confirmed(phone, yes))
+
+        if len(phones) == 1:
+            ask(phones[0])
+        else:
+            self.app.push_screen(ChoiceScreen(f"Call {name} on", [(p, p) for p in phones]), ask)
+
+    # -- delivery, attachments, other tickets ----------------------------------------------
+
+    def action_retry(self) -> None:
+        if (t := self._target_or_say()) is None or not self._is_detail(t[0]):
+            self.notify("open the ticket first (Enter)", severity="warning", markup=False)
+            return
+        assert self.detail is not None
+        failed = [m for m in self.detail.messages if m.delivery_state == "failed"]
+        if not failed:
+            self.notify("nothing failed on this ticket", markup=False)
+            return
+
+        def retry(m: MessageRow | None) -> None:
+            if m is not None:
+                desk, me = self.sapp.desk, self.sapp.me.login
+                self.run_act("queued again", lambda: desk.retry_delivery(m.id, me))
+
+        if len(failed) == 1:
+            retry(failed[0])
+            return
+        options: list[tuple[Text | str, MessageRow | None]] = [
+            (plain(f"{m.created_at:%d %b %H:%M} {m.delivery_error or ''}"), m) for m in failed
+        ]
+        self.app.push_screen(ChoiceScreen("Send again", options), retry)
+
+    def action_save_attachment(self) -> None:
+        if (t := self._target_or_say()) is None or not self._is_detail(t[0]):
+            self.notify("open the ticket first (Enter)", severity="warning", markup=False)
+            return
+        assert self.detail is not None
+        files = [a for m in self.detail.messages for a in m.attachments if a.stored]
+        if not files:
+            self.notify("no saved attachments on this ticket", markup=False)
+            return
+        downloads = Path.home() / "Downloads"
+        default = str(downloads if downloads.is_dir() else Path.cwd())
+
+        def folder_for(a: AttachmentRow) -> None:
+            def typed(folder: str | None) -> None:
+                if folder:
+                    blobs = self.sapp.desk.store.blobs
+                    self.run_act(
+                        "",
+                        lambda: save_attachment(blobs, a.sha256, a.filename, Path(folder)),
+                        then=lambda path: self.notify(f"saved {path}", markup=False),
+                    )
+
+            self.app.push_screen(
+                PromptScreen(
+                    f"Save {a.filename} into folder",
+                    value=default,
+                    check=lambda v: (
+                        None if Path(v).expanduser().is_dir() else f"{v} is not a folder"
+                    ),
+                ),
+                typed,
+            )
+
+        if len(files) == 1:
+            folder_for(files[0])
+            return
+        options: list[tuple[Text | str, AttachmentRow | None]] = [
+            (plain(f"{a.filename}  ({size(a.size)})"), a) for a in files
+        ]
+        self.app.push_screen(
+            ChoiceScreen("Save which attachment?", options),
+            lambda a: folder_for(a) if a else None,
+        )
+
+    def action_other_tickets(self) -> None:
+        if self.card is None or self.detail is None:
+            self.notify("open a ticket first (Enter)", severity="warning", markup=False)
+            return
+        current = self.detail.ticket.number
+        options: list[tuple[Text | str, int | None]] = [
+            (plain(f"#{t.number} {t.status:<8} {t.subject}"), t.number)
+            for t in self.card.tickets
+            if t.number != current
+        ]
+        if not options:
+            self.notify(f"{self.card.name or 'this customer'} has no other tickets", markup=False)
+            return
+        self.app.push_screen(
+            ChoiceScreen(f"Tickets of {self.card.name}", options),
+            lambda n: self.open_ticket(n) if n else None,
+        )
+
+    def _is_detail(self, number: int) -> bool:
+        return self.detail is not None and self.detail.ticket.number == number
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def action_reply(self) -> None:
+        self._write("reply")
+
+    def action_note(self) -> None:
+        self._write("note")
+
+    def _write(self, mode: Mode) -> None:
+        if (t := self._target_or_say()) is None:
+            return
+        number = t[0]
+        if not self._is_detail(number) or not self.ticket_open:
+            self.open_ticket(number)
+        saved_mode, draft = self.sapp.drafts.get(number, (mode, ""))
+        if saved_mode != mode and draft:
+            mode = saved_mode  # a draft keeps its kind; switching would send a note to the customer
+        self.query_one(ReplyBox).open(number, mode, self._route(), draft)
+        self.sapp.announce(number, "replying")
+
+    def _route(self) -> str:
+        """Where a reply would go, for the reply box's label (the core decides for real)."""
+        if self.detail is None:
+            return ""
+        for m in reversed(self.detail.messages):
+            if m.kind == "inbound" and not m.auto:
+                channel = "SMS" if m.channel == "phone" else channel_label(m.channel)
+                return f"via {channel} to {m.author}"
+        return f"via {channel_label(self.detail.ticket.channel)}"
+
+    def action_close_reply(self) -> None:
+        box = self.query_one(ReplyBox)
+        if box.number is not None:
+            if box.text.strip():
+                self.sapp.drafts[box.number] = (box.mode, box.text)
+            else:
+                self.sapp.drafts.pop(box.number, None)
+        box.display = False
+        self.sapp.announce(box.number, "viewing")
+        self.query_one("#thread").focus()
+
+    def action_send(self) -> None:
+        box = self.query_one(ReplyBox)
+        number, text, mode = box.number, box.text, box.mode
+        if number is None:
+            return
+        if not text.strip():
+            self.notify("write something first", severity="warning", markup=False)
+            return
+        self.sapp.drafts[number] = (mode, text)  # kept until the core has it
+        version = self.detail.ticket.version if self._is_detail(number) else None
+        desk, me = self.sapp.desk, self.sapp.me.login
+
+        def sent(_result: object) -> None:
+            self.sapp.drafts.pop(number, None)
+            if box.number == number:
+                box.area.load_text("")
+                box.display = False
+                self.query_one("#thread").focus()
+            self.sapp.announce(number, "viewing")
+
+        if mode == "note":
+            act: Callable[[], Any] = lambda: desk.add_note(  # noqa: E731
+                number, me, text, expected_version=version
+            )
+        else:
+            act = lambda: desk.reply(number, me, text, expected_version=version)  # noqa: E731
+        self.run_act("note saved" if mode == "note" else "reply queued", act, then=sent)
+
+    def action_canned(self) -> None:
+        box = self.query_one(ReplyBox)
+        canned = self.sapp.desk.settings.canned
+        if box.number is None or not canned:
+            return
+        customer = (self.card.name if self.card else "") or ""
+        first = customer.split()[0] if customer.split() else customer
+        me = self.sapp.me
+        options: list[tuple[Text | str, str | None]] = [
+            (plain(c.name), fill_canned(c.text, first, box.number, me.name or me.login))
+            for c in canned
+        ]
+
+        def insert(text: str | None) -> None:
+            if text:
+                box.area.insert(text)
+            box.area.focus()
+
+        self.app.push_screen(ChoiceScreen("Canned response", options), insert)
+
+    def action_edit_in_editor(self) -> None:
+        box = self.query_one(ReplyBox)
+        if not box.display:
+            self._write("reply")
+        self.action_editor()
+
+    def action_editor(self) -> None:
+        box = self.query_one(ReplyBox)
+        if box.number is None:
+            return
+        edited = self._external_edit(box.text)
+        if edited is not None:
+            box.area.load_text(edited)
+            box.area.move_cursor(box.area.document.end)
+        box.area.focus()
+
+    def _external_edit(self, text: str) -> str | None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        fd, name = tempfile.mkstemp(prefix="sdesk-reply-", suffix=".txt")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            command = [*shlex.split(editor), name]
+            try:
+                with self.app.suspend():
+                    code = subprocess.call(command)
+            except SuspendNotSupported:  # no terminal to hand over (tests, web): run it as is
+                code = subprocess.call(command, stdin=subprocess.DEVNULL)
+            except FileNotFoundError:
+                self.notify(
+                    f"editor not found: {editor} (set $EDITOR)", severity="error", markup=False
+                )
+                return None
+            if code != 0:
+                self.notify(
+                    f"{editor} exited with {code}; text unchanged", severity="warning", markup=False
+                )
+                return None
+            return Path(name).read_text(encoding="utf-8", errors="replace").rstrip("\n")
+        finally:
+            os.unlink(name)

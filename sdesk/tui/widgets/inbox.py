@@ -1,0 +1,236 @@
+"""The inbox list: a window of ticket rows read from the store by key, drawn line by line.
+
+Only the rows of the loaded window exist (a few hundred at most, however large the desk): the
+widget asks for the next or previous page when the cursor nears an edge, and drops rows far
+behind it (toolong's way of rendering only what is visible).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from sdesk.store.inbox import Page, PageKey, key_of
+from sdesk.store.queries import TicketRow
+from sdesk.tui.render import Columns, ticket_line
+
+WINDOW = 600  # rows kept; beyond this the far end is dropped and re-read by key when needed
+PREFETCH = 30  # rows before the window's edge at which the next page is asked for
+
+
+class InboxList(ScrollView, can_focus=True):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"inbox--cursor", "inbox--empty"}
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "first", "First", show=False),
+    ]
+    DEFAULT_CSS = """
+    InboxList { background: $surface; }
+    InboxList > .inbox--cursor { background: $accent 40%; text-style: bold; }
+    InboxList:focus > .inbox--cursor { background: $accent; color: $text; }
+    InboxList > .inbox--empty { color: $text-muted; }
+    """
+
+    @dataclass
+    class Highlighted(Message):
+        row: TicketRow
+
+    @dataclass
+    class Selected(Message):
+        row: TicketRow
+
+    @dataclass
+    class NeedPage(Message):
+        """The cursor nears an edge of the window; ``after``/``before`` say which page."""
+
+        after: PageKey | None = None
+        before: PageKey | None = None
+
+    def __init__(self, *, now: datetime, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[TicketRow] = []
+        self.cursor = 0
+        self.more_after = False
+        self.more_before = False
+        self.empty_text = "Loading…"
+        self.presence: dict[int, tuple[tuple[str, str], ...]] = {}
+        self.now = now
+        self._asked: PageKey | None = None
+        self._cache: dict[tuple[int, int], Strip] = {}
+
+    # -- data ------------------------------------------------------------------------------
+
+    def show(self, page: Page, *, keep: int | None = None, empty_text: str = "") -> None:
+        """Replace the window with ``page``; keep the cursor on ticket ``keep`` if present."""
+        old_index = self.cursor
+        self.rows = list(page.rows)
+        self.more_after, self.more_before = page.more_after, page.more_before
+        self.empty_text = empty_text or "No tickets here."
+        numbers = [r.number for r in self.rows]
+        if keep is not None and keep in numbers:
+            self.cursor = numbers.index(keep)
+        else:
+            self.cursor = min(old_index, max(0, len(self.rows) - 1)) if keep is not None else 0
+        self._asked = None
+        self._changed(scroll=keep is None)
+
+    def extend(self, page: Page) -> None:
+        """Add the page that follows the window; drop rows far above the cursor."""
+        self.rows += page.rows
+        self.more_after = page.more_after
+        drop = len(self.rows) - WINDOW
+        if drop > 0 and self.cursor > drop + PREFETCH:
+            del self.rows[:drop]
+            self.cursor -= drop
+            self.scroll_to(y=max(0, self.scroll_y - drop), animate=False)
+            self.more_before = True
+        self._asked = None
+        self._changed(scroll=False)
+
+    def prepend(self, page: Page) -> None:
+        """Add the page that precedes the window; drop rows far below the cursor."""
+        self.rows[:0] = page.rows
+        self.cursor += len(page.rows)
+        self.more_before = page.more_before
+        self.scroll_to(y=self.scroll_y + len(page.rows), animate=False)
+        if len(self.rows) > WINDOW and self.cursor < WINDOW - PREFETCH:
+            del self.rows[WINDOW:]
+            self.more_after = True
+        self._asked = None
+        self._changed(scroll=False)
+
+    def set_presence(self, presence: dict[int, tuple[tuple[str, str], ...]]) -> None:
+        if presence != self.presence:
+            self.presence = presence
+            self._cache.clear()
+            self.refresh()
+
+    def set_now(self, now: datetime) -> None:
+        """Ages and SLA countdowns move with the clock."""
+        if now != self.now:
+            self.now = now
+            self._cache.clear()
+            self.refresh()
+
+    @property
+    def current(self) -> TicketRow | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def _changed(self, *, scroll: bool) -> None:
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self.rows) + (1 if self.more_after else 0))
+        self.refresh()
+        if scroll:
+            self.scroll_to(y=0, animate=False)
+        self._follow()
+        if self.current is not None:
+            self.post_message(self.Highlighted(self.current))
+
+    # -- movement --------------------------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        self._move(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.cursor + direction * max(1, self.size.height - 1))
+
+    def action_first(self) -> None:
+        if self.more_before:
+            self.post_message(self.NeedPage())  # back to the top: re-read the first page
+            return
+        self._move(0)
+
+    def _move(self, index: int) -> None:
+        if not self.rows:
+            return
+        index = max(0, min(index, len(self.rows) - 1))
+        if index != self.cursor:
+            self.cursor = index
+            self._cache.clear()
+            self.refresh()
+            self._follow()
+            self.post_message(self.Highlighted(self.rows[index]))
+        self._maybe_fetch()
+
+    def _follow(self) -> None:
+        height = max(1, self.size.height)
+        if self.cursor < self.scroll_y:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= self.scroll_y + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def _maybe_fetch(self) -> None:
+        if self.more_after and self.cursor >= len(self.rows) - PREFETCH:
+            key = key_of(self.rows[-1])
+            if key != self._asked:
+                self._asked = key
+                self.post_message(self.NeedPage(after=key))
+        elif self.more_before and self.cursor < PREFETCH:
+            key = key_of(self.rows[0])
+            if key != self._asked:
+                self._asked = key
+                self.post_message(self.NeedPage(before=key))
+
+    def on_click(self, event: object) -> None:
+        y = getattr(event, "y", None)
+        if isinstance(y, int):
+            self._move(int(self.scroll_y) + y)
+
+    def key_enter(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Selected(self.current))
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, self.virtual_size.height)
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_y) + y
+        width = self.size.width
+        base = self.rich_style
+        if not self.rows and y == 0:
+            return self._strip(
+                Text(self.empty_text), width, self.get_component_rich_style("inbox--empty")
+            )
+        if index == len(self.rows) and self.more_after:
+            return self._strip(Text("  … more below"), width, base + Style(dim=True))
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        key = (index, width)
+        cached = self._cache.get(key)
+        if cached is None:
+            row = self.rows[index]
+            text = ticket_line(
+                row, self.now, Columns.for_width(width), self.presence.get(row.number, ())
+            )
+            style = base
+            if index == self.cursor:
+                style = base + self.get_component_rich_style("inbox--cursor")
+            cached = self._cache[key] = self._strip(text, width, style)
+        return cached
+
+    def _strip(self, text: Text, width: int, style: Style) -> Strip:
+        text = text.copy()
+        text.no_wrap = True
+        text.truncate(width, pad=True)
+        segments = [
+            Segment(s.text, style + s.style if s.style else style)
+            for s in text.render(self.app.console)
+            if s.text != "\n"
+        ]
+        return Strip(segments, width).crop(0, width)
