@@ -18,6 +18,7 @@ from sdesk.core.permissions import require
 from sdesk.core.sla import due_times
 from sdesk.core.threads import SUBJECT_TAG
 from sdesk.store.models import Agent, Message, Outbox, Ticket
+from sdesk.store.queries import current_number
 
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
@@ -376,7 +377,8 @@ def rate(session: Session, desk: Desk, number: int, score: int, comment: str = "
     """The customer's satisfaction with a ticket (1 bad … 5 great); a later rating replaces it."""
     if not 1 <= score <= 5:
         raise DeskError(f"a rating is 1 to 5, not {score}")
-    ticket = ticket_by_number(session, number)
+    # A merged ticket's number rates the ticket it went into (merged rows count nowhere).
+    ticket = ticket_by_number(session, current_number(session, number) or number)
     at = desk.clock()
     ticket.rating = score
     _touch(ticket, at)

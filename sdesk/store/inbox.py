@@ -224,15 +224,18 @@ def search(
     base = _filtered(session, flt)
     if match is None or base is None:
         return Page((), False, False)
+    # Merged tickets forward to where their messages went: messages moved with the merge, and a
+    # merged ticket's subject hit is followed along merged_into_id to the ticket now open.
     hits = text(
-        "SELECT id FROM ticket WHERE id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :q)"
-        " UNION SELECT ticket_id FROM message WHERE id IN (SELECT rowid FROM message_fts "
-        "WHERE message_fts MATCH :q ORDER BY rowid DESC LIMIT :n)"
+        "WITH RECURSIVE hit(id) AS (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :q"
+        " UNION SELECT t.merged_into_id FROM ticket t JOIN hit ON t.id = hit.id"
+        " WHERE t.merged_into_id IS NOT NULL)"
+        " SELECT id FROM hit UNION SELECT ticket_id FROM message WHERE id IN (SELECT rowid FROM"
+        " message_fts WHERE message_fts MATCH :q ORDER BY rowid DESC LIMIT :n)"
     )
     ids = [r[0] for r in session.execute(hits, {"q": match, "n": _SEARCH_HITS})]
     if not ids:
         return Page((), False, False)
-    # Merged tickets forward to where their messages went.
     query = (
         base.where(Ticket.id.in_(ids))
         .order_by(Ticket.last_message_at.desc(), Ticket.id.desc())

@@ -64,6 +64,15 @@ def sla_text(row: TicketRow, now: datetime) -> Text:
     return Text(span(left), style=style, end="")
 
 
+_SHORT = {
+    "urgent": "URG",
+    "high": "high",
+    "normal": "norm",
+    "low": "low",
+    "pending": "pend",
+    "resolved": "done",
+    "closed": "clsd",
+}
 PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "dim"}
 STATUS_STYLE = {
     "new": "bold cyan",
@@ -140,8 +149,8 @@ def ticket_line(
     mark = ""
     if presence:
         mark = PRESENCE_MARK["replying" if any(a == "replying" for _, a in presence) else "viewing"]
-    priority = row.priority if cols.priority >= 6 else row.priority[:3]
-    status = row.status if cols.status >= 8 else row.status[:4]
+    priority = row.priority if cols.priority >= 6 else _SHORT.get(row.priority, row.priority)
+    status = row.status if cols.status >= 8 else _SHORT.get(row.status, row.status)
     parts = [
         _cell(Text(f"#{row.number}", style="bold", end=""), cols.number),
         _cell(channel_label(row.channel), cols.channel),

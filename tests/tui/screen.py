@@ -1,0 +1,19 @@
+"""Reading what the console shows: the text of a screenshot, line by line."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from textual.app import App
+
+_SPAN = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>')
+
+
+def screen_text(app: App[object]) -> str:
+    """The screen as plain text (one line per terminal row), from Textual's own SVG export."""
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for m in _SPAN.finditer(app.export_screenshot()):
+        x, y, chunk = float(m.group(1)), float(m.group(2)), html.unescape(m.group(3))
+        rows.setdefault(y, []).append((x, chunk.replace("\xa0", " ")))
+    return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(rows.items()))
