@@ -322,6 +322,8 @@ def merge(
     at, actor, src = _begin(session, desk, source, by, "merge", expected_version, allow_closed=True)
     dst = _open_for_change(session, target, None, allow_closed=True)
     session.execute(update(Message).where(Message.ticket_id == src.id).values(ticket_id=dst.id))
+    # Their deliveries follow, so a failed send shows (and is retried) where the messages are.
+    session.execute(update(Outbox).where(Outbox.ticket_id == src.id).values(ticket_id=dst.id))
     src.merged_into_id = dst.id
     src.status = Status.CLOSED.value
     src.closed_at = at

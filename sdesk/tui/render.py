@@ -45,7 +45,12 @@ def span(delta: timedelta) -> str:
 
 
 def age(created: datetime, now: datetime) -> str:
-    return span(now - created).lstrip("-")
+    """Coarse on purpose (52m, 19h, 3d, 5w): an age needs no minutes once it is hours."""
+    seconds = max(0, int((now - created).total_seconds()))
+    for unit, size_ in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size_ * (2 if unit == "w" else 1):
+            return f"{seconds // size_}{unit}"
+    return f"{seconds}s"
 
 
 def sla_text(row: TicketRow, now: datetime) -> Text:

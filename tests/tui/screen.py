@@ -8,6 +8,7 @@ import re
 from textual.app import App
 
 _SPAN = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>')
+_CELL = 12.2  # the export's width of one terminal cell
 
 
 def screen_text(app: App[object]) -> str:
@@ -16,4 +17,10 @@ def screen_text(app: App[object]) -> str:
     for m in _SPAN.finditer(app.export_screenshot()):
         x, y, chunk = float(m.group(1)), float(m.group(2)), html.unescape(m.group(3))
         rows.setdefault(y, []).append((x, chunk.replace("\xa0", " ")))
-    return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(rows.items()))
+    lines = []
+    for _, parts in sorted(rows.items()):
+        line = ""
+        for x, chunk in sorted(parts):  # blank cells are not exported: pad to each chunk's column
+            line = line.ljust(round(x / _CELL)) + chunk
+        lines.append(line)
+    return "\n".join(lines)

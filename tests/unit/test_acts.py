@@ -116,6 +116,7 @@ def test_status_life_cycle(staffed: Desk) -> None:
 
 def test_merge_moves_the_thread(staffed: Desk) -> None:
     staffed.intake(email("second@x", subject="VPN still down", frm="ann@example.org"))
+    staffed.reply(1002, "dana", "Looking into it")
     staffed.merge(1002, 1001, "dana")
     with staffed.store.read() as s:
         texts = (
@@ -123,7 +124,10 @@ def test_merge_moves_the_thread(staffed: Desk) -> None:
             .scalars()
             .all()
         )
-    assert sorted(texts) == ["inbound", "inbound", "system"]
+    assert sorted(texts) == ["inbound", "inbound", "reply", "system"]
+    with staffed.store.read() as s:
+        outbox_ticket = s.execute(select(Outbox.ticket_id)).scalar_one()
+    assert outbox_ticket == ticket(staffed, 1001).id  # the delivery follows its message
     assert ticket(staffed, 1002).status == "closed"
     reply = staffed.intake(email("third@x", subject="Re: [#1002]"))
     assert reply.ticket_number == 1001  # mail to a merged ticket follows the merge

@@ -161,7 +161,7 @@ class TicketView(Vertical):
         )
         if scroll_end:
             thread = self.query_one("#thread", VerticalScroll)
-            thread.call_after_refresh(thread.scroll_end, animate=False)
+            thread.scroll_end(animate=False)
 
     def show_presence(
         self, detail: TicketDetail, now: datetime, presence: tuple[tuple[str, str], ...]
