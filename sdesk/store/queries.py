@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased
 
-from sdesk.store.models import Agent, Attachment, Contact, Customer, Message, Ticket
+from sdesk.store.models import Agent, Attachment, Contact, Customer, Event, Message, Ticket
 
 ACTIVE = ("new", "open", "pending")
 
@@ -60,6 +62,29 @@ class TicketDetail:
     ticket: TicketRow
     customer_contacts: tuple[tuple[str, str], ...]
     messages: tuple[MessageRow, ...]
+    events: tuple[EventRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """A change to the ticket (assignment, status, priority …) for the thread's timeline."""
+
+    kind: str
+    actor: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+# What the thread shows from the audit log; the rest (received, replied, noted) are messages.
+TIMELINE_EVENTS = (
+    "ticket.assigned",
+    "ticket.status",
+    "ticket.resolved",
+    "ticket.closed",
+    "ticket.priority",
+    "ticket.rated",
+    "message.retry",
+)
 
 
 def sla_due():  # type: ignore[no-untyped-def]
@@ -147,7 +172,16 @@ def ticket_detail(session: Session, number: int) -> TicketDetail | None:
         atts.setdefault(a.message_id, []).append(
             AttachmentRow(a.filename, a.content_type, a.size, a.sha256, a.stored)
         )
+    events = tuple(
+        EventRow(kind, actor, _json(data), at)
+        for kind, actor, data, at in session.execute(
+            select(Event.kind, Event.actor, Event.data, Event.created_at)
+            .where(Event.ticket_id == ticket_id, Event.kind.in_(TIMELINE_EVENTS))
+            .order_by(Event.created_at, Event.id)
+        )
+    )
     return TicketDetail(
+        events=events,
         ticket=to_row(tuple(row)),
         customer_contacts=contacts,
         messages=tuple(
@@ -261,3 +295,11 @@ def agent_row(session: Session, login: str) -> AgentRow | None:
     query = select(Agent.login, Agent.name, Agent.role).where(Agent.login == login, Agent.active)
     row = session.execute(query).first()
     return AgentRow(*row) if row else None
+
+
+def _json(data: str) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -160,3 +160,27 @@ def test_only_an_admin_adds_agents_once_there_is_one(desk: Desk) -> None:
         desk.add_agent("eve", by="dana")
     with pytest.raises(PermissionDenied):
         desk.add_agent("eve")
+
+
+def test_ticket_detail_has_the_changes_for_the_thread_timeline(
+    staffed: Desk, clock: FakeClock
+) -> None:
+    from sdesk.store.queries import ticket_detail
+
+    staffed.assign(1001, "dana", "dana")
+    clock.advance(minutes=1)
+    staffed.set_priority(1001, "dana", Priority.HIGH)
+    clock.advance(minutes=1)
+    staffed.set_status(1001, "dana", Status.RESOLVED)
+    staffed.rate(1001, 4)
+    with staffed.store.read() as s:
+        detail = ticket_detail(s, 1001)
+    assert detail is not None
+    assert [(e.kind, e.actor) for e in detail.events] == [
+        ("ticket.assigned", "dana"),
+        ("ticket.priority", "dana"),
+        ("ticket.resolved", "dana"),
+        ("ticket.rated", "customer"),
+    ]
+    assert detail.events[1].data == {"previous": "normal", "priority": "high"}
+    assert detail.events[3].data["score"] == 4

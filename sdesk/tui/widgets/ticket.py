@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
-from sdesk.store.queries import CustomerCard, MessageRow, TicketDetail
+from sdesk.store.queries import CustomerCard, EventRow, MessageRow, TicketDetail
 from sdesk.tui.render import (
     PRIORITY_STYLE,
     STATUS_STYLE,
@@ -98,16 +98,49 @@ def message_text(m: MessageRow, now: datetime) -> Text:
     return out
 
 
+def event_line(e: EventRow) -> str:
+    """One line of the timeline, e.g. "mia.chen set priority normal → urgent"."""
+    d = e.data
+    if e.kind == "ticket.assigned":
+        if d.get("to") == e.actor:
+            return f"{e.actor} took it"
+        return f"{e.actor} assigned it to {d['to']}" if d.get("to") else f"{e.actor} unassigned it"
+    if e.kind == "ticket.priority":
+        return f"{e.actor} set priority {d.get('previous')} → {d.get('priority')}"
+    if e.kind in ("ticket.status", "ticket.resolved", "ticket.closed"):
+        line = f"{e.actor} set status {d.get('previous')} → {d.get('status')}"
+        until = d.get("pending_until") if d.get("status") == "pending" else None
+        return f"{line} until {str(until)[:16]}" if until else line
+    if e.kind == "ticket.rated":
+        return f"the customer rated it {d.get('score')}/5"
+    if e.kind == "message.retry":
+        return f"{e.actor} queued a failed message again"
+    return f"{e.actor}: {e.kind}"
+
+
 def thread_text(detail: TicketDetail, now: datetime) -> Text:
-    messages = detail.messages[-MAX_SHOWN:]
+    """Messages and changes in time order; changes are one dim line each."""
+    entries: list[tuple[datetime, int, MessageRow | EventRow]] = [
+        (m.created_at, 1, m) for m in detail.messages
+    ]
+    entries += [(e.created_at, 0, e) for e in detail.events]
+    entries.sort(key=lambda entry: (entry[0], entry[1]))
+    shown = entries[-MAX_SHOWN:]
     out = Text(end="")
-    hidden = len(detail.messages) - len(messages)
-    if hidden:
-        out.append(f"… {hidden} earlier entries not shown\n\n", style="dim")
-    for i, m in enumerate(messages):
+    if len(entries) > len(shown):
+        out.append(f"… {len(entries) - len(shown)} earlier entries not shown\n\n", style="dim")
+    previous_event = False
+    for i, (at, _, entry) in enumerate(shown):
+        if isinstance(entry, EventRow):
+            out.append("\n\n" if i and not previous_event else ("\n" if i else ""))
+            out.append(f"• {when(at, now)} ", style="dim")
+            out.append_text(plain(event_line(entry), "dim italic"))
+            previous_event = True
+            continue
         if i:
             out.append("\n\n")
-        out.append_text(message_text(m, now))
+        out.append_text(message_text(entry, now))
+        previous_event = False
     return out
 
 
