@@ -124,7 +124,8 @@ class DeskScreen(DeskActs, Screen[None]):
 
     @work(thread=True, exclusive=True, group="inbox", exit_on_error=False)
     def load_inbox(self, keep: int | None = None, anchor: PageKey | None = None) -> None:
-        desk = self.sapp.desk
+        """The page first (that is what the operator waits for), then the counts."""
+        desk, worker = self.sapp.desk, get_current_worker()
         with desk.store.read() as session:
             if self.words:
                 page = search(session, self.words, self.flt)
@@ -132,20 +133,16 @@ class DeskScreen(DeskActs, Screen[None]):
                 page = inbox_page(session, self.flt, after=anchor, limit=PAGE)
                 if anchor is not None and not page.rows:  # the anchor's rows went away
                     page = inbox_page(session, self.flt, limit=PAGE)
+        if worker.is_cancelled:
+            return
+        self.app.call_from_thread(self._inbox_loaded, page, keep, anchor)
+        with desk.store.read() as session:
             counts = inbox_counts(session, self.sapp.me.login)
-            agents = list_agents(session) if not self.agents else self.agents
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._inbox_loaded, page, counts, agents, keep, anchor)
+            agents = list_agents(session)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._counts_loaded, counts, agents)
 
-    def _inbox_loaded(
-        self,
-        page: Page,
-        counts: InboxCounts,
-        agents: list[AgentRow],
-        keep: int | None,
-        anchor: PageKey | None,
-    ) -> None:
-        self.counts, self.agents = counts, agents
+    def _inbox_loaded(self, page: Page, keep: int | None, anchor: PageKey | None) -> None:
         inbox = self.query_one(InboxList)
         page = Page(page.rows, page.more_after, anchor is not None)
         empty = "Nothing matches." if (self.words or self.flt != InboxFilter()) else ""
@@ -159,6 +156,10 @@ class DeskScreen(DeskActs, Screen[None]):
             self.call_after_refresh(self._painted)
         if self.detail is None and self.size.width >= WIDE and inbox.current is not None:
             self.load_ticket(inbox.current.number)
+
+    def _counts_loaded(self, counts: InboxCounts, agents: list[AgentRow]) -> None:
+        self.counts, self.agents = counts, agents
+        self._show_filterbar()
 
     def _painted(self) -> None:
         if self.sapp.first_paint is None:
