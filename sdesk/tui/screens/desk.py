@@ -123,7 +123,9 @@ class DeskScreen(DeskActs, Screen[None]):
     # -- inbox -----------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="inbox", exit_on_error=False)
-    def load_inbox(self, keep: int | None = None, anchor: PageKey | None = None) -> None:
+    def load_inbox(
+        self, keep: int | None = None, anchor: PageKey | None = None, stay: bool = False
+    ) -> None:
         """The page first (that is what the operator waits for), then the counts."""
         desk, worker = self.sapp.desk, get_current_worker()
         with desk.store.read() as session:
@@ -135,20 +137,22 @@ class DeskScreen(DeskActs, Screen[None]):
                     page = inbox_page(session, self.flt, limit=PAGE)
         if worker.is_cancelled:
             return
-        self.app.call_from_thread(self._inbox_loaded, page, keep, anchor)
+        self.app.call_from_thread(self._inbox_loaded, page, keep, anchor, stay)
         with desk.store.read() as session:
             counts = inbox_counts(session, self.sapp.me.login)
             agents = list_agents(session)
         if not worker.is_cancelled:
             self.app.call_from_thread(self._counts_loaded, counts, agents)
 
-    def _inbox_loaded(self, page: Page, keep: int | None, anchor: PageKey | None) -> None:
+    def _inbox_loaded(
+        self, page: Page, keep: int | None, anchor: PageKey | None, stay: bool = False
+    ) -> None:
         inbox = self.query_one(InboxList)
         page = Page(page.rows, page.more_after, anchor is not None)
         empty = "Nothing matches." if (self.words or self.flt != InboxFilter()) else ""
         inbox.set_now(self.sapp.desk.clock())
         inbox.set_presence(self.sapp.presence)
-        inbox.show(page, keep=keep, empty_text=empty or "The inbox is empty. Well done.")
+        inbox.show(page, keep=keep, stay=stay, empty_text=empty or "The inbox is empty. Well done.")
         self._show_filterbar()
         self._layout()
         if not self.loaded:
@@ -184,17 +188,18 @@ class DeskScreen(DeskActs, Screen[None]):
             inbox = self.query_one(InboxList)
             self.app.call_from_thread(inbox.extend if after else inbox.prepend, page)
 
-    def reload(self) -> None:
-        """Re-read the window where it stands (after a change), keeping the cursor's ticket."""
+    def reload(self, *, stay: bool = False, scroll_end: bool = False) -> None:
+        """Re-read the window where it stands (after a change), keeping the cursor's ticket
+        (``stay``: its row, when the act moved the ticket out of the way)."""
         inbox = self.query_one(InboxList)
         keep = inbox.current.number if inbox.current else None
         anchor = None
         if inbox.more_before and inbox.rows:
             k = key_of(inbox.rows[0])  # a key just before the first row, in reading order
             anchor = PageKey(k.segment, k.value, k.id - 1 if k.segment == 0 else k.id + 1)
-        self.load_inbox(keep, anchor)
+        self.load_inbox(keep, anchor, stay)
         if self.detail is not None:
-            self.load_ticket(self.detail.ticket.number, scroll_end=False)
+            self.load_ticket(self.detail.ticket.number, scroll_end=scroll_end)
 
     def _show_filterbar(self) -> None:
         c = self.counts

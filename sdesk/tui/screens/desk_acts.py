@@ -71,8 +71,17 @@ class DeskActs(_Base):
 
     @work(thread=True, group="act", exit_on_error=False)
     def run_act(
-        self, done: str, act: Callable[[], Any], then: Callable[[Any], None] | None = None
+        self,
+        done: str,
+        act: Callable[[], Any],
+        then: Callable[[Any], None] | None = None,
+        *,
+        moves_away: bool = False,
+        scroll_end: bool = False,
     ) -> None:
+        """Run one core act off the UI thread. ``moves_away``: the ticket leaves the list's
+        order (resolved, merged), so the cursor keeps its row; ``scroll_end``: show the thread's
+        new last entry."""
         try:
             result = act()
         except StaleTicket as exc:
@@ -81,19 +90,26 @@ class DeskActs(_Base):
         except DeskError as exc:
             self.app.call_from_thread(self._refused, str(exc), False)
             return
-        self.app.call_from_thread(self._acted, done, result, then)
+        self.app.call_from_thread(self._acted, done, result, then, moves_away, scroll_end)
 
     def _refused(self, why: str, stale: bool) -> None:
         self.notify(why, severity="error", markup=False, timeout=8)
         if stale:
             self.reload()  # show what changed; the operator decides again
 
-    def _acted(self, done: str, result: Any, then: Callable[[Any], None] | None) -> None:
+    def _acted(
+        self,
+        done: str,
+        result: Any,
+        then: Callable[[Any], None] | None,
+        moves_away: bool,
+        scroll_end: bool,
+    ) -> None:
         if done:
             self.notify(done, markup=False)
         if then is not None:
             then(result)
-        self.reload()
+        self.reload(stay=moves_away, scroll_end=scroll_end)
         self.refresh_bindings()
 
     def _target_or_say(self) -> tuple[int, int] | None:
@@ -150,6 +166,7 @@ class DeskActs(_Base):
             self.run_act(
                 f"#{number} is {status.value}",
                 lambda: desk.set_status(number, me, status, expected_version=version),
+                moves_away=not status.is_active,
             )
 
         self.app.push_screen(
@@ -246,6 +263,7 @@ class DeskActs(_Base):
                 f"#{number} merged into #{target}",
                 lambda: desk.merge(number, target, me, expected_version=version),
                 then=lambda _r: self.open_ticket(target) if self.ticket_open else None,
+                moves_away=True,
             )
 
         def typed(value: str | None) -> None:
@@ -286,6 +304,7 @@ class DeskActs(_Base):
                 self.run_act(
                     f"call to {phone} queued for the telephony layer",
                     lambda: desk.call_customer(number, me, phone, expected_version=version),
+                    scroll_end=True,
                 )
 
         def ask(phone: str | None) -> None:
@@ -457,7 +476,9 @@ class DeskActs(_Base):
             )
         else:
             act = lambda: desk.reply(number, me, text, expected_version=version)  # noqa: E731
-        self.run_act("note saved" if mode == "note" else "reply queued", act, then=sent)
+        self.run_act(
+            "note saved" if mode == "note" else "reply queued", act, then=sent, scroll_end=True
+        )
 
     def action_canned(self) -> None:
         box = self.query_one(ReplyBox)

@@ -73,19 +73,25 @@ class InboxList(ScrollView, can_focus=True):
 
     # -- data ------------------------------------------------------------------------------
 
-    def show(self, page: Page, *, keep: int | None = None, empty_text: str = "") -> None:
-        """Replace the window with ``page``; keep the cursor on ticket ``keep`` if present."""
+    def show(
+        self, page: Page, *, keep: int | None = None, stay: bool = False, empty_text: str = ""
+    ) -> None:
+        """Replace the window with ``page``. The cursor stays on ticket ``keep`` if present;
+        with ``stay`` (the ticket left this list, e.g. resolved) it stays at its row, so the
+        next ticket moves under it; otherwise it goes to the top."""
         old_index = self.cursor
         self.rows = list(page.rows)
         self.more_after, self.more_before = page.more_after, page.more_before
         self.empty_text = empty_text or "No tickets here."
         numbers = [r.number for r in self.rows]
-        if keep is not None and keep in numbers:
+        if keep is not None and keep in numbers and not stay:
             self.cursor = numbers.index(keep)
+        elif keep is not None or stay:
+            self.cursor = min(old_index, max(0, len(self.rows) - 1))
         else:
-            self.cursor = min(old_index, max(0, len(self.rows) - 1)) if keep is not None else 0
+            self.cursor = 0
         self._asked = None
-        self._changed(scroll=keep is None)
+        self._changed(scroll=keep is None and not stay)
 
     def extend(self, page: Page) -> None:
         """Add the page that follows the window; drop rows far above the cursor."""

@@ -1,0 +1,240 @@
+"""``sdesk demo`` in a real terminal: tmux runs the console, the test types keys and reads the
+screen, as an operator would. Select a ticket, reply, take it, resolve it, quit; then check the
+desk file holds what the screen said."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.timeout(120)
+
+WIDTH, HEIGHT = 100, 30  # narrower than the side-by-side layout: the ticket replaces the inbox
+REPLY = f"smoke reply {os.getpid() % 10_000:04d}"
+
+
+class Terminal:
+    """One tmux server of our own (``-L``), one session, one pane running the console."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+        self.env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+
+    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=check,
+        )
+
+    def start(self, command: str) -> None:
+        # One invocation, so the pane stays (dead) after the console exits: its last screen
+        # and exit status can still be read.
+        self.tmux(
+            "new-session", "-d", "-s", "smoke", "-x", str(WIDTH), "-y", str(HEIGHT), command,
+            ";", "set-option", "-g", "remain-on-exit", "on",
+        )  # fmt: skip
+
+    def screen(self) -> str:
+        done = self.tmux("capture-pane", "-p", "-t", "smoke", check=False)
+        return done.stdout if done.returncode == 0 else f"(no pane: {done.stderr.strip()})"
+
+    def keys(self, *keys: str) -> None:
+        """tmux key names: ``Down``, ``Enter``, ``Escape``, ``C-s``, or single characters."""
+        self.tmux("send-keys", "-t", "smoke", *keys)
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-t", "smoke", "-l", text)
+
+    def wait_for(self, what: str | re.Pattern[str], timeout: float = 15) -> str:
+        """Poll the screen until ``what`` (a substring, or a regex searched line by line) shows;
+        returns the screen, or fails with the last one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if isinstance(what, str) and what in screen:
+                return screen
+            if isinstance(what, re.Pattern) and what.search(screen):
+                return screen
+            if time.monotonic() > deadline:
+                shown = what if isinstance(what, str) else what.pattern
+                pytest.fail(f"{shown!r} not on screen after {timeout:g}s; the screen:\n{screen}")
+            time.sleep(0.1)
+
+    def wait_exit(self, timeout: float = 15) -> int:
+        """Wait for the console's process to end; its exit status (minus the signal, if one
+        ended it). tmux marks the pane dead at end of output, and fills the status a moment
+        later when it reaps the process."""
+        deadline = time.monotonic() + timeout
+        while True:
+            done = self.tmux(
+                "display-message", "-p", "-t", "smoke",
+                "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}",
+                check=False,
+            )  # fmt: skip
+            if done.returncode != 0:
+                pytest.fail(f"the tmux session went away: {done.stderr.strip()}")
+            dead, status, signal = (done.stdout.strip().split("|") + ["", ""])[:3]
+            if dead == "1" and status:
+                return int(status)
+            if dead == "1" and signal:
+                return -int(signal)
+            if time.monotonic() > deadline:
+                screen = self.screen()
+                pytest.fail(f"sdesk still running {timeout:g}s after q; the screen:\n{screen}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        found = self.tmux("display-message", "-p", "#{socket_path}", check=False)
+        self.tmux("kill-server", check=False)
+        if found.returncode == 0 and found.stdout.strip():
+            Path(found.stdout.strip()).unlink(missing_ok=True)  # tmux 3.3 leaves it behind
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is not installed, and CI must run the tmux smoke test (scripts/test)")
+        pytest.skip("tmux is not installed (scripts/test installs it); tmux smoke test skipped")
+    term = Terminal(f"sdesk-smoke-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        yield term
+    finally:
+        term.kill()
+
+
+def console_command(tmp_path: Path, db: Path) -> str:
+    """``python -m sdesk demo`` with its own config and data dirs, a fixed zone and no
+    animations; COLUMNS/LINES from the test runner must not size the console."""
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "TERM": "xterm-256color",
+        "TZ": "UTC",
+        "TEXTUAL_ANIMATIONS": "none",
+    }
+    unset = ["COLUMNS", "LINES", "SDESK_DATABASE_URL", "SDESK_DEBUG", "NO_COLOR"]
+    return shlex.join(
+        [
+            "env",
+            *[f"-u{name}" for name in unset],
+            *[f"{k}={v}" for k, v in env.items()],
+            sys.executable,
+            "-m",
+            "sdesk",
+            "demo",
+            "--db",
+            str(db),
+        ]
+    )
+
+
+def test_demo_console_reply_assign_resolve(terminal: Terminal, tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    terminal.start(console_command(tmp_path, db))
+
+    # The inbox: the top bar says who we are, the filter bar counts the active tickets, the
+    # rows start with their ticket numbers.
+    operator = re.compile(r"^ sdesk\s+(.+?) \((\S+), \w+\)", re.MULTILINE)
+    terminal.wait_for(operator, timeout=30)
+    screen = terminal.wait_for(re.compile(r"^#\d+ ", re.MULTILINE))
+    who = operator.search(screen)
+    active = re.search(r"\bActive ([\d,]+)", screen)
+    assert who and active, f"no top bar or filter bar:\n{screen}"
+    name, me = who.group(1), who.group(2)
+    active_before = int(active.group(1).replace(",", ""))
+    rows = re.findall(r"^#(\d+) ", screen, re.MULTILINE)
+    assert len(rows) >= 3, f"the inbox shows fewer than 3 tickets:\n{screen}"
+
+    # Select the third ticket with the cursor and open it.
+    number = int(rows[2])
+    terminal.keys("Down", "Down")
+    terminal.keys("Enter")
+    screen = terminal.wait_for(" · opened ")
+    lines = screen.splitlines()
+    header = next(i for i, line in enumerate(lines) if " · opened " in line)
+    assert re.search(rf"#{number}\s", lines[header - 1]), (
+        f"Down Down Enter should open #{number} (the third row):\n{screen}"
+    )
+
+    # Reply.
+    terminal.keys("r")
+    terminal.wait_for(f"Reply on #{number}")
+    terminal.type(REPLY)
+    terminal.wait_for(REPLY)
+    terminal.keys("C-s")
+    terminal.wait_for("reply queued")
+    terminal.keys("End")  # the thread keeps its scroll position after a send
+    terminal.wait_for(re.compile(rf"◀ \S+ reply\s+{re.escape(name)}\s.*\n.*{REPLY}"))
+    assert f"Reply on #{number}" not in terminal.screen(), "the reply box stays open after send"
+
+    # Take it.
+    terminal.keys("a")
+    terminal.wait_for(f"#{number} assigned to you")
+    terminal.wait_for(f"assigned to {me} · ")
+
+    # Resolve it: the picker lists new/open/pending/resolved/closed and starts on the current
+    # status, so go to the top first.
+    terminal.keys("s")
+    terminal.wait_for(f"Status of #{number}")
+    terminal.keys("Home", "Down", "Down", "Down", "Enter")
+    terminal.wait_for(f"#{number} is resolved")
+    screen = terminal.wait_for(" · resolved · ")
+    assert f"assigned to {me} · " in screen
+
+    # The ticket left the active ones; Escape goes back to the inbox.
+    terminal.wait_for(f"Active {active_before - 1:,} ")
+    terminal.keys("Escape")
+    terminal.wait_for(re.compile(rf"^#{number}\s", re.MULTILINE))
+
+    terminal.keys("q")
+    assert terminal.wait_exit() == 0, terminal.screen()
+
+    # What the screen said is what the desk holds.
+    with closing(sqlite3.connect(db)) as con:
+        status, assignee = con.execute(
+            "SELECT t.status, a.login FROM ticket t LEFT JOIN agent a ON a.id = t.assignee_id"
+            " WHERE t.number = ?",
+            (number,),
+        ).fetchone()
+        replies = con.execute(
+            "SELECT m.text, m.delivery_state, a.login FROM message m"
+            " JOIN ticket t ON t.id = m.ticket_id LEFT JOIN agent a ON a.id = m.author_agent_id"
+            " WHERE t.number = ? AND m.kind = 'reply' AND m.text = ?",
+            (number, REPLY),
+        ).fetchall()
+    assert (status, assignee) == ("resolved", me)
+    assert replies == [(REPLY, "queued", me)]
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "sdesk", "--db", str(db), "show", str(number)],
+        env={
+            **os.environ,
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"#{number} ")
+    assert re.search(rf"^resolved · .*assignee {re.escape(me)}\b", shown.stdout, re.MULTILINE)
+    assert REPLY in shown.stdout
