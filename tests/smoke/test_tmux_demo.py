@@ -198,10 +198,13 @@ def test_demo_console_reply_assign_resolve(terminal: Terminal, tmp_path: Path) -
     screen = terminal.wait_for(" · resolved · ")
     assert f"assigned to {me} · " in screen
 
-    # The ticket left the active ones; Escape goes back to the inbox.
+    # The ticket left the active ones; Escape goes back to the inbox, where the next active
+    # ticket has moved up into its row.
     terminal.wait_for(f"Active {active_before - 1:,} ")
     terminal.keys("Escape")
-    terminal.wait_for(re.compile(rf"^#{number}\s", re.MULTILINE))
+    screen = terminal.wait_for(re.compile(r"^#\s+CH\s", re.MULTILINE))
+    shown = re.findall(r"^#(\d+) ", screen, re.MULTILINE)
+    assert shown[: len(rows) - 1] == [r for r in rows if r != str(number)][: len(rows) - 1], screen
 
     terminal.keys("q")
     assert terminal.wait_exit() == 0, terminal.screen()

@@ -172,7 +172,9 @@ class InboxList(ScrollView, can_focus=True):
         self._maybe_fetch()
 
     def _follow(self) -> None:
-        height = max(1, self.size.height)
+        height = self.size.height
+        if height <= 0:  # hidden behind the ticket: follow once it is shown again (on_resize)
+            return
         if self.cursor < self.scroll_y:
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= self.scroll_y + height:
@@ -204,6 +206,7 @@ class InboxList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._cache.clear()
         self.virtual_size = Size(self.size.width, self.virtual_size.height)
+        self._follow()
 
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_y) + y
