@@ -52,6 +52,8 @@ from sdesk.demo_data import (
     PHRASES,
     PRIORITY_ODDS,
     QUOTA,
+    RATED,
+    RATING_ODDS,
     SCRIPTS,
     STORIES,
     SUPERVISOR,
@@ -181,6 +183,19 @@ def _steps(rng: random.Random, p: _Plan, age: float) -> list[Step]:
     return s
 
 
+def _rate(rng: random.Random, plans: list[_Plan], now: datetime) -> None:
+    """Most customers whose ticket was resolved answer the survey some minutes later.
+
+    ``rng`` is a stream of its own, so the ratings leave the rest of the week as it was."""
+    for p in plans:
+        resolved = [m for m, act, _ in p.steps if act == "resolved"]
+        if p.fate not in ("resolved", "closed") or not resolved or rng.random() > RATED:
+            continue
+        latest = int((now - p.start).total_seconds() / 60) - 1  # nothing after "now"
+        score = rng.choices(*RATING_ODDS)[0]
+        p.steps.append((min(resolved[-1] + rng.randint(*GAPS["rate"]), latest), "rate", str(score)))
+
+
 def _png(w: int = 48, h: int = 32) -> bytes:
     """A small gradient, like a cropped screenshot."""
     rows = b"".join(
@@ -295,6 +310,8 @@ class _Run:
             d.set_priority(n, DISPATCHER, p.priority)
         elif act == "merge":
             d.merge(n, self.plans[int(arg)].number, DISPATCHER)
+        elif act == "rate":
+            d.rate(n, int(arg))
         else:
             until = self.now + timedelta(days=self.rng.randint(1, 3))
             d.set_status(n, who, Status(act), pending_until=until)
@@ -315,15 +332,23 @@ def _console_login() -> str | None:
     return login if ok else None
 
 
-def seed_demo(desk: Desk, *, now: datetime | None = None, seed: int = 7) -> DemoStats:
+def seed_demo(
+    desk: Desk,
+    *,
+    now: datetime | None = None,
+    seed: int = 7,
+    operator: str | None = "",
+) -> DemoStats:
     """Fill an empty desk with a week of work ending at ``now``; one seed gives one desk."""
     if _count(desk, Ticket):
         raise DeskError("the demo fills an empty desk only; this one has tickets")
     with desk.store.read() as s:  # agents added beforehand (say, with `sdesk agent add`) stay
         logins = set(s.execute(select(Agent.login)).scalars())
     now = as_utc(now or desk.clock())
-    rng, me = random.Random(seed), _console_login()
+    # The console's user (default: the Unix login) works some tickets; None: nobody extra.
+    rng, me = random.Random(seed), (_console_login() if operator == "" else operator)
     plans = _plans(rng, now, me or SUPERVISOR)  # the console's user works some tickets too
+    _rate(random.Random(f"{seed}:ratings"), plans, now)
     run, saved = _Run(desk, rng, plans, now - timedelta(days=30)), desk.clock
     desk.clock = run.clock
     try:

@@ -148,7 +148,10 @@ SCRIPTS = {"closed": "assign ?nudge reply ?note in:2 reply:5 in:3 resolved close
            "new": "?assign", "breach": "assign ?note", "near": "?assign", "dup": "merge:0"}
 GAPS = {"prio": (2, 6), "assign": (3, 20), "nudge": (1, 10), "reply": (10, 90), "note": (5, 40),
         "in": (40, 400), "pending": (1, 3), "resolved": (5, 60), "closed": (1440, 2880),
-        "merge": (15, 15), "auto": (2, 5), "bounce": (1, 3)}
+        "merge": (15, 15), "auto": (2, 5), "bounce": (1, 3), "rate": (20, 1200)}
+# the satisfaction survey after a resolution: most answer it, mostly happily
+RATED = 0.85
+RATING_ODDS = ((5, 4, 3, 2, 1), (55, 27, 8, 5, 5))
 # minutes ago a ticket of each fate starts; "near" is set so its first response is nearly due
 AGES = {"closed": (6500, 10000), "resolved": (1500, 6400), "pending": (700, 5000),
         "open": (400, 4300), "new": (5, 150), "breach": (180, 2800)}

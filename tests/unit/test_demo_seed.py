@@ -105,6 +105,15 @@ def test_sla_breached_near_and_fine(seeded: tuple[Desk, DemoStats]) -> None:
     assert any(due > NOW + timedelta(hours=2) for due in dues)  # fine
 
 
+def test_most_finished_tickets_are_rated_mostly_well(seeded: tuple[Desk, DemoStats]) -> None:
+    rows = tickets(seeded[0])
+    finished = [t for t in rows if t.resolved_at is not None and t.merged_into_id is None]
+    rated = [t.rating for t in rows if t.rating is not None]
+    assert all(t.resolved_at is not None for t in rows if t.rating is not None)
+    assert len(rated) >= 0.6 * len(finished) and set(rated) <= {1, 2, 3, 4, 5}
+    assert sum(r >= 4 for r in rated) >= 0.6 * len(rated) and min(rated) <= 2
+
+
 def test_the_week_lies_in_the_past_week(seeded: tuple[Desk, DemoStats]) -> None:
     desk = seeded[0]
     created = [t.created_at for t in tickets(desk)]
