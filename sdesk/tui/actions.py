@@ -153,7 +153,7 @@ REPLY_ACTIONS: tuple[ActionSpec, ...] = (
         "canned", "ctrl+t", "canned", "Canned", "Insert a canned response", _W, namespace="screen"
     ),
     ActionSpec(
-        "editor", "ctrl+e", "editor", "$EDITOR", "Edit the text in $EDITOR", _W, namespace="screen"
+        "editor", "ctrl+o", "editor", "$EDITOR", "Edit the text in $EDITOR", _W, namespace="screen"
     ),
     ActionSpec(
         "close_reply",
@@ -166,7 +166,8 @@ REPLY_ACTIONS: tuple[ActionSpec, ...] = (
     ),
 )
 
-# `e` opens $EDITOR from the ticket, ctrl+e from inside the text box (where `e` types an e).
+# `e` opens $EDITOR from the ticket, ctrl+o from inside the text box (`e` types an e there,
+# and TextArea keeps ctrl+e for end of line).
 EDITOR_ACTION = ActionSpec(
     "edit",
     "e",
