@@ -43,7 +43,7 @@ class SdeskApp(App[None]):
         self.drafts: dict[int, tuple[str, str]] = {}  # ticket → (mode, text), kept while open
         self.started = time.perf_counter()
         self.first_paint: float | None = None  # seconds from start to the first inbox page
-        self._stamp: Stamp | None = None
+        self.stamp: Stamp | None = None  # what this console has seen (set by the first page)
         self._presence: dict[int, tuple[tuple[str, str], ...]] = {}
         self.working_on: tuple[int | None, str] = (None, "viewing")
         console = desk.settings.console
@@ -68,13 +68,13 @@ class SdeskApp(App[None]):
 
         with self.desk.store.read() as session:
             now = stamp(session)
-            fresh = tickets_after(session, self._stamp.ticket_id) if self._stamp else []
+            fresh = tickets_after(session, self.stamp.ticket_id) if self.stamp else []
             presence = others(session, self.me.login, self.desk.clock())
         if get_current_worker().is_cancelled:
             return
-        if self._stamp is not None and now != self._stamp:
+        if self.stamp is not None and now != self.stamp:
             self.call_from_thread(self._post_screen, DeskChanged(tuple(fresh)))
-        self._stamp = now
+        self.stamp = now
         if presence != self._presence:
             self._presence = presence
             self.call_from_thread(self._post_screen, PresenceChanged(presence))

@@ -28,6 +28,7 @@ from sdesk.store.inbox import (
     key_of,
     search,
 )
+from sdesk.store.live import stamp
 from sdesk.store.queries import (
     AgentRow,
     CustomerCard,
@@ -129,6 +130,8 @@ class DeskScreen(DeskActs, Screen[None]):
         """The page first (that is what the operator waits for), then the counts."""
         desk, worker = self.sapp.desk, get_current_worker()
         with desk.store.read() as session:
+            if self.sapp.stamp is None:  # what the first page shows is the live baseline
+                self.sapp.stamp = stamp(session)
             if self.words:
                 page = search(session, self.words, self.flt)
             else:
@@ -380,7 +383,8 @@ class DeskScreen(DeskActs, Screen[None]):
 
     @on(DeskChanged)
     def _desk_changed(self, _event: DeskChanged) -> None:
-        self.reload()
+        thread = self.query_one("#thread")
+        self.reload(scroll_end=thread.scroll_y >= thread.max_scroll_y)  # follow if at the end
 
     @on(PresenceChanged)
     def _presence_changed(self, event: PresenceChanged) -> None:

@@ -38,7 +38,7 @@ class InboxList(ScrollView, can_focus=True):
         Binding("home,g", "first", "First", show=False),
     ]
     DEFAULT_CSS = """
-    InboxList { background: $surface; }
+    InboxList { background: $surface; overflow-x: hidden; }
     InboxList > .inbox--cursor { background: $accent 40%; text-style: bold; }
     InboxList:focus > .inbox--cursor { background: $accent; color: $text; }
     InboxList > .inbox--empty { color: $text-muted; }
@@ -135,9 +135,15 @@ class InboxList(ScrollView, can_focus=True):
     def current(self) -> TicketRow | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
+    @property
+    def _view(self) -> Size:
+        """The visible area: the widget less its scrollbar."""
+        return self.scrollable_content_region.size
+
     def _changed(self, *, scroll: bool) -> None:
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, len(self.rows) + (1 if self.more_after else 0))
+        height = len(self.rows) + (1 if self.more_after else 0)
+        self.virtual_size = Size(self._view.width, height)
         self.refresh()
         if scroll:
             self.scroll_to(y=0, animate=False)
@@ -151,7 +157,7 @@ class InboxList(ScrollView, can_focus=True):
         self._move(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        self._move(self.cursor + direction * max(1, self.size.height - 1))
+        self._move(self.cursor + direction * max(1, self._view.height - 1))
 
     def action_first(self) -> None:
         if self.more_before:
@@ -172,7 +178,7 @@ class InboxList(ScrollView, can_focus=True):
         self._maybe_fetch()
 
     def _follow(self) -> None:
-        height = self.size.height
+        height = self._view.height
         if height <= 0:  # hidden behind the ticket: follow once it is shown again (on_resize)
             return
         if self.cursor < self.scroll_y:
@@ -205,12 +211,12 @@ class InboxList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, self.virtual_size.height)
+        self.virtual_size = Size(self._view.width, self.virtual_size.height)
         self._follow()
 
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_y) + y
-        width = self.size.width
+        width = self._view.width
         base = self.rich_style
         if not self.rows and y == 0:
             return self._strip(
