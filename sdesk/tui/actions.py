@@ -88,6 +88,7 @@ DESK_ACTIONS: tuple[ActionSpec, ...] = (
         _T,
         "set_priority",
         needs_ticket=True,
+        footer=False,
     ),
     ActionSpec(
         "snooze",
@@ -186,7 +187,7 @@ APP_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "palette", "ctrl+p", "command_palette", "Commands", "Command palette", _G, footer=False
     ),
-    ActionSpec("quit", "q", "quit", "Quit", "Leave the console", _G),
+    ActionSpec("quit", "q", "quit", "Quit", "Leave the console", _G, footer=False),
 )
 
 ALL_ACTIONS: tuple[ActionSpec, ...] = (*DESK_ACTIONS, EDITOR_ACTION, *REPLY_ACTIONS, *APP_ACTIONS)

@@ -20,6 +20,11 @@ def plain(value: str | None, style: str = "", *, single_line: bool = True) -> Te
     return Text(safe_text(value or "", single_line=single_line), style=style, end="")
 
 
+def short(value: str) -> str:
+    """A status or priority in four cells or fewer."""
+    return _SHORT.get(value, value[:4])
+
+
 def channel_label(channel: str) -> str:
     try:
         return Channel(channel).label
@@ -124,10 +129,9 @@ class Columns:
 def _cell(text: Text | str, width: int, *, right: bool = False) -> Text:
     cell = text if isinstance(text, Text) else Text(text, end="")
     cell = cell.copy()
-    cell.truncate(width, overflow="ellipsis", pad=True)
-    if right:
-        cell = Text(" " * (width - cell.cell_len), end="") + cell
-    return cell
+    cell.truncate(width, overflow="ellipsis")
+    gap = Text(" " * (width - cell.cell_len), end="")
+    return gap + cell if right else cell + gap
 
 
 def header_line(cols: Columns) -> Text:
@@ -154,8 +158,8 @@ def ticket_line(
     mark = ""
     if presence:
         mark = PRESENCE_MARK["replying" if any(a == "replying" for _, a in presence) else "viewing"]
-    priority = row.priority if cols.priority >= 6 else _SHORT.get(row.priority, row.priority)
-    status = row.status if cols.status >= 8 else _SHORT.get(row.status, row.status)
+    priority = row.priority if cols.priority >= 6 else short(row.priority)
+    status = row.status if cols.status >= 8 else short(row.status)
     parts = [
         _cell(Text(f"#{row.number}", style="bold", end=""), cols.number),
         _cell(channel_label(row.channel), cols.channel),

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 PAGE = 100
 WIDE = 140  # columns from which the inbox and the ticket sit side by side
+PREVIEW_DELAY = 0.12  # seconds the cursor rests on a row before the side pane shows it
 
 
 class DeskScreen(DeskActs, Screen[None]):
@@ -68,6 +70,7 @@ class DeskScreen(DeskActs, Screen[None]):
         self.agents: list[AgentRow] = []
         self.ticket_open = False
         self.loaded = False  # the first inbox page is on screen
+        self._preview: Timer | None = None
 
     @property
     def sapp(self) -> SdeskApp:
@@ -224,11 +227,11 @@ class DeskScreen(DeskActs, Screen[None]):
             item("Active", c.active, flt == InboxFilter())
             item("Mine", c.mine, bool(flt.assignee))
             item("Unassigned", c.unassigned, flt.unassigned)
-            for ch, n in sorted(c.channel.items(), key=lambda kv: -kv[1]):
-                item(channel_label(ch), n, flt.channel == ch)
             for pr in ("urgent", "high"):
                 if c.priority.get(pr):
                     item(pr, c.priority[pr], flt.priority == pr)
+            for ch, n in sorted(c.channel.items(), key=lambda kv: -kv[1]):
+                item(channel_label(ch), n, flt.channel == ch)
             if flt.status:
                 item(flt.status, c.status.get(flt.status, 0), True)
             if flt != InboxFilter():
@@ -328,7 +331,11 @@ class DeskScreen(DeskActs, Screen[None]):
     @on(InboxList.Highlighted)
     def _highlighted(self, event: InboxList.Highlighted) -> None:
         if self.size.width >= WIDE and not self._writing():
-            self.load_ticket(event.row.number)
+            # Preview after a short pause, so holding ↓ does not read every ticket it passes.
+            if self._preview is not None:
+                self._preview.stop()
+            number = event.row.number
+            self._preview = self.set_timer(PREVIEW_DELAY, lambda: self.load_ticket(number))
 
     @on(InboxList.Selected)
     def _selected(self, event: InboxList.Selected) -> None:
@@ -404,6 +411,10 @@ class DeskScreen(DeskActs, Screen[None]):
             return True
         if not spec.allowed(self.sapp.me.role):
             return False  # hidden: the core would refuse it anyway
+        if spec.group != "Writing" and self._writing() and self.focused is not None and (
+            self.focused.id == "reply-text"
+        ):
+            return False  # typing: letters are text, the footer shows the reply box's keys
         if spec.needs_ticket and self.target() is None:
             return None  # shown greyed out
         return True

@@ -427,6 +427,7 @@ class DeskActs(_Base):
         if saved_mode != mode and draft:
             mode = saved_mode  # a draft keeps its kind; switching would send a note to the customer
         self.query_one(ReplyBox).open(number, mode, self._route(), draft)
+        self.query_one("#thread").scroll_end(animate=False)  # the box takes room: keep the latest
         self.sapp.announce(number, "replying")
 
     def _route(self) -> str:

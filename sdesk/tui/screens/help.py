@@ -26,6 +26,8 @@ def key_label(keys: str) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    """Centred over the desk; any of its keys closes it."""
+
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("escape,question_mark,f1,q", "dismiss", "Close", id="help.close")
     ]
@@ -54,6 +56,9 @@ class HelpScreen(ModalScreen[None]):
                 markup=False,
             )
             yield Static(table, id="help-table", markup=False)
+
+    def __init__(self) -> None:
+        super().__init__(classes="picker")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -209,6 +209,14 @@ class InboxList(ScrollView, can_focus=True):
 
     # -- drawing ---------------------------------------------------------------------------
 
+    def on_focus(self) -> None:
+        self._cache.clear()  # the cursor row's colours say which pane has the focus
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
     def on_resize(self) -> None:
         self._cache.clear()
         self.virtual_size = Size(self._view.width, self.virtual_size.height)
@@ -235,7 +243,10 @@ class InboxList(ScrollView, can_focus=True):
             )
             style = base
             if index == self.cursor:
+                # The cursor row is drawn in the cursor's colours only: coloured cells (priority,
+                # SLA) would be unreadable on its background, and NO_COLOR would lose it.
                 style = base + self.get_component_rich_style("inbox--cursor")
+                text = Text(text.plain, end="")
             cached = self._cache[key] = self._strip(text, width, style)
         return cached
 

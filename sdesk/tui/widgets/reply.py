@@ -31,7 +31,7 @@ class ReplyBox(Vertical):
         yield Static("", id="reply-label", markup=False)
         yield TextArea("", id="reply-text", soft_wrap=True, show_line_numbers=False)
         yield Static(
-            Text("ctrl+s send · ctrl+t canned response · ctrl+o $EDITOR · esc close (draft kept)"),
+            Text("ctrl+s send · ctrl+t canned · ctrl+o editor · esc close, draft kept"),
             id="reply-hint",
             markup=False,
         )

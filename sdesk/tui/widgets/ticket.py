@@ -17,6 +17,7 @@ from sdesk.tui.render import (
     age,
     channel_label,
     plain,
+    short,
     size,
     sla_text,
     when,
@@ -30,10 +31,10 @@ _KIND = {
     "system": ("•", "dim"),
 }
 _DELIVERY = {
-    "queued": ("⧗ queued", "yellow"),
-    "sending": ("⧗ sending", "yellow"),
-    "sent": ("✓ sent", "green"),
-    "failed": ("✗ failed", "bold red"),
+    "queued": ("⧗\u00a0queued", "yellow"),
+    "sending": ("⧗\u00a0sending", "yellow"),
+    "sent": ("✓\u00a0sent", "green"),
+    "failed": ("✗\u00a0failed", "bold red"),
 }
 MAX_SHOWN = 300  # thread entries drawn; older ones are summarised in one line
 
@@ -89,7 +90,7 @@ def message_text(m: MessageRow, now: datetime) -> Text:
     for a in m.attachments:
         out.append("\n  📎 ")
         out.append_text(plain(a.filename))
-        out.append(f"  {a.content_type}, {size(a.size)}", style="dim")
+        out.append(f"  {a.content_type}, {size(a.size).replace(' ', chr(0xA0))}", style="dim")
         if not a.stored:
             out.append(" (not stored)", style="dim")
     if m.notes:
@@ -159,7 +160,7 @@ def card_text(card: CustomerCard, current: int, now: datetime) -> Text:
     for t in card.tickets:
         marker = "▸" if t.number == current else " "
         out.append(f"{marker}#{t.number} ", style="bold" if t.number == current else "")
-        out.append(f"{t.status[:4]:<5}", style=STATUS_STYLE.get(t.status, ""))
+        out.append(f"{short(t.status):<5}", style=STATUS_STYLE.get(t.status, ""))
         out.append_text(plain(t.subject or "(no subject)"))
         out.append("\n")
     if card.more_tickets:
