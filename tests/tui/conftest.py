@@ -104,9 +104,7 @@ async def settle(pilot: Pilot[None], seconds: float = 5.0) -> None:
 
 
 @asynccontextmanager
-async def running(
-    app: SdeskApp, size: tuple[int, int] = (80, 24)
-) -> AsyncIterator[Pilot[None]]:
+async def running(app: SdeskApp, size: tuple[int, int] = (80, 24)) -> AsyncIterator[Pilot[None]]:
     async with app.run_test(size=size) as pilot:
         deadline = time.monotonic() + 10
         while app.first_paint is None and time.monotonic() < deadline:

@@ -411,8 +411,11 @@ class DeskScreen(DeskActs, Screen[None]):
             return True
         if not spec.allowed(self.sapp.me.role):
             return False  # hidden: the core would refuse it anyway
-        if spec.group != "Writing" and self._writing() and self.focused is not None and (
-            self.focused.id == "reply-text"
+        if (
+            spec.group != "Writing"
+            and self._writing()
+            and self.focused is not None
+            and (self.focused.id == "reply-text")
         ):
             return False  # typing: letters are text, the footer shows the reply box's keys
         if spec.needs_ticket and self.target() is None:
