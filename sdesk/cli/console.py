@@ -34,4 +34,8 @@ def open_console(desk: Desk, agent: str | None) -> None:
         fail("the console needs a terminal; to print the inbox use: sdesk inbox")
     from sdesk.tui.app import SdeskApp
 
-    SdeskApp(desk, me).run()
+    try:
+        SdeskApp(desk, me).run()
+    finally:
+        desk.announce(me.login, None)  # others stop seeing "viewing" at once, not after the TTL
+        desk.close()

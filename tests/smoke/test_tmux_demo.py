@@ -76,7 +76,7 @@ class Terminal:
                 pytest.fail(f"{shown!r} not on screen after {timeout:g}s; the screen:\n{screen}")
             time.sleep(0.1)
 
-    def wait_exit(self, timeout: float = 15) -> int:
+    def wait_exit(self, timeout: float = 30) -> int:
         """Wait for the console's process to end; its exit status (minus the signal, if one
         ended it). tmux marks the pane dead at end of output, and fills the status a moment
         later when it reaps the process."""
