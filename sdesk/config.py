@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 APP = "sdesk"
@@ -87,6 +87,78 @@ class TelephonySettings(BaseModel):
     from_number: str | None = Field(None, description="Caller id in E.164, e.g. +4930123456.")
 
 
+Security = Literal["tls", "starttls", "none"]
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class Secret(BaseModel):
+    """Where a secret comes from: an environment variable or a command's output (PassCmd-like).
+
+    The value itself never sits in the config file, so the file can be shown and versioned.
+    """
+
+    password_env: str | None = Field(None, description="Environment variable holding it.")
+    password_command: str | None = Field(None, description="Command printing it (first line).")
+
+    def configured(self) -> bool:
+        return bool(self.password_env or self.password_command)
+
+
+class SmtpSettings(Secret):
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    security: Security = "starttls"
+    username: str | None = None
+    timeout_seconds: float = Field(30, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _no_plain_over_network(self) -> SmtpSettings:
+        if self.security == "none" and self.host not in LOOPBACK:
+            raise ValueError(f"security 'none' is refused for {self.host}; use tls or starttls")
+        return self
+
+
+class MailboxSettings(Secret):
+    """One mailbox the desk reads (IMAP) and answers from (SMTP)."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    host: str
+    port: int | None = Field(None, ge=1, le=65535, description="Default: 993 (tls), 143.")
+    security: Security = "tls"
+    username: str
+    auth: Literal["password", "xoauth2"] = "password"
+    token_command: str | None = Field(None, description="For xoauth2: prints an access token.")
+    folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1)
+    after_intake: Literal["leave", "seen", "move"] = "leave"
+    move_to: str | None = None
+    start_from: Literal["all", "now"] = Field(
+        "all", description="First sync: every message in the folders, or only new ones."
+    )
+    address: str = Field(description="The desk's address: From of replies.")
+    display_name: str = ""
+    smtp: SmtpSettings | None = None
+    max_message_mb: int = Field(50, ge=1, le=1024)
+    idle: bool = True
+    poll_seconds: float = Field(60, ge=5, le=3600, description="Without IDLE: how often.")
+    timeout_seconds: float = Field(60, gt=0, le=600)
+
+    @property
+    def imap_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MailboxSettings:
+        if self.security == "none" and self.host not in LOOPBACK:
+            raise ValueError(f"security 'none' is refused for {self.host}; use tls or starttls")
+        if self.after_intake == "move" and not self.move_to:
+            raise ValueError("after_intake 'move' needs move_to (a folder name)")
+        if self.auth == "xoauth2" and not self.token_command:
+            raise ValueError("auth 'xoauth2' needs token_command")
+        if self.auth == "password" and not self.configured():
+            raise ValueError("set password_env or password_command")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SDESK_", env_nested_delimiter="__", extra="forbid"
@@ -106,6 +178,14 @@ class Settings(BaseSettings):
     canned: list[CannedResponse] = Field(default_factory=lambda: list(DEFAULT_CANNED))
     console: ConsoleSettings = ConsoleSettings()
     telephony: TelephonySettings = TelephonySettings()
+    mailboxes: list[MailboxSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_mailboxes(self) -> Settings:
+        names = [m.name for m in self.mailboxes]
+        if len(names) != len(set(names)):
+            raise ValueError("two mailboxes have the same name")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sdesk.config import Settings, load_settings
 from sdesk.core import acts, calls, events, presence
 from sdesk.core.clock import Clock, utcnow
+from sdesk.core.cursors import Cursor, set_cursor
 from sdesk.core.enums import Channel, Priority, RawState, Role, Status
 from sdesk.core.errors import DeskError, PermissionDenied
 from sdesk.core.imports import ImportedTicket, import_ticket
@@ -76,6 +77,10 @@ class Batch:
 
     def raw_seen(self, channel: Channel, digest: str) -> bool:
         return raw_seen(self._sql, channel, digest)
+
+    def set_cursor(self, channel: Channel, account: str, folder: str, cursor: Cursor) -> None:
+        """Move a channel's position in this batch's transaction (with what it covers)."""
+        set_cursor(self._session, channel.value, account, folder, cursor, self._desk.clock())
 
 
 class Desk:

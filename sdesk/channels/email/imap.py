@@ -1,0 +1,320 @@
+"""The IMAP poller: mail in, exactly once (DESIGN reliability rules 1–7).
+
+* UID commands only; messages are fetched with ``BODY.PEEK[]`` (never marks them read) from the
+  stored cursor on, never selected by UNSEEN, so mail another client already read still comes in.
+* Raw bytes, the parsed message (or its quarantine) and the folder's cursor (UIDVALIDITY + last
+  UID) are written in ONE transaction; only after it committed is the message flagged \\Seen or
+  moved. Nothing is ever expunged here. A crash anywhere means a re-fetch that intake's keys
+  absorb.
+* A changed UIDVALIDITY resets the cursor and rescans; nothing is deleted; the operator is told.
+* One poller per mailbox (a lease); every network call has a timeout; IDLE is re-issued every few
+  minutes; failures reconnect with capped backoff. Oversized messages become a stub with their
+  headers, never a retry loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from sdesk.channels.email.parse import DEFAULT_LIMITS, EmailLimits, UnparseableEmail, parse_email
+from sdesk.channels.secrets import SecretError, read_secret, run_secret_command
+from sdesk.config import MailboxSettings
+from sdesk.core import events, leases
+from sdesk.core.cursors import Cursor, get_cursor
+from sdesk.core.desk import Desk
+from sdesk.core.enums import Channel
+from sdesk.core.intake import Outcome
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # messages a transaction; bounds memory on a first sync of a large mailbox
+IDLE_RENEW = 240.0  # seconds: re-issue IDLE well inside the 29 minutes servers allow
+BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+NETWORK_ERRORS = (OSError, IMAPClientError, socket.timeout, ssl.SSLError)
+
+
+class MailboxError(Exception):
+    """A mailbox problem, in one line that says what to fix (never a secret)."""
+
+
+@dataclass
+class SyncReport:
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    oversized: int = 0
+    resets: list[str] = field(default_factory=list)  # folders whose UIDVALIDITY changed
+
+    def add(self, other: SyncReport) -> None:
+        self.fetched += other.fetched
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.oversized += other.oversized
+        self.resets += other.resets
+
+
+def lease_name(mailbox: MailboxSettings) -> str:
+    return f"imap:{mailbox.name}"
+
+
+def connect(mailbox: MailboxSettings, *, cafile: str | None = None) -> IMAPClient:
+    """Log in; TLS is verified and never silently downgraded: STARTTLS must succeed."""
+    context = ssl.create_default_context(cafile=cafile)
+    try:
+        client = IMAPClient(
+            mailbox.host,
+            port=mailbox.imap_port,
+            ssl=mailbox.security == "tls",
+            ssl_context=context if mailbox.security == "tls" else None,
+            timeout=mailbox.timeout_seconds,
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise MailboxError(
+            f"mailbox {mailbox.name}: cannot connect to {mailbox.host}:{mailbox.imap_port}: {exc}"
+        ) from None
+    try:
+        if mailbox.security == "starttls":
+            client.starttls(context)
+        if mailbox.auth == "xoauth2":
+            assert mailbox.token_command is not None
+            token = run_secret_command(mailbox.token_command, f"mailbox {mailbox.name} token")
+            client.oauth2_login(mailbox.username, token)
+        else:
+            client.login(mailbox.username, read_secret(mailbox, f"mailbox {mailbox.name}"))
+    except SecretError as exc:
+        _close(client)
+        raise MailboxError(str(exc)) from None
+    except (IMAPClientError, OSError, ssl.SSLError) as exc:
+        _close(client)
+        raise MailboxError(f"mailbox {mailbox.name}: login failed: {_first_line(exc)}") from None
+    return client
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - closing a broken connection may fail in any way
+        with contextlib.suppress(Exception):
+            client.shutdown()
+
+
+class MailboxPoller:
+    """Fetches one mailbox's folders into the desk."""
+
+    def __init__(
+        self,
+        desk: Desk,
+        mailbox: MailboxSettings,
+        *,
+        holder: str | None = None,
+        cafile: str | None = None,
+        limits: EmailLimits = DEFAULT_LIMITS,
+        on_stored: Callable[[SyncReport], None] | None = None,
+    ) -> None:
+        self.desk = desk
+        self.mailbox = mailbox
+        self.account = mailbox.name
+        self.holder = holder or leases.holder_id(f"imap:{mailbox.name}")
+        self.cafile = cafile
+        self.limits = limits
+        self.max_bytes = mailbox.max_message_mb * 1024 * 1024
+        self.on_stored = on_stored
+
+    # -- one pass ----------------------------------------------------------------------------
+
+    def fetch_once(self) -> SyncReport:
+        """Connect, bring every folder up to date, disconnect (``sdesk fetch``)."""
+        if not leases.acquire(self.desk, lease_name(self.mailbox), self.holder):
+            raise MailboxError(f"mailbox {self.mailbox.name} is being fetched by another process")
+        try:
+            client = connect(self.mailbox, cafile=self.cafile)
+            try:
+                return self.sync(client)
+            finally:
+                _close(client)
+        finally:
+            leases.release(self.desk, lease_name(self.mailbox), self.holder)
+
+    def sync(self, client: IMAPClient) -> SyncReport:
+        report = SyncReport()
+        for folder in self.mailbox.folders:
+            report.add(self.sync_folder(client, folder))
+        return report
+
+    def sync_folder(self, client: IMAPClient, folder: str) -> SyncReport:
+        report = SyncReport()
+        info = client.select_folder(folder, readonly=self.mailbox.after_intake == "leave")
+        validity = str(info[b"UIDVALIDITY"])
+        with self.desk.store.read() as session:
+            cursor = get_cursor(session, Channel.EMAIL.value, self.account, folder)
+        last = 0
+        if cursor is None and self.mailbox.start_from == "now":
+            last = int(info.get(b"UIDNEXT", 1)) - 1
+            self._save_cursor(folder, Cursor(validity, str(last)))
+        elif cursor is not None and cursor.validity == validity:
+            last = int(cursor.position or 0)
+        elif cursor is not None:
+            report.resets.append(folder)
+            self._validity_changed(folder, cursor.validity, validity)
+        uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
+        for start in range(0, len(uids), BATCH):
+            report.add(self._fetch_batch(client, folder, validity, uids[start : start + BATCH]))
+        return report
+
+    def _fetch_batch(
+        self, client: IMAPClient, folder: str, validity: str, uids: list[int]
+    ) -> SyncReport:
+        report = SyncReport()
+        sizes = client.fetch(uids, ["RFC822.SIZE"])
+        small = [u for u in uids if sizes.get(u, {}).get(b"RFC822.SIZE", 0) <= self.max_bytes]
+        big = [u for u in uids if u not in set(small)]
+        raws: dict[int, bytes] = {}
+        if small:
+            for uid, data in client.fetch(small, ["BODY.PEEK[]"]).items():
+                raws[uid] = data.get(b"BODY[]") or b""
+        for uid, data in client.fetch(big, ["BODY.PEEK[HEADER]"]).items() if big else []:
+            size = sizes[uid][b"RFC822.SIZE"]
+            raws[uid] = (data.get(b"BODY[HEADER]") or b"") + (
+                f"[This message is {size / 1048576:.0f} MB, over the mailbox's "
+                f"{self.mailbox.max_message_mb} MB cap; only its headers were fetched.]\r\n"
+            ).encode()
+            report.oversized += 1
+        done: list[int] = []
+        with self.desk.batch() as batch:
+            for uid in uids:
+                raw = raws.get(uid)
+                if raw is None:  # expunged by another client meanwhile: nothing to store
+                    continue
+                report.fetched += 1
+                source = f"imap:{self.account}/{folder}/{validity}/{uid}"
+                try:
+                    inbound = parse_email(raw, limits=self.limits, source=source)
+                except UnparseableEmail as exc:
+                    batch.quarantine(channel=Channel.EMAIL, raw=raw, error=str(exc), source=source)
+                    report.quarantined += 1
+                else:
+                    result = batch.intake(inbound)
+                    if result.outcome is Outcome.DUPLICATE:
+                        report.duplicates += 1
+                    else:
+                        report.stored += 1
+                done.append(uid)
+            batch.set_cursor(Channel.EMAIL, self.account, folder, Cursor(validity, str(uids[-1])))
+        # Committed: only now tell the server (rule 1). A crash before this re-fetches, no loss.
+        self._after_intake(client, done)
+        if self.on_stored is not None and (report.stored or report.quarantined):
+            self.on_stored(report)
+        return report
+
+    def _after_intake(self, client: IMAPClient, uids: list[int]) -> None:
+        action = self.mailbox.after_intake
+        if not uids or action == "leave":
+            return
+        if action == "seen":
+            client.add_flags(uids, [b"\\Seen"])
+        elif action == "move":
+            assert self.mailbox.move_to is not None
+            if client.has_capability("MOVE"):
+                client.move(uids, self.mailbox.move_to)
+            else:  # no MOVE: copy and mark deleted, but never expunge in the fetch path
+                client.copy(uids, self.mailbox.move_to)
+                client.add_flags(uids, [b"\\Deleted"])
+
+    def _save_cursor(self, folder: str, cursor: Cursor) -> None:
+        with self.desk.batch() as batch:
+            batch.set_cursor(Channel.EMAIL, self.account, folder, cursor)
+
+    def _validity_changed(self, folder: str, old: str | None, new: str) -> None:
+        """Rule 4: delete nothing, reset the cursor, rescan, tell the operator."""
+        log.warning("mailbox %s/%s: UIDVALIDITY %s → %s; rescan", self.account, folder, old, new)
+        with self.desk.store.write() as session:
+            events.record(
+                session,
+                "mailbox.uidvalidity_changed",
+                at=self.desk.clock(),
+                mailbox=self.account,
+                folder=folder,
+                old=old,
+                new=new,
+            )
+
+    # -- running ------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, *, on_error: Callable[[str], None] | None = None) -> None:
+        """Until ``stop``: hold the lease, sync, wait in IDLE (or poll), reconnect on failure."""
+        failures = 0
+        name = lease_name(self.mailbox)
+        while not stop.is_set():
+            if not leases.acquire(self.desk, name, self.holder):
+                stop.wait(leases.DEFAULT_TTL.total_seconds() / 4)
+                continue
+            client: IMAPClient | None = None
+            try:
+                client = connect(self.mailbox, cafile=self.cafile)
+                failures = 0
+                self._serve(client, stop)
+            except (MailboxError, *NETWORK_ERRORS) as exc:
+                failures += 1
+                message = str(exc) if isinstance(exc, MailboxError) else _first_line(exc)
+                log.warning("mailbox %s: %s", self.account, message)
+                if on_error is not None:
+                    on_error(message)
+                stop.wait(BACKOFF[min(failures, len(BACKOFF)) - 1])
+            finally:
+                if client is not None:
+                    _close(client)
+        leases.release(self.desk, name, self.holder)
+
+    def _serve(self, client: IMAPClient, stop: threading.Event) -> None:
+        name = lease_name(self.mailbox)
+        idle = self.mailbox.idle and client.has_capability("IDLE")
+        watched = self.mailbox.folders[0]
+        renew_every = leases.DEFAULT_TTL.total_seconds() / 3
+        while not stop.is_set():
+            self.sync(client)
+            if not leases.acquire(self.desk, name, self.holder):
+                return  # lost the lease (a long stall): another poller took over
+            if not idle:
+                stop.wait(self.mailbox.poll_seconds)
+                continue
+            client.select_folder(watched, readonly=self.mailbox.after_intake == "leave")
+            self._idle(client, stop, min(IDLE_RENEW, renew_every))
+
+    def _idle(self, client: IMAPClient, stop: threading.Event, seconds: float) -> None:
+        """Wait for news on the watched folder, at most ``seconds``; checks ``stop`` each second."""
+        client.idle()
+        try:
+            deadline = time.monotonic() + seconds
+            while not stop.is_set() and time.monotonic() < deadline:
+                responses = client.idle_check(timeout=1)
+                if any(_is_news(r) for r in responses):
+                    return
+        finally:
+            client.idle_done()
+
+
+def _is_news(response: Iterable[object] | object) -> bool:
+    """EXISTS (new mail) or EXPUNGE/FETCH changes: anything worth a sync."""
+    if isinstance(response, tuple) and len(response) >= 2:
+        return response[1] in (b"EXISTS", b"RECENT")
+    return False
+
+
+__all__ = ["MailboxError", "MailboxPoller", "SyncReport", "connect", "lease_name"]
