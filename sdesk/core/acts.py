@@ -367,6 +367,7 @@ def retry_delivery(session: Session, desk: Desk, message_id: int, by: str) -> No
         raise NotFound(f"message {message_id} has nothing in the outbox to retry")
     outbox.state = DeliveryState.QUEUED.value
     outbox.next_attempt_at = at
+    outbox.attempts = 0  # an operator's retry gets the full set of attempts again
     message.delivery_state = DeliveryState.QUEUED.value
     message.delivery_error = None
     _touch(ticket, at)

@@ -1,0 +1,63 @@
+"""Carries out the outbox: claims due rows per channel, hands each to its channel's sender,
+records the result (``sdesk.core.outbox``). Runs in ``sdesk serve`` or in the single-operator
+console, never inside a UI handler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sdesk.core import outbox
+from sdesk.core.desk import Desk
+
+log = logging.getLogger(__name__)
+
+# A sender takes (recipient, payload) and returns (error, permanent); error "" means sent.
+Sender = Callable[[str, dict], tuple[str, bool]]  # type: ignore[type-arg]
+
+
+class Dispatcher:
+    def __init__(self, desk: Desk, senders: dict[str, Sender]) -> None:
+        self.desk = desk
+        self.senders = senders
+
+    def run_once(self) -> int:
+        """Send everything due now; returns how many rows were handled."""
+        handled = 0
+        for channel, send in self.senders.items():
+            for item in outbox.claim(self.desk, channel):
+                try:
+                    error, permanent = send(item.recipient, item.payload)
+                except Exception as exc:  # noqa: BLE001 - a sender bug must not lose the row
+                    log.exception("sender for %s failed", channel)
+                    error, permanent = f"internal error: {type(exc).__name__}", False
+                outbox.settle(self.desk, item, error=error, permanent=permanent)
+                handled += 1
+        return handled
+
+    def run(self, stop: threading.Event, *, every: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # noqa: BLE001 - keep dispatching; the store may be briefly busy
+                log.exception("dispatcher pass failed")
+                busy = 0
+            if not busy:
+                stop.wait(every)
+
+
+def email_senders(desk: Desk, *, cafile: str | None = None) -> dict[str, Sender]:
+    """The email sender: the first mailbox with an SMTP server answers for the desk."""
+    from sdesk.channels.email.smtp import SmtpSender
+
+    mailbox = next((m for m in desk.settings.mailboxes if m.smtp is not None), None)
+    if mailbox is None:
+        return {}
+    smtp = SmtpSender(mailbox, cafile=cafile)
+
+    def send(recipient: str, payload: dict) -> tuple[str, bool]:  # type: ignore[type-arg]
+        result = smtp.send(recipient, payload)
+        return result.error, result.permanent
+
+    return {"email": send}

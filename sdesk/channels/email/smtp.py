@@ -1,0 +1,136 @@
+"""Mail out: a reply from the outbox becomes one RFC 5322 message sent over SMTP.
+
+No CR or LF from a subject, a display name or an address can reach a header (DESIGN rule 9):
+every header value is flattened to one line before the message is built, and the stdlib's SMTP
+policy refuses anything that still would fold into a new header.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
+
+from sdesk.channels.secrets import SecretError, read_secret
+from sdesk.config import MailboxSettings
+from sdesk.core.clock import utcnow
+
+_CONTROL = {c: " " for c in range(0x20) if c != 0x09} | {0x7F: " "}
+
+
+def one_line(value: str) -> str:
+    """A header value: controls (CR, LF …) become spaces, runs of blanks collapse."""
+    return " ".join(value.translate(_CONTROL).split())
+
+
+def _angle(message_id: str) -> str:
+    return f"<{one_line(message_id).strip('<>')}>"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """``permanent`` failures (5xx, a refused recipient) are not retried."""
+
+    ok: bool
+    error: str = ""
+    permanent: bool = False
+
+
+def build_message(
+    mailbox: MailboxSettings, recipient: str, payload: dict[str, Any], *, automatic: bool = False
+) -> EmailMessage:
+    name, address = parseaddr(one_line(recipient))
+    if not address or "@" not in address:
+        raise ValueError(f"not an email address: {recipient!r}")
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = formataddr((one_line(mailbox.display_name), mailbox.address))
+    msg["To"] = formataddr((one_line(name), address))
+    msg["Subject"] = one_line(str(payload.get("subject", "")))
+    msg["Date"] = format_datetime(utcnow())
+    msg["Message-ID"] = _angle(str(payload["message_id"]))
+    if payload.get("in_reply_to"):
+        msg["In-Reply-To"] = _angle(str(payload["in_reply_to"]))
+    refs = [_angle(str(r)) for r in payload.get("references") or [] if str(r).strip()]
+    if refs:
+        msg["References"] = " ".join(refs)
+    if automatic:
+        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: robots must not answer this
+    msg["X-Auto-Response-Suppress"] = "All" if automatic else "OOF, AutoReply"
+    msg.set_content(str(payload.get("text", "")))
+    return msg
+
+
+def envelope_address(address: str) -> str:
+    return Address(addr_spec=one_line(address)).addr_spec
+
+
+class SmtpSender:
+    """Sends through the mailbox's SMTP server; one connection per batch of sends."""
+
+    def __init__(self, mailbox: MailboxSettings, *, cafile: str | None = None) -> None:
+        if mailbox.smtp is None:
+            raise ValueError(f"mailbox {mailbox.name} has no [smtp] server")
+        self.mailbox = mailbox
+        self.smtp = mailbox.smtp
+        self.context = ssl.create_default_context(cafile=cafile)
+
+    def _connect(self) -> smtplib.SMTP:
+        cfg = self.smtp
+        if cfg.security == "tls":
+            server: smtplib.SMTP = smtplib.SMTP_SSL(
+                cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=self.context
+            )
+        else:
+            server = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
+            if cfg.security == "starttls":
+                server.starttls(context=self.context)  # fails loudly rather than go plain
+        if cfg.username:
+            server.login(cfg.username, read_secret(cfg, f"mailbox {self.mailbox.name} smtp"))
+        return server
+
+    def send(
+        self, recipient: str, payload: dict[str, Any], *, automatic: bool = False
+    ) -> SendResult:
+        try:
+            msg = build_message(self.mailbox, recipient, payload, automatic=automatic)
+        except (ValueError, KeyError) as exc:
+            return SendResult(False, f"cannot build the message: {exc}", permanent=True)
+        try:
+            server = self._connect()
+        except SecretError as exc:
+            return SendResult(False, str(exc))
+        except smtplib.SMTPAuthenticationError as exc:
+            return SendResult(False, f"SMTP login refused: {exc.smtp_code} {_text(exc.smtp_error)}")
+        except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+            return SendResult(False, f"cannot reach {self.smtp.host}:{self.smtp.port}: {exc}")
+        try:
+            server.send_message(
+                msg,
+                from_addr=envelope_address(self.mailbox.address),
+                to_addrs=[envelope_address(parseaddr(msg["To"])[1])],
+            )
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            return SendResult(False, f"{code} {_text(text)}", permanent=code >= 500)
+        except smtplib.SMTPResponseException as exc:
+            return SendResult(
+                False, f"{exc.smtp_code} {_text(exc.smtp_error)}", permanent=exc.smtp_code >= 500
+            )
+        except (OSError, smtplib.SMTPException) as exc:
+            return SendResult(False, f"SMTP failed: {exc}")
+        finally:
+            try:
+                server.quit()
+            except (OSError, smtplib.SMTPException):
+                server.close()
+        return SendResult(True)
+
+
+def _text(value: bytes | str) -> str:
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    return one_line(text)[:300]

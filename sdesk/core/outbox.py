@@ -1,0 +1,133 @@
+"""The outbox dispatcher's bookkeeping: claim what is due, record what became of it.
+
+Sending happens between ``claim`` and ``settle`` outside any transaction, so a slow server never
+holds the database. A temporary failure (4xx, a network error) is retried with backoff; a
+permanent one (5xx) or the last attempt marks the message failed with the server's reason, on the
+ticket, where the operator can retry it. Each result records an event, so consoles refresh.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from sdesk.core import events
+from sdesk.core.enums import DeliveryState
+from sdesk.store.models import Message, Outbox
+
+if TYPE_CHECKING:
+    from sdesk.core.desk import Desk
+
+RETRY_AFTER = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+MAX_ATTEMPTS = len(RETRY_AFTER) + 1
+STALE_SENDING = timedelta(minutes=10)  # a "sending" row this old lost its dispatcher
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    kind: str
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    attempts: int
+    ticket_id: int | None
+    message_id: int | None
+
+
+def claim(desk: Desk, channel: str, *, limit: int = 20) -> list[Claimed]:
+    """Take up to ``limit`` due rows of ``channel`` (state → sending, attempts + 1)."""
+    now = desk.clock()
+    with desk.store.write() as session:
+        rows = (
+            session.execute(
+                select(Outbox)
+                .where(
+                    Outbox.channel == channel,
+                    (
+                        (Outbox.state == DeliveryState.QUEUED.value)
+                        & (Outbox.next_attempt_at <= now)
+                    )
+                    | (
+                        (Outbox.state == DeliveryState.SENDING.value)
+                        & (Outbox.next_attempt_at <= now - STALE_SENDING)
+                    ),
+                )
+                .order_by(Outbox.next_attempt_at, Outbox.id)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        claimed = []
+        for row in rows:
+            row.state = DeliveryState.SENDING.value
+            row.attempts += 1
+            row.next_attempt_at = now
+            _set_message(session, row.message_id, DeliveryState.SENDING, None)
+            assert row.id is not None
+            claimed.append(
+                Claimed(
+                    row.id,
+                    row.kind,
+                    row.channel,
+                    row.recipient,
+                    json.loads(row.payload or "{}"),
+                    row.attempts,
+                    row.ticket_id,
+                    row.message_id,
+                )
+            )
+        return claimed
+
+
+def settle(desk: Desk, item: Claimed, *, error: str = "", permanent: bool = False) -> str:
+    """Record a send's result; returns the row's new state."""
+    now = desk.clock()
+    with desk.store.write() as session:
+        row = session.get(Outbox, item.id)
+        if row is None:
+            return "gone"
+        if not error:
+            row.state, row.sent_at, row.last_error = DeliveryState.SENT.value, now, None
+            _set_message(session, row.message_id, DeliveryState.SENT, None)
+            kind = "message.sent"
+        elif permanent or row.attempts >= MAX_ATTEMPTS:
+            row.state, row.last_error = DeliveryState.FAILED.value, error[:1000]
+            _set_message(session, row.message_id, DeliveryState.FAILED, error[:1000])
+            kind = "message.failed"
+        else:
+            row.state, row.last_error = DeliveryState.QUEUED.value, error[:1000]
+            row.next_attempt_at = now + RETRY_AFTER[min(row.attempts, len(RETRY_AFTER)) - 1]
+            _set_message(session, row.message_id, DeliveryState.QUEUED, error[:1000])
+            kind = "message.deferred"
+        events.record(
+            session,
+            kind,
+            at=now,
+            ticket_id=row.ticket_id,
+            outbox=row.id,
+            attempts=row.attempts,
+            error=error[:300] or None,
+        )
+        return row.state
+
+
+def _set_message(
+    session: Any, message_id: int | None, state: DeliveryState, error: str | None
+) -> None:
+    if message_id is None:
+        return
+    message = session.get(Message, message_id)
+    if message is not None:
+        message.delivery_state, message.delivery_error = state.value, error
