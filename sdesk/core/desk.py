@@ -22,7 +22,7 @@ from sdesk.core.imports import ImportedTicket, import_ticket
 from sdesk.core.inbound import Inbound
 from sdesk.core.intake import IntakeResult, Outcome, intake, quarantine, raw_seen
 from sdesk.core.permissions import require
-from sdesk.store.engine import Store, open_store
+from sdesk.store.engine import BULK_CACHE_KIB, Store, open_store
 from sdesk.store.models import Agent, RawInbound
 from sdesk.store.rawsql import RawSql
 
@@ -162,6 +162,8 @@ class Desk:
     def batch(self) -> Iterator[Batch]:
         """Commits when the block ends; an exception rolls the whole batch back."""
         with self.store.write() as session:
+            if self.store.is_sqlite:  # a bulk writer keeps the growing indexes in memory
+                session.connection().exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
             yield Batch(self, session)
 
     # -- agents --------------------------------------------------------------------------------

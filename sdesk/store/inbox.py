@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, text, tuple_
+from sqlalchemy import Integer, Select, column, func, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from sdesk.store.models import Agent, Ticket
@@ -105,13 +105,13 @@ def _filtered(session: Session, flt: InboxFilter) -> Select[Any] | None:
         query = query.where(Ticket.assignee_id == agent_id)
     if flt.unassigned:
         query = query.where(Ticket.assignee_id.is_(None))
-    for column, value in (
+    for field_, value in (
         (Ticket.channel, flt.channel),
         (Ticket.status, flt.status),
         (Ticket.priority, flt.priority),
     ):
         if value:
-            query = query.where(column == value)
+            query = query.where(field_ == value)
     return query
 
 
@@ -233,9 +233,8 @@ def search(
         " SELECT id FROM hit UNION SELECT ticket_id FROM message WHERE id IN (SELECT rowid FROM"
         " message_fts WHERE message_fts MATCH :q ORDER BY rowid DESC LIMIT :n)"
     )
-    ids = [r[0] for r in session.execute(hits, {"q": match, "n": _SEARCH_HITS})]
-    if not ids:
-        return Page((), False, False)
+    # One statement: the hits stay in SQLite rather than travel to Python and back as an IN list.
+    ids = hits.bindparams(q=match, n=_SEARCH_HITS).columns(column("id", Integer))
     query = (
         base.where(Ticket.id.in_(ids))
         .order_by(Ticket.last_message_at.desc(), Ticket.id.desc())

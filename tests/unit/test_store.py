@@ -184,3 +184,14 @@ def test_older_desk_is_backed_up_then_upgraded_with_its_data(tmp_path: Path) -> 
         )
         hit = "SELECT count(*) FROM ticket_fts WHERE ticket_fts MATCH 'release'"
         assert conn.exec_driver_sql(hit).scalar() == 1
+
+
+def test_engine_head_is_the_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from sdesk.store import engine
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(engine.__file__).parent / "migrations"))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == engine.HEAD == HEAD

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from sdesk.store.inbox import (
@@ -42,6 +42,7 @@ from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
 from sdesk.tui.render import channel_label, header_line, plain
 from sdesk.tui.screens.desk_acts import DeskActs
+from sdesk.tui.widgets.footer import DeskFooter
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.reply import ReplyBox
 from sdesk.tui.widgets.ticket import TicketView
@@ -71,6 +72,7 @@ class DeskScreen(DeskActs, Screen[None]):
         self.ticket_open = False
         self.loaded = False  # the first inbox page is on screen
         self._preview: Timer | None = None
+        self._opening: int | None = None  # asked to open; the view switches when it loaded
 
     @property
     def sapp(self) -> SdeskApp:
@@ -89,7 +91,7 @@ class DeskScreen(DeskActs, Screen[None]):
             with Vertical(id="ticket-pane"):
                 yield TicketView(id="ticket")
                 yield ReplyBox(id="reply")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         me = self.sapp.me
@@ -144,6 +146,8 @@ class DeskScreen(DeskActs, Screen[None]):
         if worker.is_cancelled:
             return
         self.app.call_from_thread(self._inbox_loaded, page, keep, anchor, stay)
+        if self.words and self.counts is not None:
+            return  # the bar shows the search, not the counts: keep the last ones
         with desk.store.read() as session:
             counts = inbox_counts(session, self.sapp.me.login)
             agents = list_agents(session)
@@ -176,6 +180,7 @@ class DeskScreen(DeskActs, Screen[None]):
             import time
 
             self.sapp.first_paint = time.perf_counter() - self.sapp.started
+            self.sapp.settle_memory()
 
     @on(InboxList.NeedPage)
     def _need_page(self, event: InboxList.NeedPage) -> None:
@@ -347,11 +352,10 @@ class DeskScreen(DeskActs, Screen[None]):
             self.open_ticket(row.number)
 
     def open_ticket(self, number: int) -> None:
-        self.ticket_open = True
-        self._layout()
+        """Read the ticket first; the view switches when it is there (one frame, not two)."""
+        self._opening = number
         self.load_ticket(number)
         self.sapp.announce(number)
-        self.query_one("#thread").focus()
 
     @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
     def load_ticket(self, number: int, scroll_end: bool = True) -> None:
@@ -369,19 +373,27 @@ class DeskScreen(DeskActs, Screen[None]):
         scroll_end: bool,
     ) -> None:
         if detail is None:
+            self._opening = None
             self.notify(f"no ticket #{number}", severity="error", markup=False)
             return
         previous = self.detail.ticket.number if self.detail else None
         if previous is not None and previous != detail.ticket.number:
-            self._stash_draft()
+            self._stash_draft(keep=detail.ticket.number)
         self.detail, self.card = detail, card
+        if self._opening is not None:
+            self._opening = None
+            self.ticket_open = True
+            self._layout()
+            box = self.query_one(ReplyBox)
+            (box.area if box.display else self.query_one("#thread")).focus()
         presence = self.sapp.presence.get(detail.ticket.number, ())
         self.query_one(TicketView).show(
             detail, card, self.sapp.desk.clock(), presence, scroll_end=scroll_end
         )
         if self.ticket_open and detail.ticket.number != self.sapp.working_on[0]:
             self.sapp.announce(detail.ticket.number)  # a merged number forwarded elsewhere
-        self.refresh_bindings()
+        if previous is None:
+            self.refresh_bindings()  # ticket keys become available
 
     def _writing(self) -> bool:
         return bool(self.query_one(ReplyBox).display)
@@ -433,8 +445,9 @@ class DeskScreen(DeskActs, Screen[None]):
             return row.number, max(row.version, self.detail.ticket.version)
         return row.number, row.version
 
-    def _stash_draft(self) -> None:
+    def _stash_draft(self, keep: int | None = None) -> None:
+        """Put the open reply away as a draft, unless it belongs to ticket ``keep``."""
         box = self.query_one(ReplyBox)
-        if box.display and box.number is not None:
+        if box.display and box.number is not None and box.number != keep:
             self.sapp.drafts[box.number] = (box.mode, box.text)
             box.display = False

@@ -170,8 +170,10 @@ class InboxList(ScrollView, can_focus=True):
             return
         index = max(0, min(index, len(self.rows) - 1))
         if index != self.cursor:
+            width = self._view.width
+            self._cache.pop((self.cursor, width), None)  # only the two rows that change colour
+            self._cache.pop((index, width), None)
             self.cursor = index
-            self._cache.clear()
             self.refresh()
             self._follow()
             self.post_message(self.Highlighted(self.rows[index]))
