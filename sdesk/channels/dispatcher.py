@@ -8,10 +8,11 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sdesk.core import outbox
+from sdesk.core import leases, outbox
 from sdesk.core.desk import Desk
 
 log = logging.getLogger(__name__)
+OUTBOX_LEASE = "outbox"
 
 # A sender takes (recipient, payload) and returns (error, permanent); error "" means sent.
 Sender = Callable[[str, dict], tuple[str, bool]]  # type: ignore[type-arg]
@@ -37,14 +38,20 @@ class Dispatcher:
         return handled
 
     def run(self, stop: threading.Event, *, every: float = 1.0) -> None:
+        """Until ``stop``; only while holding the desk's outbox lease (one dispatcher a desk)."""
+        holder = leases.holder_id("outbox")
         while not stop.is_set():
             try:
+                if not leases.acquire(self.desk, OUTBOX_LEASE, holder):
+                    stop.wait(leases.DEFAULT_TTL.total_seconds() / 4)
+                    continue
                 busy = self.run_once()
             except Exception:  # noqa: BLE001 - keep dispatching; the store may be briefly busy
                 log.exception("dispatcher pass failed")
                 busy = 0
             if not busy:
                 stop.wait(every)
+        leases.release(self.desk, OUTBOX_LEASE, holder)
 
 
 def email_senders(desk: Desk, *, cafile: str | None = None) -> dict[str, Sender]:

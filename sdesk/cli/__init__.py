@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sdesk.cli import agents, demo, export, ingest, quarantine, tickets
+from sdesk.cli import agents, demo, export, ingest, mail, quarantine, tickets
 from sdesk.cli.common import DbOption, State, fail, open_desk, run_guarded
 from sdesk.cli.console import open_console
 
@@ -46,6 +46,9 @@ app.command("demo")(demo.demo)
 app.command("inbox")(tickets.inbox)
 app.command("show")(tickets.show)
 app.command("search")(tickets.search)
+app.command("fetch")(mail.fetch)
+app.command("serve")(mail.serve)
+app.command("doctor")(mail.doctor)
 app.add_typer(agents.app, name="agent")
 app.add_typer(quarantine.app, name="quarantine")
 

@@ -54,10 +54,7 @@ def claim(desk: Desk, channel: str, *, limit: int = 20) -> list[Claimed]:
                 select(Outbox)
                 .where(
                     Outbox.channel == channel,
-                    (
-                        (Outbox.state == DeliveryState.QUEUED.value)
-                        & (Outbox.next_attempt_at <= now)
-                    )
+                    ((Outbox.state == DeliveryState.QUEUED.value) & (Outbox.next_attempt_at <= now))
                     | (
                         (Outbox.state == DeliveryState.SENDING.value)
                         & (Outbox.next_attempt_at <= now - STALE_SENDING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -47,6 +48,7 @@ class SdeskApp(App[None]):
         self.stamp: Stamp | None = None  # what this console has seen (set by the first page)
         self._presence: dict[int, tuple[tuple[str, str], ...]] = {}
         self.working_on: tuple[int | None, str] = (None, "viewing")
+        self._stop_channels: threading.Event | None = None
         console = desk.settings.console
         self.theme = THEMES[console.theme]
         self.refresh_seconds = console.refresh_seconds
@@ -59,6 +61,26 @@ class SdeskApp(App[None]):
         if self.live:
             self.set_interval(self.refresh_seconds, self.poll)
             self.set_interval(HEARTBEAT_SECONDS, self.heartbeat)
+            self._start_channels()
+
+    def _start_channels(self) -> None:
+        """One operator, one command: the console fetches mail and sends the outbox itself
+        whenever no ``sdesk serve`` holds those leases (each waits its turn otherwise)."""
+        from sdesk.channels.dispatcher import Dispatcher, email_senders
+        from sdesk.channels.email.imap import MailboxPoller
+
+        desk = self.desk
+        if not desk.settings.mailboxes:
+            return
+        self._stop_channels = threading.Event()
+        jobs = [MailboxPoller(desk, box).run for box in desk.settings.mailboxes]
+        jobs.append(Dispatcher(desk, email_senders(desk)).run)
+        for job in jobs:
+            threading.Thread(target=job, args=(self._stop_channels,), daemon=True).start()
+
+    def on_unmount(self) -> None:
+        if self._stop_channels is not None:
+            self._stop_channels.set()
 
     def settle_memory(self) -> None:
         """After the first paint: move the start-up objects (Textual, SQLAlchemy, pydantic) out

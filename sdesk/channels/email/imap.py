@@ -38,7 +38,10 @@ from sdesk.core.intake import Outcome
 log = logging.getLogger(__name__)
 
 BATCH = 100  # messages a transaction; bounds memory on a first sync of a large mailbox
-IDLE_RENEW = 240.0  # seconds: re-issue IDLE well inside the 29 minutes servers allow
+# Seconds in one IDLE before it is re-issued (after a NOOP-like SELECT that proves the connection
+# alive and catches anything IDLE did not announce). Servers allow 29 minutes; a server that went
+# away without a word (killed, restarted, a NAT that forgot us) is noticed within this.
+IDLE_RENEW = 10.0
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 NETWORK_ERRORS = (OSError, IMAPClientError, socket.timeout, ssl.SSLError)
 
@@ -184,7 +187,8 @@ class MailboxPoller:
         report = SyncReport()
         sizes = client.fetch(uids, ["RFC822.SIZE"])
         small = [u for u in uids if sizes.get(u, {}).get(b"RFC822.SIZE", 0) <= self.max_bytes]
-        big = [u for u in uids if u not in set(small)]
+        kept = set(small)
+        big = [u for u in uids if u not in kept]
         raws: dict[int, bytes] = {}
         if small:
             for uid, data in client.fetch(small, ["BODY.PEEK[]"]).items():
@@ -294,8 +298,19 @@ class MailboxPoller:
             if not idle:
                 stop.wait(self.mailbox.poll_seconds)
                 continue
-            client.select_folder(watched, readonly=self.mailbox.after_intake == "leave")
+            info = client.select_folder(watched, readonly=self.mailbox.after_intake == "leave")
+            if self._behind(watched, info):
+                continue  # mail came in between the sync and now: IDLE would not report it
             self._idle(client, stop, min(IDLE_RENEW, renew_every))
+
+    def _behind(self, folder: str, info: dict[bytes, object]) -> bool:
+        """Whether the folder holds UIDs past our cursor (or its UIDVALIDITY moved)."""
+        with self.desk.store.read() as session:
+            cursor = get_cursor(session, Channel.EMAIL.value, self.account, folder)
+        if cursor is not None and cursor.validity != str(info.get(b"UIDVALIDITY")):
+            return True
+        last = int(cursor.position or 0) if cursor is not None else 0
+        return int(info.get(b"UIDNEXT", 0)) - 1 > last  # type: ignore[call-overload]
 
     def _idle(self, client: IMAPClient, stop: threading.Event, seconds: float) -> None:
         """Wait for news on the watched folder, at most ``seconds``; checks ``stop`` each second."""
@@ -303,11 +318,19 @@ class MailboxPoller:
         try:
             deadline = time.monotonic() + seconds
             while not stop.is_set() and time.monotonic() < deadline:
+                began = time.monotonic()
                 responses = client.idle_check(timeout=1)
+                if not responses and time.monotonic() - began < 0.5:
+                    # imapclient reports a closed socket as "nothing yet": the socket woke the
+                    # wait at once but carried no line, which only end-of-file does.
+                    raise ConnectionError("the server closed the connection during IDLE")
+                if any(isinstance(r, tuple) and r[:1] == (b"BYE",) for r in responses):
+                    raise ConnectionError("the server closed the connection (BYE)")
                 if any(_is_news(r) for r in responses):
                     return
         finally:
-            client.idle_done()
+            with contextlib.suppress(*NETWORK_ERRORS):
+                client.idle_done()
 
 
 def _is_news(response: Iterable[object] | object) -> bool:

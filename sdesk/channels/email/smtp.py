@@ -7,6 +7,7 @@ policy refuses anything that still would fold into a new header.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -28,8 +29,15 @@ def one_line(value: str) -> str:
     return " ".join(value.translate(_CONTROL).split())
 
 
-def _angle(message_id: str) -> str:
-    return f"<{one_line(message_id).strip('<>')}>"
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+_MSG_ID = re.compile(rf"^{_ATOM}@{_ATOM}$")
+
+
+def _angle(message_id: str) -> str | None:
+    """``<id>`` for a well-formed id, else None: the SMTP policy would cut a bad one short, and
+    a cut id would no longer thread the customer's answer back."""
+    bare = one_line(message_id).strip().strip("<>")
+    return f"<{bare}>" if _MSG_ID.match(bare) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +60,15 @@ def build_message(
     msg["To"] = formataddr((one_line(name), address))
     msg["Subject"] = one_line(str(payload.get("subject", "")))
     msg["Date"] = format_datetime(utcnow())
-    msg["Message-ID"] = _angle(str(payload["message_id"]))
-    if payload.get("in_reply_to"):
-        msg["In-Reply-To"] = _angle(str(payload["in_reply_to"]))
-    refs = [_angle(str(r)) for r in payload.get("references") or [] if str(r).strip()]
-    if refs:
+    own = _angle(str(payload["message_id"]))
+    if own is None:
+        raise ValueError(f"not a Message-ID: {payload['message_id']!r}")
+    msg["Message-ID"] = own
+    parent = _angle(str(payload.get("in_reply_to") or ""))
+    if parent:
+        msg["In-Reply-To"] = parent
+    refs = [a for r in payload.get("references") or [] if (a := _angle(str(r)))]
+    if refs:  # a malformed reference is dropped, not the reply
         msg["References"] = " ".join(refs)
     if automatic:
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: robots must not answer this
@@ -87,10 +99,14 @@ class SmtpSender:
             )
         else:
             server = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
+        try:
             if cfg.security == "starttls":
                 server.starttls(context=self.context)  # fails loudly rather than go plain
-        if cfg.username:
-            server.login(cfg.username, read_secret(cfg, f"mailbox {self.mailbox.name} smtp"))
+            if cfg.username:
+                server.login(cfg.username, read_secret(cfg, f"mailbox {self.mailbox.name} smtp"))
+        except BaseException:
+            server.close()
+            raise
         return server
 
     def send(
