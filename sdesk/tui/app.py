@@ -22,6 +22,7 @@ from sdesk.store.live import Stamp, stamp, tickets_after
 from sdesk.store.queries import AgentRow
 from sdesk.tui.actions import APP_ACTIONS, DESK_ACTIONS, bindings
 from sdesk.tui.messages import DeskChanged, PresenceChanged
+from sdesk.tui.threads import from_thread
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +106,11 @@ class SdeskApp(App[None]):
         if get_current_worker().is_cancelled:
             return
         if self.stamp is not None and now != self.stamp:
-            self.call_from_thread(self._post_screen, DeskChanged(tuple(fresh)))
+            from_thread(self, self._post_screen, DeskChanged(tuple(fresh)))
         self.stamp = now
         if presence != self._presence:
             self._presence = presence
-            self.call_from_thread(self._post_screen, PresenceChanged(presence))
+            from_thread(self, self._post_screen, PresenceChanged(presence))
 
     def _post_screen(self, message: DeskChanged | PresenceChanged) -> None:
         for screen in self.screen_stack:

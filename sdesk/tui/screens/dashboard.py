@@ -24,6 +24,7 @@ from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel, Priority
 from sdesk.store.dashboard import Dashboard, dashboard_stats
 from sdesk.tui.render import channel_label
+from sdesk.tui.threads import from_thread
 
 COLUMN = " ▁▂▃▄▅▆▇█"  # a column's top cell, in eighths
 ROW = " ▏▎▍▌▋▊▉█"  # a bar's last cell, in eighths
@@ -253,7 +254,7 @@ class DashboardScreen(Screen[None]):
     def load(self) -> None:
         with self.desk.store.read() as session:
             stats = dashboard_stats(session, self.desk.clock(), days=self.days)
-        self.app.call_from_thread(self._show, stats)
+        from_thread(self.app, self._show, stats)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

@@ -1,7 +1,7 @@
 """The desk: inbox list, filter bar, the selected ticket and its reply box on one screen.
 
 Wide terminals show the inbox and the ticket side by side; narrow ones (80×24 over SSH) show one
-at a time. Every store call runs in a thread worker; results come back with ``call_from_thread``.
+at a time. Every store call runs in a thread worker; results come back by ``from_thread``.
 The acts themselves (assign, status, reply, call …) are in ``desk_acts``.
 """
 
@@ -42,6 +42,7 @@ from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
 from sdesk.tui.render import channel_label, header_line, plain
 from sdesk.tui.screens.desk_acts import DeskActs
+from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.footer import DeskFooter
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.reply import ReplyBox
@@ -145,14 +146,14 @@ class DeskScreen(DeskActs, Screen[None]):
                     page = inbox_page(session, self.flt, limit=PAGE)
         if worker.is_cancelled:
             return
-        self.app.call_from_thread(self._inbox_loaded, page, keep, anchor, stay)
+        from_thread(self.app, self._inbox_loaded, page, keep, anchor, stay)
         if self.words and self.counts is not None:
             return  # the bar shows the search, not the counts: keep the last ones
         with desk.store.read() as session:
             counts = inbox_counts(session, self.sapp.me.login)
             agents = list_agents(session)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._counts_loaded, counts, agents)
+            from_thread(self.app, self._counts_loaded, counts, agents)
 
     def _inbox_loaded(
         self, page: Page, keep: int | None, anchor: PageKey | None, stay: bool = False
@@ -197,7 +198,7 @@ class DeskScreen(DeskActs, Screen[None]):
             page = inbox_page(session, self.flt, after=after, before=before, limit=PAGE)
         if not get_current_worker().is_cancelled:
             inbox = self.query_one(InboxList)
-            self.app.call_from_thread(inbox.extend if after else inbox.prepend, page)
+            from_thread(self.app, inbox.extend if after else inbox.prepend, page)
 
     def reload(self, *, stay: bool = False, scroll_end: bool = False) -> None:
         """Re-read the window where it stands (after a change), keeping the cursor's ticket
@@ -363,7 +364,7 @@ class DeskScreen(DeskActs, Screen[None]):
             detail = ticket_detail(session, number)
             card = customer_card(session, detail.ticket.number) if detail else None
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._ticket_loaded, number, detail, card, scroll_end)
+            from_thread(self.app, self._ticket_loaded, number, detail, card, scroll_end)
 
     def _ticket_loaded(
         self,

@@ -25,6 +25,7 @@ from sdesk.core.errors import DeskError, StaleTicket
 from sdesk.store.queries import AttachmentRow, MessageRow
 from sdesk.tui.render import channel_label, plain, size
 from sdesk.tui.screens.pickers import ChoiceScreen, ConfirmScreen, PromptScreen
+from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.reply import Mode, ReplyBox
 
 if TYPE_CHECKING:
@@ -85,12 +86,12 @@ class DeskActs(_Base):
         try:
             result = act()
         except StaleTicket as exc:
-            self.app.call_from_thread(self._refused, str(exc), True)
+            from_thread(self.app, self._refused, str(exc), True)
             return
         except DeskError as exc:
-            self.app.call_from_thread(self._refused, str(exc), False)
+            from_thread(self.app, self._refused, str(exc), False)
             return
-        self.app.call_from_thread(self._acted, done, result, then, moves_away, scroll_end)
+        from_thread(self.app, self._acted, done, result, then, moves_away, scroll_end)
 
     def _refused(self, why: str, stale: bool) -> None:
         self.notify(why, severity="error", markup=False, timeout=8)
