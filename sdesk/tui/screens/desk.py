@@ -42,6 +42,7 @@ from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
 from sdesk.tui.render import channel_label, header_line, plain
 from sdesk.tui.screens.desk_acts import DeskActs
+from sdesk.tui.screens.desk_writing import DeskWriting
 from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.footer import DeskFooter
 from sdesk.tui.widgets.inbox import InboxList
@@ -56,7 +57,7 @@ WIDE = 140  # columns from which the inbox and the ticket sit side by side
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on a row before the side pane shows it
 
 
-class DeskScreen(DeskActs, Screen[None]):
+class DeskScreen(DeskActs, DeskWriting, Screen[None]):
     desk_screen = True  # the app posts live updates to screens that have this
     BINDINGS: ClassVar[list[Binding]] = bindings(  # type: ignore[assignment]
         [*DESK_ACTIONS, EDITOR_ACTION]
