@@ -40,8 +40,9 @@ from sdesk.store.queries import (
 )
 from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
-from sdesk.tui.render import channel_label, header_line, plain
+from sdesk.tui.render import header_line, plain
 from sdesk.tui.screens.desk_acts import DeskActs
+from sdesk.tui.screens.desk_filters import DeskFilters
 from sdesk.tui.screens.desk_writing import DeskWriting
 from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.footer import DeskFooter
@@ -57,7 +58,7 @@ WIDE = 140  # columns from which the inbox and the ticket sit side by side
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on a row before the side pane shows it
 
 
-class DeskScreen(DeskActs, DeskWriting, Screen[None]):
+class DeskScreen(DeskActs, DeskWriting, DeskFilters, Screen[None]):
     desk_screen = True  # the app posts live updates to screens that have this
     BINDINGS: ClassVar[list[Binding]] = bindings(  # type: ignore[assignment]
         [*DESK_ACTIONS, EDITOR_ACTION]
@@ -214,91 +215,7 @@ class DeskScreen(DeskActs, DeskWriting, Screen[None]):
         if self.detail is not None:
             self.load_ticket(self.detail.ticket.number, scroll_end=scroll_end)
 
-    def _show_filterbar(self) -> None:
-        c = self.counts
-        bar = Text(end="")
-        if self.words is not None:
-            inbox = self.query_one(InboxList)
-            n = len(inbox.rows)
-            bar.append("Search ", style="bold")
-            bar.append_text(plain(f"“{self.words}”"))
-            bar.append(f": {n}{'+' if inbox.more_after else ''} tickets", style="bold")
-            bar.append("  Esc: back to the inbox", style="dim")
-        if c is not None and self.words is None:
-            flt = self.flt
-
-            def item(label: str, n: int, on: bool) -> None:
-                bar.append(f"{label} {n:,}", style="bold reverse" if on else "")
-                bar.append("  ")
-
-            item("Active", c.active, flt == InboxFilter())
-            item("Mine", c.mine, bool(flt.assignee))
-            item("Unassigned", c.unassigned, flt.unassigned)
-            for pr in ("urgent", "high"):
-                if c.priority.get(pr):
-                    item(pr, c.priority[pr], flt.priority == pr)
-            for ch, n in sorted(c.channel.items(), key=lambda kv: -kv[1]):
-                item(channel_label(ch), n, flt.channel == ch)
-            if flt.status:
-                item(flt.status, c.status.get(flt.status, 0), True)
-            if flt != InboxFilter():
-                bar.append(f"│ {flt.describe()}", style="italic")
-        self.query_one("#filterbar", Static).update(bar)
-
-    # -- filters and search ----------------------------------------------------------------
-
-    def _refilter(self, flt: InboxFilter) -> None:
-        self.flt = flt
-        self.load_inbox()
-
-    def action_toggle_mine(self) -> None:
-        self._refilter(self.flt.toggled("assignee", self.sapp.me.login))
-
-    def action_toggle_unassigned(self) -> None:
-        self._refilter(self.flt.toggled("unassigned"))
-
-    def action_clear_filters(self) -> None:
-        self.words = None
-        self.query_one("#search", Input).display = False
-        self._refilter(InboxFilter())
-
-    def action_filter_menu(self) -> None:
-        from sdesk.tui.screens.pickers import ChoiceScreen
-
-        c = self.counts
-        options: list[tuple[Text | str, tuple[str, str | bool]]] = []
-
-        def opt(label: str, n: int | None, field: str, value: str | bool, on: bool) -> None:
-            text = Text(f"{'●' if on else ' '} {label}", end="")
-            if n is not None:
-                text.append(f"  {n:,}", style="dim")
-            options.append((text, (field, value)))
-
-        flt = self.flt
-        opt("Clear all filters", c.active if c else None, "clear", True, flt == InboxFilter())
-        opt("Mine", c.mine if c else None, "assignee", self.sapp.me.login, bool(flt.assignee))
-        opt("Unassigned", c.unassigned if c else None, "unassigned", True, flt.unassigned)
-        for ch in ("email", "telegram", "phone", "sms", "web", "app"):
-            n = c.channel.get(ch, 0) if c else None
-            opt(f"Channel {channel_label(ch)}", n, "channel", ch, flt.channel == ch)
-        for st in ("new", "open", "pending", "resolved", "closed"):
-            opt(f"Status {st}", c.status.get(st, 0) if c else None, "status", st, flt.status == st)
-        for pr in ("urgent", "high", "normal", "low"):
-            n = c.priority.get(pr, 0) if c else None
-            opt(f"Priority {pr}", n, "priority", pr, flt.priority == pr)
-
-        def chosen(choice: tuple[str, str | bool] | None) -> None:
-            if choice is None:
-                return
-            field, value = choice
-            if field == "clear":
-                self.action_clear_filters()
-            else:
-                self._refilter(self.flt.toggled(field, value))
-
-        self.app.push_screen(
-            ChoiceScreen("Filter the inbox (counts: active tickets)", options), chosen
-        )
+    # -- search ----------------------------------------------------------------------------
 
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
