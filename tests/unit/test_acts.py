@@ -16,14 +16,6 @@ from tests.conftest import FakeClock
 from tests.factories import chat, email
 
 
-@pytest.fixture
-def staffed(desk: Desk) -> Desk:
-    desk.add_agent("dana", name="Dana", role=Role.DISPATCHER)
-    desk.add_agent("eli", name="Eli", role=Role.ENGINEER)
-    desk.intake(email("root@x", subject="VPN down", text="Cannot connect"))
-    return desk
-
-
 def ticket(desk: Desk, number: int = 1001) -> Ticket:
     with desk.store.read() as s:
         return s.execute(select(Ticket).where(Ticket.number == number)).scalar_one()

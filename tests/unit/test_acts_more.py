@@ -17,22 +17,10 @@ from sdesk.core.enums import Channel, ContactKind, Role
 from sdesk.core.errors import DeskError, NotFound
 from sdesk.core.inbound import ContactRef
 from sdesk.store.engine import open_store
-from sdesk.store.models import Event, Message, Outbox, Ticket
+from sdesk.store.models import Event, Message, Outbox
 from tests.conftest import FakeClock
 from tests.factories import chat, email
-
-
-@pytest.fixture
-def staffed(desk: Desk) -> Desk:
-    desk.add_agent("dana", name="Dana", role=Role.DISPATCHER)
-    desk.add_agent("eli", name="Eli", role=Role.ENGINEER)
-    desk.intake(email("root@x", subject="VPN down", text="Cannot connect"))
-    return desk
-
-
-def ticket(desk: Desk, number: int = 1001) -> Ticket:
-    with desk.store.read() as s:
-        return s.execute(select(Ticket).where(Ticket.number == number)).scalar_one()
+from tests.unit.test_acts import ticket
 
 
 def events(desk: Desk, kind: str) -> list[Event]:
