@@ -210,3 +210,19 @@ class Presence(SQLModel, table=True):
     ticket_number: int = Field(index=True)
     activity: str = "viewing"  # or "replying"
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MailboxHealth(SQLModel, table=True):
+    """How a mailbox's poller is doing, written by whichever process holds its lease, so every
+    console can show it. State changes are written at once, good polls at most every few seconds.
+    """
+
+    __tablename__ = "mailbox_health"
+
+    mailbox: str = Field(primary_key=True)  # the mailbox's name in config
+    connected: bool = False
+    since: datetime = Field(sa_type=UTCDateTime)  # when ``connected`` last changed
+    last_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None  # one line, never a secret
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    holder: str = ""  # the process that wrote it (lease holder id)

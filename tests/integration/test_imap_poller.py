@@ -200,10 +200,17 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.parametrize("after_intake", ["seen", "move", "leave"])
 def test_killed_after_commit_before_flag_is_exactly_once_after_restart(
-    desk_path: Path, dovecot: DovecotServer, tmp_path: Path
+    desk_path: Path, dovecot: DovecotServer, tmp_path: Path, after_intake: str
 ) -> None:
-    mailbox = mailbox_for(dovecot, after_intake="seen")
+    """The \\Seen/move the dead poller owed is applied by the next one, once; "leave" stays
+    untouched."""
+    extra: dict[str, object] = {"after_intake": after_intake}
+    if after_intake == "move":
+        dovecot.create_folder("Archive")
+        extra["move_to"] = "Archive"
+    mailbox = mailbox_for(dovecot, **extra)
     for n in range(3):
         dovecot.deliver(mail(n))
     script = tmp_path / "child.py"
@@ -215,7 +222,9 @@ def test_killed_after_commit_before_flag_is_exactly_once_after_restart(
     )  # fmt: skip
     assert child.returncode == -signal.SIGKILL, child.stderr
     assert "committed" in child.stdout
-    assert all("\\Seen" not in dovecot.flags(uid) for uid in dovecot.uids())
+    uids = dovecot.uids()
+    assert len(uids) == 3
+    assert all("\\Seen" not in dovecot.flags(uid) for uid in uids)
     desk = open_desk(desk_path, mailbox)
     assert count(desk, Message) == 3  # the commit held
     # The dead poller's lease is still live: a new one waits for it, then takes over.
@@ -230,4 +239,46 @@ def test_killed_after_commit_before_flag_is_exactly_once_after_restart(
     assert count(desk, Message) == 3
     assert count(desk, RawInbound) <= 3
     assert leases.current(desk, "imap:support") is None
+    if after_intake == "seen":
+        assert all("\\Seen" in dovecot.flags(uid) for uid in uids)
+    elif after_intake == "move":
+        assert dovecot.uids() == []
+        assert len(dovecot.uids("Archive")) == 3
+    else:
+        assert dovecot.uids() == uids
+        assert all("\\Seen" not in dovecot.flags(uid) for uid in uids)
+    # Done once: a further run neither fetches nor moves anything again.
+    again = MailboxPoller(desk, mailbox, cafile=str(dovecot.cafile)).fetch_once()
+    assert again.fetched == 0
+    if after_intake == "move":
+        assert len(dovecot.uids("Archive")) == 3
+    assert count(desk, Message) == 3
+    desk.close()
+
+
+def test_switching_from_leave_to_seen_flags_only_new_mail(
+    desk_path: Path, dovecot: DovecotServer
+) -> None:
+    old = [dovecot.deliver(mail(n)) for n in range(2)]
+    desk = open_desk(desk_path, mailbox_for(dovecot))
+    assert poller(desk, dovecot).fetch_once().stored == 2
+    desk.close()
+    desk = open_desk(desk_path, mailbox_for(dovecot, after_intake="seen"))
+    new = dovecot.deliver(mail(5))
+    assert poller(desk, dovecot).fetch_once().stored == 1
+    assert "\\Seen" in dovecot.flags(new)
+    assert all("\\Seen" not in dovecot.flags(uid) for uid in old)
+    desk.close()
+
+
+def test_start_from_now_never_flags_the_mail_that_was_there(
+    desk_path: Path, dovecot: DovecotServer
+) -> None:
+    old = [dovecot.deliver(mail(n)) for n in range(2)]
+    desk = open_desk(desk_path, mailbox_for(dovecot, after_intake="seen", start_from="now"))
+    assert poller(desk, dovecot).fetch_once().fetched == 0
+    new = dovecot.deliver(mail(5))
+    assert poller(desk, dovecot).fetch_once().stored == 1
+    assert "\\Seen" in dovecot.flags(new)
+    assert all("\\Seen" not in dovecot.flags(uid) for uid in old)
     desk.close()

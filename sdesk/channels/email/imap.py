@@ -30,9 +30,10 @@ from sdesk.channels.email.parse import DEFAULT_LIMITS, EmailLimits, UnparseableE
 from sdesk.channels.secrets import SecretError, read_secret, run_secret_command
 from sdesk.config import MailboxSettings
 from sdesk.core import events, leases
-from sdesk.core.cursors import Cursor, get_cursor
+from sdesk.core.cursors import Cursor, acted_through, get_cursor, set_acted_through
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel
+from sdesk.core.health import HealthRecorder
 from sdesk.core.intake import Outcome
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,10 @@ class MailboxPoller:
         self.limits = limits
         self.max_bytes = mailbox.max_message_mb * 1024 * 1024
         self.on_stored = on_stored
+        self.health = HealthRecorder(desk, mailbox.name, self.holder)
+        # The folder being synced and its UIDVALIDITY: where ``_after_intake`` records how far
+        # the after-intake action got.
+        self._acting: tuple[str, str] | None = None
 
     # -- one pass ----------------------------------------------------------------------------
 
@@ -147,11 +152,21 @@ class MailboxPoller:
         if not leases.acquire(self.desk, lease_name(self.mailbox), self.holder):
             raise MailboxError(f"mailbox {self.mailbox.name} is being fetched by another process")
         try:
-            client = connect(self.mailbox, cafile=self.cafile)
             try:
-                return self.sync(client)
+                client = connect(self.mailbox, cafile=self.cafile)
+            except MailboxError as exc:
+                self.health.failed(str(exc))
+                raise
+            self.health.connected()
+            try:
+                report = self.sync(client)
+            except NETWORK_ERRORS as exc:
+                self.health.failed(_first_line(exc))
+                raise
             finally:
                 _close(client)
+            self.health.stopped()
+            return report
         finally:
             leases.release(self.desk, lease_name(self.mailbox), self.holder)
 
@@ -159,6 +174,7 @@ class MailboxPoller:
         report = SyncReport()
         for folder in self.mailbox.folders:
             report.add(self.sync_folder(client, folder))
+        self.health.polled()
         return report
 
     def sync_folder(self, client: IMAPClient, folder: str) -> SyncReport:
@@ -171,15 +187,44 @@ class MailboxPoller:
         if cursor is None and self.mailbox.start_from == "now":
             last = int(info.get(b"UIDNEXT", 1)) - 1
             self._save_cursor(folder, Cursor(validity, str(last)))
+            self._save_acted(folder, validity, last)  # what was there before is not ours
         elif cursor is not None and cursor.validity == validity:
             last = int(cursor.position or 0)
         elif cursor is not None:
             report.resets.append(folder)
             self._validity_changed(folder, cursor.validity, validity)
-        uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
-        for start in range(0, len(uids), BATCH):
-            report.add(self._fetch_batch(client, folder, validity, uids[start : start + BATCH]))
+        self._acting = (folder, validity)
+        try:
+            self._catch_up(client, folder, validity, last)
+            uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
+            for start in range(0, len(uids), BATCH):
+                report.add(self._fetch_batch(client, folder, validity, uids[start : start + BATCH]))
+        finally:
+            self._acting = None
         return report
+
+    def _catch_up(self, client: IMAPClient, folder: str, validity: str, stored: int) -> None:
+        """Finish the after-intake action for what was stored but never acted on (a crash
+        between the intake commit and the \\Seen/move). Only UIDs still in the folder and not
+        yet done are touched, so running it twice changes nothing. Under "leave" the cursor
+        only catches up, so a later switch to seen/move acts on new mail alone."""
+        with self.desk.store.read() as session:
+            acted = acted_through(session, Channel.EMAIL.value, self.account, folder, validity)
+        if acted >= stored:
+            return
+        if self.mailbox.after_intake == "leave":
+            self._save_acted(folder, validity, stored)
+            return
+        # \Seen: only the unseen ones; move without MOVE: not the copies already \Deleted.
+        todo = "UNSEEN" if self.mailbox.after_intake == "seen" else "UNDELETED"
+        pending = sorted(
+            u for u in client.search(["UID", f"{acted + 1}:{stored}", todo]) if acted < u <= stored
+        )
+        if pending:
+            log.info("mailbox %s/%s: after-intake action for %d message(s) left by a crash",
+                     self.account, folder, len(pending))  # fmt: skip
+            self._apply(client, pending, self.mailbox.after_intake)
+        self._save_acted(folder, validity, stored)
 
     def _fetch_batch(
         self, client: IMAPClient, folder: str, validity: str, uids: list[int]
@@ -228,9 +273,24 @@ class MailboxPoller:
         return report
 
     def _after_intake(self, client: IMAPClient, uids: list[int]) -> None:
+        """Tell the server (\\Seen or a move), then note in the store how far that got."""
         action = self.mailbox.after_intake
-        if not uids or action == "leave":
+        if not uids:
             return
+        if action != "leave":
+            self._apply(client, uids, action)
+        # Under "leave" too, so that switching to seen/move later acts only on new mail.
+        if self._acting is not None:
+            folder, validity = self._acting
+            self._save_acted(folder, validity, max(uids))
+
+    def _save_acted(self, folder: str, validity: str, uid: int) -> None:
+        with self.desk.store.write() as session:
+            set_acted_through(
+                session, Channel.EMAIL.value, self.account, folder, validity, uid, self.desk.clock()
+            )
+
+    def _apply(self, client: IMAPClient, uids: list[int], action: str) -> None:
         if action == "seen":
             client.add_flags(uids, [b"\\Seen"])
         elif action == "move":
@@ -264,29 +324,39 @@ class MailboxPoller:
     def run(self, stop: threading.Event, *, on_error: Callable[[str], None] | None = None) -> None:
         """Until ``stop``: hold the lease, sync, wait in IDLE (or poll), reconnect on failure."""
         failures = 0
+        held = False
         name = lease_name(self.mailbox)
         while not stop.is_set():
             if not leases.acquire(self.desk, name, self.holder):
                 stop.wait(leases.DEFAULT_TTL.total_seconds() / 4)
                 continue
+            held = True
             client: IMAPClient | None = None
             try:
                 client = connect(self.mailbox, cafile=self.cafile)
                 failures = 0
-                self._serve(client, stop)
+                self.health.connected()
+                if not self._serve(client, stop):
+                    # Lost the lease: the new holder writes the health row from now on.
+                    held = False
+                    self.health = HealthRecorder(self.desk, self.mailbox.name, self.holder)
             except (MailboxError, *NETWORK_ERRORS) as exc:
                 failures += 1
                 message = str(exc) if isinstance(exc, MailboxError) else _first_line(exc)
                 log.warning("mailbox %s: %s", self.account, message)
+                self.health.failed(message)
                 if on_error is not None:
                     on_error(message)
                 stop.wait(BACKOFF[min(failures, len(BACKOFF)) - 1])
             finally:
                 if client is not None:
                     _close(client)
+        if held:  # only the holder speaks for the mailbox; a waiting poller has nothing to say
+            self.health.stopped()
         leases.release(self.desk, name, self.holder)
 
-    def _serve(self, client: IMAPClient, stop: threading.Event) -> None:
+    def _serve(self, client: IMAPClient, stop: threading.Event) -> bool:
+        """Sync and wait for news until ``stop`` (True) or until the lease is lost (False)."""
         name = lease_name(self.mailbox)
         idle = self.mailbox.idle and client.has_capability("IDLE")
         watched = self.mailbox.folders[0]
@@ -294,7 +364,7 @@ class MailboxPoller:
         while not stop.is_set():
             self.sync(client)
             if not leases.acquire(self.desk, name, self.holder):
-                return  # lost the lease (a long stall): another poller took over
+                return False  # lost the lease (a long stall): another poller took over
             if not idle:
                 stop.wait(self.mailbox.poll_seconds)
                 continue
@@ -302,6 +372,7 @@ class MailboxPoller:
             if self._behind(watched, info):
                 continue  # mail came in between the sync and now: IDLE would not report it
             self._idle(client, stop, min(IDLE_RENEW, renew_every))
+        return True
 
     def _behind(self, folder: str, info: dict[bytes, object]) -> bool:
         """Whether the folder holds UIDs past our cursor (or its UIDVALIDITY moved)."""
