@@ -87,6 +87,20 @@ class TelephonySettings(BaseModel):
     from_number: str | None = Field(None, description="Caller id in E.164, e.g. +4930123456.")
 
 
+class EmailSettings(BaseModel):
+    """How replies by email are written."""
+
+    quote_history: bool = Field(
+        True, description="Quote the customer's last message under a reply (per reply: ctrl+f)."
+    )
+    quote_max_chars: int = Field(
+        8000, ge=200, le=200_000, description="Longer quoted text is cut, with a note."
+    )
+    max_attachments_mb: float = Field(
+        20, gt=0, le=200, description="Most attachments one reply may carry, in MB (all files)."
+    )
+
+
 Security = Literal["tls", "starttls", "none"]
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -178,6 +192,7 @@ class Settings(BaseSettings):
     canned: list[CannedResponse] = Field(default_factory=lambda: list(DEFAULT_CANNED))
     console: ConsoleSettings = ConsoleSettings()
     telephony: TelephonySettings = TelephonySettings()
+    email: EmailSettings = EmailSettings()
     mailboxes: list[MailboxSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,12 +13,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sdesk.core import events
+from sdesk.core.attachments import OutgoingFile
 from sdesk.core.enums import Channel, DeliveryState, MessageKind, Priority, Status
 from sdesk.core.errors import DeskError, NoRoute, NotFound, StaleTicket
 from sdesk.core.permissions import require
 from sdesk.core.sla import due_times
+from sdesk.core.text import safe_text
 from sdesk.core.threads import SUBJECT_TAG
-from sdesk.store.models import Agent, Message, Outbox, Ticket
+from sdesk.store.models import Agent, Attachment, Message, Outbox, Ticket
 from sdesk.store.queries import current_number
 
 if TYPE_CHECKING:
@@ -97,10 +100,35 @@ def _last_inbound(session: Session, ticket_id: int) -> Message | None:
 
 
 def _reply_subject(ticket: Ticket) -> str:
-    subject = ticket.subject
+    return tagged_subject(ticket.subject, ticket.number)
+
+
+def tagged_subject(subject: str, number: int) -> str:
+    """``Re: <subject> [#N]``: the tag threads the customer's answer back even without headers."""
     if not SUBJECT_TAG.search(subject):
-        subject = f"{subject} [#{ticket.number}]"
+        subject = f"{subject} [#{number}]"
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def quote_block(message: Message, max_chars: int) -> str:
+    """``On <date>, <name> wrote:`` and the message with ``> `` before each line, cut at
+    ``max_chars`` of its text so a long thread cannot make every reply huge."""
+    at = message.created_at
+    date = f"{_DAYS[at.weekday()]}, {at.day} {_MONTHS[at.month - 1]} {at.year} {at:%H:%M} UTC"
+    name = " ".join(safe_text(message.author_name or message.author_address or "").split())
+    text = message.text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    cut = len(text) > max_chars
+    if cut:
+        head = text[:max_chars]
+        text = head.rsplit("\n", 1)[0] if "\n" in head else head  # whole lines where it can
+    lines = [f"> {line}".rstrip() for line in text.split("\n")]
+    if cut:
+        lines.append("> [… shortened]")
+    return f"On {date}, {name or 'you'} wrote:\n" + "\n".join(lines)
 
 
 def reply(
@@ -111,8 +139,14 @@ def reply(
     text: str,
     *,
     expected_version: int | None = None,
+    files: Sequence[OutgoingFile] = (),
+    quote: bool | None = None,
 ) -> int:
-    """Queue a reply through the channel the customer last used; returns the message's row id."""
+    """Queue a reply through the channel the customer last used; returns the message's row id.
+
+    ``files`` (already in the blob store) go out as attachments, by email only; ``quote``
+    (default ``[email] quote_history``) puts the customer's last message under an email reply.
+    """
     if not text.strip():
         raise DeskError("the reply is empty")
     at, agent, ticket = _begin(session, desk, number, by, "reply", expected_version)
@@ -123,6 +157,8 @@ def reply(
     recipient = last.author_address if last else None
     if not recipient:
         raise NoRoute(f"ticket #{number} has no address to reply to; add a note instead")
+    if files and channel is not Channel.EMAIL:
+        raise NoRoute(f"this reply goes by {channel.label}; only email carries attachments")
     message_id = new_message_id(desk, ticket.number)
     references: list[str] = []
     if last is not None:
@@ -138,6 +174,12 @@ def reply(
         "references": references[-MAX_REFERENCES:],
         "text": text,
     }
+    if quote is None:
+        quote = desk.settings.email.quote_history
+    if quote and last is not None and channel is Channel.EMAIL and last.text.strip():
+        payload["quote"] = quote_block(last, desk.settings.email.quote_max_chars)
+    if files:
+        payload["attachments"] = [f.payload() for f in files]
     row = Message(
         ticket_id=ticket.id,
         kind=MessageKind.REPLY.value,
@@ -157,6 +199,16 @@ def reply(
     )
     session.add(row)
     session.flush()
+    for f in files:
+        session.add(
+            Attachment(
+                message_id=row.id,  # type: ignore[arg-type]
+                filename=f.filename,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+            )
+        )
     session.add(
         Outbox(
             kind="reply",
@@ -185,6 +237,7 @@ def reply(
         actor=by,
         message=row.id,
         channel=channel.value,
+        files=len(files) or None,
     )
     assert row.id is not None
     return row.id

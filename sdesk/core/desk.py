@@ -3,7 +3,7 @@ anything. Each public method is one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from sdesk.config import Settings, load_settings
 from sdesk.core import acts, calls, events, presence
+from sdesk.core.attachments import stage_files
 from sdesk.core.clock import Clock, utcnow
 from sdesk.core.cursors import Cursor, set_cursor
 from sdesk.core.enums import Channel, Priority, RawState, Role, Status
@@ -204,9 +205,31 @@ class Desk:
 
     # -- acts (see sdesk.core.acts) ------------------------------------------------------------
 
-    def reply(self, number: int, by: str, text: str, *, expected_version: int | None = None) -> int:
+    def reply(
+        self,
+        number: int,
+        by: str,
+        text: str,
+        *,
+        expected_version: int | None = None,
+        files: Sequence[Path] = (),
+        quote: bool | None = None,
+    ) -> int:
+        """``files`` are copied into the blob store before the transaction: reading them never
+        holds the database, and the queued reply no longer needs them on disk."""
+        cap = int(self.settings.email.max_attachments_mb * 1024 * 1024)
+        staged = stage_files(self.store.blobs, files, cap) if files else ()
         with self.store.write() as s:
-            return acts.reply(s, self, number, by, text, expected_version=expected_version)
+            return acts.reply(
+                s,
+                self,
+                number,
+                by,
+                text,
+                expected_version=expected_version,
+                files=staged,
+                quote=quote,
+            )
 
     def add_note(
         self, number: int, by: str, text: str, *, expected_version: int | None = None

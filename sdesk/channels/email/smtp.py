@@ -1,4 +1,5 @@
-"""Mail out: a reply from the outbox becomes one RFC 5322 message sent over SMTP.
+"""Mail out: a reply from the outbox becomes one RFC 5322 message sent over SMTP, with the
+operator's attachments (from the desk's blobs) and, when asked, the customer's quoted message.
 
 No CR or LF from a subject, a display name or an address can reach a header (DESIGN rule 9):
 every header value is flattened to one line before the message is built, and the stdlib's SMTP
@@ -7,9 +8,11 @@ policy refuses anything that still would fold into a new header.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,6 +23,7 @@ from typing import Any
 from sdesk.channels.secrets import SecretError, read_secret
 from sdesk.config import MailboxSettings
 from sdesk.core.clock import utcnow
+from sdesk.core.filenames import safe_filename
 
 _CONTROL = {c: " " for c in range(0x20) if c != 0x09} | {0x7F: " "}
 
@@ -49,9 +53,21 @@ class SendResult:
     permanent: bool = False
 
 
+BlobReader = Callable[[str], bytes | None]
+_MIME_TYPE = re.compile(r"^([a-z0-9][a-z0-9!#$&^_.+-]*)/([a-z0-9][a-z0-9!#$&^_.+-]*)$")
+
+
 def build_message(
-    mailbox: MailboxSettings, recipient: str, payload: dict[str, Any], *, automatic: bool = False
+    mailbox: MailboxSettings,
+    recipient: str,
+    payload: dict[str, Any],
+    *,
+    automatic: bool = False,
+    blobs: BlobReader | None = None,
 ) -> EmailMessage:
+    """The message for one outbox row. ``automatic`` (or the payload's ``automatic``) marks it
+    ``Auto-Submitted: auto-replied``; attachments are read from the desk's blobs by hash."""
+    automatic = automatic or bool(payload.get("automatic"))
     name, address = parseaddr(one_line(recipient))
     if not address or "@" not in address:
         raise ValueError(f"not an email address: {recipient!r}")
@@ -73,8 +89,33 @@ def build_message(
     if automatic:
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: robots must not answer this
     msg["X-Auto-Response-Suppress"] = "All" if automatic else "OOF, AutoReply"
-    msg.set_content(str(payload.get("text", "")))
+    text = str(payload.get("text", ""))
+    if payload.get("quote"):
+        text = f"{text.rstrip()}\n\n{payload['quote']}"
+    msg.set_content(text)
+    for n, item in enumerate(payload.get("attachments") or [], 1):
+        _attach(msg, item, n, blobs)
     return msg
+
+
+def _attach(msg: EmailMessage, item: dict[str, Any], n: int, blobs: BlobReader | None) -> None:
+    """One attachment, verified against its hash: a changed or missing blob refuses the
+    message (the operator sees why) rather than sending something else."""
+    name = one_line(safe_filename(str(item.get("filename", "")), f"attachment-{n}.bin"))
+    digest = str(item.get("sha256", ""))
+    try:
+        data = blobs(digest) if blobs is not None else None
+    except ValueError:  # not a hash at all
+        data = None
+    if data is None:
+        raise ValueError(f"the attachment {name!r} is not in the desk's files")
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise ValueError(f"the attachment {name!r} changed in the desk's files")
+    kind = _MIME_TYPE.match(str(item.get("content_type", "")).lower().strip())
+    maintype, subtype = kind.groups() if kind else ("application", "octet-stream")
+    if maintype in ("multipart", "message"):  # bytes can only go as a leaf part
+        maintype, subtype = "application", "octet-stream"
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
 
 
 def envelope_address(address: str) -> str:
@@ -84,10 +125,17 @@ def envelope_address(address: str) -> str:
 class SmtpSender:
     """Sends through the mailbox's SMTP server; one connection per batch of sends."""
 
-    def __init__(self, mailbox: MailboxSettings, *, cafile: str | None = None) -> None:
+    def __init__(
+        self,
+        mailbox: MailboxSettings,
+        *,
+        cafile: str | None = None,
+        blobs: BlobReader | None = None,
+    ) -> None:
         if mailbox.smtp is None:
             raise ValueError(f"mailbox {mailbox.name} has no [smtp] server")
         self.mailbox = mailbox
+        self.blobs = blobs
         self.smtp = mailbox.smtp
         self.context = ssl.create_default_context(cafile=cafile)
 
@@ -113,7 +161,9 @@ class SmtpSender:
         self, recipient: str, payload: dict[str, Any], *, automatic: bool = False
     ) -> SendResult:
         try:
-            msg = build_message(self.mailbox, recipient, payload, automatic=automatic)
+            msg = build_message(
+                self.mailbox, recipient, payload, automatic=automatic, blobs=self.blobs
+            )
         except (ValueError, KeyError) as exc:
             return SendResult(False, f"cannot build the message: {exc}", permanent=True)
         try:
