@@ -101,6 +101,40 @@ class EmailSettings(BaseModel):
     )
 
 
+DEFAULT_ACK_SUBJECT = "Re: {subject}"
+DEFAULT_ACK_BODY = (
+    "Hello {customer},\n\nthank you for your message. We have opened ticket #{ticket} for it "
+    "and will answer as soon as we can. If you write again about it, please reply to this "
+    "message or keep [#{ticket}] in the subject.\n\nThis is an automatic message."
+)
+
+
+class AutoreplySettings(BaseModel):
+    """The automatic acknowledgement of a new ticket opened by email (off unless enabled).
+
+    Never sent to robots (RFC 3834 Auto-Submitted, Precedence, List-Id, X-Autoreply, empty
+    Return-Path, MAILER-DAEMON, noreply senders) and capped per recipient, so two robots
+    cannot answer each other forever (DESIGN rule 9).
+    """
+
+    enabled: bool = False
+    subject: str = Field(
+        DEFAULT_ACK_SUBJECT,
+        min_length=1,
+        description="{subject}, {ticket}, {customer} are filled in; [#ticket] is added if missing.",
+    )
+    body: str = Field(
+        DEFAULT_ACK_BODY, min_length=1, description="{customer}, {ticket}, {subject}."
+    )
+    per_recipient_limit: int = Field(
+        3, ge=1, le=1000, description="Most automatic mails to one address per window."
+    )
+    per_recipient_hours: float = Field(24, gt=0, le=24 * 30, description="The cap's window.")
+    max_age_hours: float = Field(
+        24, gt=0, le=24 * 30, description="Mail older than this (a first sync) is not answered."
+    )
+
+
 Security = Literal["tls", "starttls", "none"]
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -193,6 +227,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = ConsoleSettings()
     telephony: TelephonySettings = TelephonySettings()
     email: EmailSettings = EmailSettings()
+    autoreply: AutoreplySettings = AutoreplySettings()
     mailboxes: list[MailboxSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
