@@ -1,14 +1,15 @@
-"""The dashboard (``d``): how the desk is doing, drawn as block-character charts.
+"""The dashboard (``d``): how the desk is doing, drawn as block-character charts, and how each
+mailbox's poller is doing.
 
-The numbers come from ``sdesk.store.dashboard`` in a thread worker, so a big desk never freezes
-the console. Every chart is a pure function of (stats, width, height) → ``Text``, redrawn when
-its widget is resized: the same screen reads at 80×24 and fills 160×48.
+The numbers come from ``sdesk.store.dashboard`` and ``sdesk.core.health`` in a thread worker, so
+a big desk never freezes the console. Every chart is a pure function of (stats, width, height) →
+``Text``, redrawn when its widget is resized: the same screen reads at 80×24 and fills 160×48.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,8 +23,9 @@ from textual.worker import Worker, WorkerState
 
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel, Priority
+from sdesk.core.health import MailboxStatus, mailbox_status
 from sdesk.store.dashboard import Dashboard, dashboard_stats
-from sdesk.tui.render import channel_label
+from sdesk.tui.render import age, channel_label, plain
 from sdesk.tui.threads import from_thread
 
 COLUMN = " ▁▂▃▄▅▆▇█"  # a column's top cell, in eighths
@@ -174,6 +176,50 @@ def score_lines(stats: Dashboard, width: int) -> Text:
     return text
 
 
+STATE_STYLE = {
+    "connected": "green",
+    "disconnected": "yellow",
+    "silent": "bold yellow",
+    "error": "bold red",
+    "unknown": "dim",
+}
+NAME_WIDTH = 16  # longer mailbox names are cut; the full name is in the config
+
+
+def mailbox_lines(statuses: Sequence[MailboxStatus], now: datetime, width: int) -> Text:
+    """One line per mailbox under a header: name, state and for how long, the last good poll,
+    quarantined mail, and the last error (cut to the width; its text is the server's, so it
+    only ever enters as plain text)."""
+    if not statuses:
+        return Text("No mailboxes configured ([[mailboxes]] in the config file).", style="dim")
+    name_w = min(NAME_WIDTH, max(7, *(len(s.name) for s in statuses)))
+
+    def ago(at: datetime | None) -> str:
+        return age(at, now) if at is not None else "—"
+
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    header = f"{'Mailbox':<{name_w}} {'State':<12} {'For':>4}  {'Polled':>6}  Quar.  Last error"
+    text.append(header[:width], style="dim")
+    for s in statuses:
+        text.append("\n")
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        name = s.name if len(s.name) <= name_w else s.name[: name_w - 1] + "…"
+        line.append_text(plain(name, "bold"))
+        line.append(" " * (name_w - len(name)))
+        line.append(f" {s.state:<12}", style=STATE_STYLE.get(s.state, ""))
+        line.append(f" {ago(s.since):>4}  {ago(s.last_poll_at):>6}  ")
+        line.append(f"{s.quarantined:>5}", style="bold yellow" if s.quarantined else "")
+        line.append("  ")
+        if s.last_error:
+            line.append(f"{ago(s.last_error_at)} ago: ", style="dim")
+            line.append_text(plain(s.last_error, "red" if s.state == "error" else ""))
+        else:
+            line.append("—", style="dim")
+        line.truncate(width, overflow="ellipsis")
+        text.append_text(line)
+    return text
+
+
 class Drawn(Static):
     """A ``Static`` whose text depends on its size, so it is redrawn whenever it is resized."""
 
@@ -221,6 +267,7 @@ class DashboardScreen(Screen[None]):
         self.days = days
         self.loaded = False  # True once the first load has been drawn (or has failed visibly)
         self.stats: Dashboard | None = None
+        self.mailboxes: list[MailboxStatus] = []
         self.error: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -241,6 +288,8 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="satisfaction-panel", classes="panel"):
                 yield Drawn(id="satisfaction-mean")
                 yield Drawn(id="satisfaction-scores")
+        with Vertical(id="mailboxes-panel", classes="panel"):
+            yield Drawn("Loading…", id="mailboxes")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -248,13 +297,16 @@ class DashboardScreen(Screen[None]):
         self.query_one("#priority-panel").border_title = Text("Open by priority")
         self.query_one("#sla-panel").border_title = Text("SLA & response")
         self.query_one("#satisfaction-panel").border_title = Text("Satisfaction")
+        self.query_one("#mailboxes-panel").border_title = Text("Mailboxes")
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name=LOAD_WORKER)
     def load(self) -> None:
+        now = self.desk.clock()
         with self.desk.store.read() as session:
-            stats = dashboard_stats(session, self.desk.clock(), days=self.days)
-        from_thread(self.app, self._show, stats)
+            stats = dashboard_stats(session, now, days=self.days)
+            mailboxes = mailbox_status(session, self.desk.settings.mailboxes, now)
+        from_thread(self.app, self._show, stats, mailboxes, now)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -269,10 +321,10 @@ class DashboardScreen(Screen[None]):
         banner.display = True
         self.loaded = True
 
-    def _show(self, stats: Dashboard) -> None:
+    def _show(self, stats: Dashboard, mailboxes: list[MailboxStatus], now: datetime) -> None:
         if not self.is_attached:  # closed while the worker was counting
             return
-        self.stats, self.error = stats, None
+        self.stats, self.mailboxes, self.error = stats, mailboxes, None
         self.query_one("#dashboard-error").display = False
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append("Dashboard", "bold")
@@ -285,7 +337,16 @@ class DashboardScreen(Screen[None]):
         self._show_priorities(stats)
         self._show_sla(stats)
         self._show_satisfaction(stats)
+        self._show_mailboxes(mailboxes, now)
         self.loaded = True
+
+    def _show_mailboxes(self, mailboxes: list[MailboxStatus], now: datetime) -> None:
+        troubled = sum(s.troubled for s in mailboxes)
+        title = Text("Mailboxes")
+        if troubled:
+            title.append(f" · {troubled} need{'s' if troubled == 1 else ''} a look", "bold red")
+        self.query_one("#mailboxes-panel").border_title = title
+        self.query_one("#mailboxes", Drawn).show(lambda w, _h: mailbox_lines(mailboxes, now, w))
 
     def _show_priorities(self, stats: Dashboard) -> None:
         peak = max(stats.open_by_priority.values(), default=0)

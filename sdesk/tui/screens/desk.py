@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,9 +39,10 @@ from sdesk.store.queries import (
 )
 from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
-from sdesk.tui.render import header_line, plain
+from sdesk.tui.render import header_line
 from sdesk.tui.screens.desk_acts import DeskActs
 from sdesk.tui.screens.desk_filters import DeskFilters
+from sdesk.tui.screens.desk_health import DeskHealth
 from sdesk.tui.screens.desk_writing import DeskWriting
 from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.footer import DeskFooter
@@ -58,7 +58,7 @@ WIDE = 140  # columns from which the inbox and the ticket sit side by side
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on a row before the side pane shows it
 
 
-class DeskScreen(DeskActs, DeskWriting, DeskFilters, Screen[None]):
+class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
     desk_screen = True  # the app posts live updates to screens that have this
     BINDINGS: ClassVar[list[Binding]] = bindings(  # type: ignore[assignment]
         [*DESK_ACTIONS, EDITOR_ACTION]
@@ -97,18 +97,13 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, Screen[None]):
         yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
-        me = self.sapp.me
-        top = Text(end="")
-        top.append(" sdesk ", style="bold reverse")
-        top.append("  ")
-        top.append_text(plain(f"{me.name or me.login} ({me.login}, {me.role})"))
-        top.append("   ? help · / search · f filter · d dashboard", style="dim")
-        self.query_one("#topbar", Static).update(top)
+        self.show_topbar()
         self.query_one("#search", Input).display = False
         self.query_one(ReplyBox).display = False
         self._layout()
         self.query_one(InboxList).focus()
         self.load_inbox()
+        self.watch_mailboxes()
         self.set_interval(30, self._tick)
 
     def _tick(self) -> None:
