@@ -13,6 +13,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -103,14 +104,50 @@ def doctor(ctx: typer.Context, db: DbOption = None, mailbox: MailboxOption = Non
     """Check each mailbox: DNS, connection, TLS, login, folders, SMTP."""
     desk = open_desk(ctx, db)
     problems = 0
-    for box in _mailboxes(desk, mailbox):
+    boxes = _mailboxes(desk, mailbox)
+    stored = _stored_health(desk, boxes)
+    for box in boxes:
         typer.echo(f"mailbox {box.name} ({box.username} at {box.host}:{box.imap_port})")
+        typer.echo(f"  info {stored[box.name]}")
         for ok, line in _check_mailbox(box):
             typer.echo(f"  {'ok  ' if ok else 'FAIL'} {line}")
             problems += not ok
     if problems:
         fail(f"{problems} problem(s) found; see above")
     typer.echo("all mailboxes look fine")
+
+
+def _stored_health(desk: Desk, boxes: list[MailboxSettings]) -> dict[str, str]:
+    """What the pollers last recorded, one line per mailbox: it tells a failing daemon apart
+    from a mailbox that fails right now."""
+    from sdesk.core.health import UNKNOWN, mailbox_status
+
+    now = desk.clock()
+    with desk.store.read() as session:
+        statuses = mailbox_status(session, boxes, now)
+
+    def ago(at: datetime | None) -> str:
+        return f"{_span(now - at)} ago" if at is not None else "never"
+
+    lines = {}
+    for s in statuses:
+        if s.state == UNKNOWN:
+            line = "poller: never ran on this desk"
+        else:
+            line = f"poller: {s.state} since {ago(s.since)}, last good poll {ago(s.last_poll_at)}"
+        line += f", {s.quarantined} quarantined"
+        if s.last_error:
+            line += f"; last error {ago(s.last_error_at)}: {s.last_error}"
+        lines[s.name] = line
+    return lines
+
+
+def _span(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _check_mailbox(box: MailboxSettings) -> list[tuple[bool, str]]:

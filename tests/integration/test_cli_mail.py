@@ -98,3 +98,19 @@ def test_no_mailboxes_configured(tmp_path: Path) -> None:
     result = run(tmp_path, 'desk_domain = "desk.test"\n', "fetch")
     assert result.returncode == 1
     assert "no mailboxes configured: add a [[mailboxes]] table to" in result.stderr
+
+
+def test_doctor_shows_what_the_poller_last_recorded(
+    tmp_path: Path, dovecot: DovecotServer, smtp_server: SmtpServer
+) -> None:
+    cfg = config(dovecot, smtp_server)
+    fresh = run(tmp_path, cfg, "doctor", password=dovecot.password)
+    assert "  info poller: never ran on this desk, 0 quarantined" in fresh.stdout
+    run(tmp_path, cfg, "fetch", password="Wr0ng-Secret")
+    after = run(tmp_path, cfg, "doctor", password=dovecot.password)
+    info = next(line for line in after.stdout.splitlines() if line.startswith("  info "))
+    assert info.startswith("  info poller: error since ")
+    assert "last good poll never, 0 quarantined; last error " in info
+    assert "last error" in info and "mailbox support: login failed: " in info
+    assert "Wr0ng-Secret" not in after.stdout
+    assert after.returncode == 0, after.stdout  # what was recorded is information, not a check
