@@ -157,6 +157,15 @@ REPLY_ACTIONS: tuple[ActionSpec, ...] = (
         "editor", "ctrl+o", "editor", "$EDITOR", "Edit the text in $EDITOR", _W, namespace="screen"
     ),
     ActionSpec(
+        "attach",
+        "ctrl+f",
+        "attach",
+        "Files",
+        "Attach a file to the reply, remove one, quote the customer or not",
+        _W,
+        namespace="screen",
+    ),
+    ActionSpec(
         "close_reply",
         "escape",
         "close_reply",

@@ -1,4 +1,4 @@
-"""The desk screen's writing flow: reply, note, canned responses, $EDITOR, drafts.
+"""The desk screen's writing flow: reply, note, canned responses, $EDITOR, drafts, files.
 
 Mixed into ``DeskScreen`` with ``DeskActs``; sending runs through ``DeskActs.run_act``.
 """
@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import SuspendNotSupported
 
+from sdesk.core.attachments import check_files
 from sdesk.tui.render import channel_label, plain
-from sdesk.tui.screens.pickers import ChoiceScreen
+from sdesk.tui.screens.pickers import ChoiceScreen, PromptScreen
 from sdesk.tui.widgets.reply import Mode, ReplyBox
 
 if TYPE_CHECKING:
@@ -55,19 +56,28 @@ class DeskWriting(_Base):
         saved_mode, draft = self.sapp.drafts.get(number, (mode, ""))
         if saved_mode != mode and draft:
             mode = saved_mode  # a draft keeps its kind; switching would send a note to the customer
-        self.query_one(ReplyBox).open(number, mode, self._route(), draft)
+        box = self.query_one(ReplyBox)
+        box.quote_default = self.sapp.desk.settings.email.quote_history
+        box.open(number, mode, self._route(), draft)
         self.query_one("#thread").scroll_end(animate=False)  # the box takes room: keep the latest
         self.sapp.announce(number, "replying")
 
     def _route(self) -> str:
         """Where a reply would go, for the reply box's label (the core decides for real)."""
-        if self.detail is None:
+        channel, author = self._reply_channel()
+        if not channel:
             return ""
+        label = "SMS" if channel == "phone" else channel_label(channel)
+        return f"via {label} to {author}" if author is not None else f"via {label}"
+
+    def _reply_channel(self) -> tuple[str, str | None]:
+        """(channel, customer) of the message a reply answers; ("", None) before loading."""
+        if self.detail is None:
+            return "", None
         for m in reversed(self.detail.messages):
             if m.kind == "inbound" and not m.auto:
-                channel = "SMS" if m.channel == "phone" else channel_label(m.channel)
-                return f"via {channel} to {m.author}"
-        return f"via {channel_label(self.detail.ticket.channel)}"
+                return m.channel, m.author
+        return self.detail.ticket.channel, None
 
     def action_close_reply(self) -> None:
         box = self.query_one(ReplyBox)
@@ -92,8 +102,13 @@ class DeskWriting(_Base):
         version = self.detail.ticket.version if self._is_detail(number) else None
         desk, me = self.sapp.desk, self.sapp.me.login
 
+        files = list(box.files.get(number, [])) if mode == "reply" else []
+        quote = box.quote.get(number)
+
         def sent(_result: object) -> None:
             self.sapp.drafts.pop(number, None)
+            box.files.pop(number, None)
+            box.quote.pop(number, None)
             if box.number == number:
                 box.area.load_text("")
                 box.display = False
@@ -105,7 +120,9 @@ class DeskWriting(_Base):
                 number, me, text, expected_version=version
             )
         else:
-            act = lambda: desk.reply(number, me, text, expected_version=version)  # noqa: E731
+            act = lambda: desk.reply(  # noqa: E731
+                number, me, text, expected_version=version, files=files, quote=quote
+            )
         self.run_act(
             "note saved" if mode == "note" else "reply queued", act, then=sent, scroll_end=True
         )
@@ -129,6 +146,79 @@ class DeskWriting(_Base):
             box.area.focus()
 
         self.app.push_screen(ChoiceScreen("Canned response", options), insert)
+
+    def action_attach(self) -> None:
+        """Files and quoting of the open reply: attach a file (a path prompt), remove one, or
+        turn quoting of the customer's last message on or off for this reply."""
+        box = self.query_one(ReplyBox)
+        number = box.number
+        if number is None or not box.display:
+            return
+        if box.mode == "note":
+            self.notify("files go out with replies; notes stay inside", markup=False)
+            return
+        channel = self._reply_channel()[0] if self._is_detail(number) else "email"
+        if channel != "email":
+            self.notify(
+                f"this reply goes by {channel_label(channel)}; only email carries files",
+                severity="warning",
+                markup=False,
+            )
+            return
+        files = box.files.setdefault(number, [])
+        quoting = box.quoting(number)
+        options: list[tuple[Text | str, tuple[str, int]]] = [("Attach a file…", ("attach", 0))]
+        options += [(plain(f"Remove {path.name}"), ("remove", i)) for i, path in enumerate(files)]
+        options.append(
+            (
+                "Do not quote the customer's message"
+                if quoting
+                else "Quote the customer's message under the reply",
+                ("quote", 0),
+            )
+        )
+
+        def chosen(choice: tuple[str, int] | None) -> None:
+            if choice is None:
+                box.area.focus()
+            elif choice[0] == "attach":
+                self._ask_for_file(box, number)
+            else:
+                if choice[0] == "remove":
+                    files.pop(choice[1])
+                else:
+                    box.quote[number] = not quoting
+                box.show_files()
+                box.area.focus()
+
+        self.app.push_screen(ChoiceScreen(f"Files of the reply on #{number}", options), chosen)
+
+    def _ask_for_file(self, box: ReplyBox, number: int) -> None:
+        files = box.files.setdefault(number, [])
+        cap = int(self.sapp.desk.settings.email.max_attachments_mb * 1024 * 1024)
+
+        def check(value: str) -> str | None:
+            if not value:
+                return "type the path of a file"
+            path = Path(value).expanduser().absolute()
+            if path in files:
+                return f"{path.name} is attached already"
+            return check_files([*files, path], cap)  # a stat per file: quick, even for many
+
+        def attach(value: str | None) -> None:
+            if value:
+                files.append(Path(value).expanduser().absolute())
+                box.show_files()
+            box.area.focus()
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Attach a file to the reply on #{number}",
+                placeholder="path, e.g. ~/reports/line-test.pdf",
+                check=check,
+            ),
+            attach,
+        )
 
     def action_edit_in_editor(self) -> None:
         box = self.query_one(ReplyBox)
