@@ -199,6 +199,10 @@ class MailboxPoller:
             uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
             for start in range(0, len(uids), BATCH):
                 report.add(self._fetch_batch(client, folder, validity, uids[start : start + BATCH]))
+            if uids and self.mailbox.after_intake == "leave":
+                # Nothing to act on; the cursor follows (once a sync, not once a batch) so that
+                # switching to seen/move later acts on new mail alone.
+                self._save_acted(folder, validity, uids[-1])
         finally:
             self._acting = None
         return report
@@ -275,11 +279,9 @@ class MailboxPoller:
     def _after_intake(self, client: IMAPClient, uids: list[int]) -> None:
         """Tell the server (\\Seen or a move), then note in the store how far that got."""
         action = self.mailbox.after_intake
-        if not uids:
+        if not uids or action == "leave":
             return
-        if action != "leave":
-            self._apply(client, uids, action)
-        # Under "leave" too, so that switching to seen/move later acts only on new mail.
+        self._apply(client, uids, action)
         if self._acting is not None:
             folder, validity = self._acting
             self._save_acted(folder, validity, max(uids))
