@@ -204,7 +204,10 @@ def test_reply_is_sent_once_with_threading_headers(
     assert "<m1@example.org>" in m["References"].split()
     assert m["Auto-Submitted"] is None  # a person wrote this; robots may answer it
     assert m["Date"] is not None
-    assert m.get_content().strip() == "We are on it."
+    # The operator's text, then the customer's message quoted ([email] quote_history default).
+    assert m.get_content().replace("\r\n", "\n").strip() == (
+        "We are on it.\n\nOn Mon, 2 Nov 2026 09:00 UTC, Ann Lee wrote:\n> Please help."
+    )
 
     msg = message(desk, mid)
     assert (msg["delivery_state"], msg["delivery_error"]) == ("sent", None)
