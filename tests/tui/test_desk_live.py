@@ -22,6 +22,7 @@ from sdesk.core.enums import Priority
 from sdesk.tui.app import SdeskApp
 from sdesk.tui.screens.desk import DeskScreen
 from sdesk.tui.widgets.inbox import InboxList
+from sdesk.tui.widgets.textpane import TextPane
 from tests.factories import email
 from tests.tui.conftest import AppFactory, make_desk, running, settle
 from tests.tui.screen import screen_text
@@ -56,7 +57,7 @@ def filter_bar(app: SdeskApp) -> str:
 
 
 def thread(app: SdeskApp) -> str:
-    return str(desk_screen(app).query_one("#thread-text", Static).content)
+    return desk_screen(app).query_one("#thread", TextPane).plain
 
 
 async def wait_for(

@@ -39,16 +39,16 @@ from sdesk.store.queries import (
 )
 from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
-from sdesk.tui.render import header_line
+from sdesk.tui.render import Columns, header_line
 from sdesk.tui.screens.desk_acts import DeskActs
 from sdesk.tui.screens.desk_filters import DeskFilters
 from sdesk.tui.screens.desk_health import DeskHealth
 from sdesk.tui.screens.desk_writing import DeskWriting
 from sdesk.tui.threads import from_thread
-from sdesk.tui.widgets.footer import DeskFooter
 from sdesk.tui.widgets.inbox import InboxList
+from sdesk.tui.widgets.keybar import KeyBar
 from sdesk.tui.widgets.reply import ReplyBox
-from sdesk.tui.widgets.ticket import TicketView
+from sdesk.tui.widgets.ticket import TicketPicture, TicketView, draw_ticket
 
 if TYPE_CHECKING:
     from sdesk.tui.app import SdeskApp
@@ -76,6 +76,7 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
         self.loaded = False  # the first inbox page is on screen
         self._preview: Timer | None = None
         self._opening: int | None = None  # asked to open; the view switches when it loaded
+        self._columns: Columns | None = None  # the inbox header's, as last drawn
 
     @property
     def sapp(self) -> SdeskApp:
@@ -94,9 +95,10 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
             with Vertical(id="ticket-pane"):
                 yield TicketView(id="ticket")
                 yield ReplyBox(id="reply")
-        yield DeskFooter(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
+        self._ticket_view = self.query_one(TicketView)
         self.show_topbar()
         self.query_one("#search", Input).display = False
         self.query_one(ReplyBox).display = False
@@ -119,10 +121,10 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
         self.set_class(wide, "-wide")
         self.set_class(self.ticket_open, "-ticket-open")
         inbox = self.query_one(InboxList)
-        header = self.query_one("#inbox-header", Static)
-        from sdesk.tui.render import Columns
-
-        header.update(header_line(Columns.for_width(max(20, inbox.size.width or self.size.width))))
+        columns = Columns.for_width(max(20, inbox.size.width or self.size.width))
+        if columns != self._columns:  # one fixed line: redrawn in place, no screen layout
+            self._columns = columns
+            self.query_one("#inbox-header", Static).update(header_line(columns), layout=False)
 
     # -- inbox -----------------------------------------------------------------------------
 
@@ -273,23 +275,36 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
 
     @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
     def load_ticket(self, number: int, scroll_end: bool = True) -> None:
-        with self.sapp.desk.store.read() as session:
+        """Read the ticket and draw it (texts, wrapped lines) here, off the UI thread."""
+        app, worker = self.sapp, get_current_worker()
+        with app.desk.store.read() as session:
             detail = ticket_detail(session, number)
             card = customer_card(session, detail.ticket.number) if detail else None
-        if not get_current_worker().is_cancelled:
-            from_thread(self.app, self._ticket_loaded, number, detail, card, scroll_end)
+        if worker.is_cancelled:
+            return
+        picture = None
+        if detail is not None:
+            presence = app.presence.get(detail.ticket.number, ())
+            widths = self._ticket_view.widths()
+            picture = draw_ticket(detail, card, app.desk.clock(), presence, widths)
+        if not worker.is_cancelled:
+            from_thread(self.app, self._ticket_loaded, number, picture, card, scroll_end)
 
     def _ticket_loaded(
         self,
         number: int,
-        detail: TicketDetail | None,
+        picture: TicketPicture | None,
         card: CustomerCard | None,
         scroll_end: bool,
     ) -> None:
-        if detail is None:
+        if picture is None:
             self._opening = None
             self.notify(f"no ticket #{number}", severity="error", markup=False)
             return
+        current = self.query_one(InboxList).current
+        if self._opening is None and not self.ticket_open and current and current.number != number:
+            return  # a preview the cursor has already left: its own preview is on the way
+        detail = picture.detail
         previous = self.detail.ticket.number if self.detail else None
         if previous is not None and previous != detail.ticket.number:
             self._stash_draft(keep=detail.ticket.number)
@@ -300,10 +315,7 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
             self._layout()
             box = self.query_one(ReplyBox)
             (box.area if box.display else self.query_one("#thread")).focus()
-        presence = self.sapp.presence.get(detail.ticket.number, ())
-        self.query_one(TicketView).show(
-            detail, card, self.sapp.desk.clock(), presence, scroll_end=scroll_end
-        )
+        self._ticket_view.show_picture(picture, scroll_end=scroll_end)
         if self.ticket_open and detail.ticket.number != self.sapp.working_on[0]:
             self.sapp.announce(detail.ticket.number)  # a merged number forwarded elsewhere
         if previous is None:

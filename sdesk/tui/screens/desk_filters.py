@@ -54,7 +54,7 @@ class DeskFilters(_Base):
                 item(flt.status, c.status.get(flt.status, 0), True)
             if flt != InboxFilter():
                 bar.append(f"│ {flt.describe()}", style="italic")
-        self.query_one("#filterbar", Static).update(bar)
+        self.query_one("#filterbar", Static).update(bar, layout=False)  # always one line
 
     def _refilter(self, flt: InboxFilter) -> None:
         self.flt = flt

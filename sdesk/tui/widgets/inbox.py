@@ -15,7 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -23,6 +23,7 @@ from textual.strip import Strip
 from sdesk.store.inbox import Page, PageKey, key_of
 from sdesk.store.queries import TicketRow
 from sdesk.tui.render import Columns, ticket_line
+from sdesk.tui.widgets.virtual import set_virtual_size
 
 WINDOW = 600  # rows kept; beyond this the far end is dropped and re-read by key when needed
 PREFETCH = 30  # rows before the window's edge at which the next page is asked for
@@ -70,6 +71,7 @@ class InboxList(ScrollView, can_focus=True):
         self.now = now
         self._asked: PageKey | None = None
         self._cache: dict[tuple[int, int], Strip] = {}
+        self._base = Style()
 
     # -- data ------------------------------------------------------------------------------
 
@@ -143,7 +145,7 @@ class InboxList(ScrollView, can_focus=True):
     def _changed(self, *, scroll: bool) -> None:
         self._cache.clear()
         height = len(self.rows) + (1 if self.more_after else 0)
-        self.virtual_size = Size(self._view.width, height)
+        set_virtual_size(self, Size(self._view.width, height))
         self.refresh()
         if scroll:
             self.scroll_to(y=0, animate=False)
@@ -173,20 +175,25 @@ class InboxList(ScrollView, can_focus=True):
             width = self._view.width
             self._cache.pop((self.cursor, width), None)  # only the two rows that change colour
             self._cache.pop((index, width), None)
-            self.cursor = index
-            self.refresh()
-            self._follow()
+            previous, self.cursor = self.cursor, index
+            if not self._follow():  # no scroll: only the two rows that changed are redrawn
+                self.refresh_line(previous)
+                self.refresh_line(index)
             self.post_message(self.Highlighted(self.rows[index]))
         self._maybe_fetch()
 
-    def _follow(self) -> None:
+    def _follow(self) -> bool:
+        """Scroll the cursor into view; whether it scrolled (then everything is redrawn)."""
         height = self._view.height
         if height <= 0:  # hidden behind the ticket: follow once it is shown again (on_resize)
-            return
+            return False
         if self.cursor < self.scroll_y:
             self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= self.scroll_y + height:
+            return True
+        if self.cursor >= self.scroll_y + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False)
+            return True
+        return False
 
     def _maybe_fetch(self) -> None:
         if self.more_after and self.cursor >= len(self.rows) - PREFETCH:
@@ -224,10 +231,14 @@ class InboxList(ScrollView, can_focus=True):
         self.virtual_size = Size(self._view.width, self.virtual_size.height)
         self._follow()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once a frame: it walks every ancestor's styles
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_y) + y
         width = self._view.width
-        base = self.rich_style
+        base = self._base
         if not self.rows and y == 0:
             return self._strip(
                 Text(self.empty_text), width, self.get_component_rich_style("inbox--empty")

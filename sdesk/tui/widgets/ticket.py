@@ -3,11 +3,13 @@ through ``render.plain`` (no markup, controls neutralised)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
+from textual.strip import Strip
 from textual.widgets import Static
 
 from sdesk.store.queries import CustomerCard, EventRow, MessageRow, TicketDetail
@@ -22,6 +24,7 @@ from sdesk.tui.render import (
     sla_text,
     when,
 )
+from sdesk.tui.widgets.textpane import TextPane, wrap
 
 _KIND = {
     "inbound": ("▶", ""),
@@ -168,16 +171,64 @@ def card_text(card: CustomerCard, current: int, now: datetime) -> Text:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class TicketPicture:
+    """What the ticket view draws, built (texts made, thread and card wrapped) in the worker
+    that read the ticket, so showing it costs the UI thread a swap, not a wrap."""
+
+    detail: TicketDetail
+    header: Text
+    thread: Text
+    thread_lines: list[Strip] | None
+    thread_width: int
+    card: Text
+    card_lines: list[Strip] | None
+    card_width: int
+
+
+def draw_ticket(
+    detail: TicketDetail,
+    card: CustomerCard | None,
+    now: datetime,
+    presence: tuple[tuple[str, str], ...],
+    widths: tuple[int, int],
+) -> TicketPicture:
+    """Any thread. ``widths`` of thread and card as last laid out (0: not known yet)."""
+    thread = thread_text(detail, now)
+    card_t = card_text(card, detail.ticket.number, now) if card else Text("")
+    tw, cw = widths
+    return TicketPicture(
+        detail,
+        header_text(detail, now, presence),
+        thread,
+        wrap(thread, tw) if tw > 0 else None,
+        tw,
+        card_t,
+        wrap(card_t, cw) if cw > 0 else None,
+        cw,
+    )
+
+
 class TicketView(Vertical):
-    """Header, thread and customer card of one ticket; the reply box docks below."""
+    """Header, thread and customer card of one ticket; the reply box docks below.
+
+    Thread and card are line-drawn panes, and the header asks for a screen layout only when
+    its number of lines changes: showing another ticket repaints this view and nothing else.
+    """
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="ticket-header", markup=False)
+        yield TicketHeader("", id="ticket-header", markup=False)
         with Horizontal(id="ticket-body"):
-            with VerticalScroll(id="thread"):
-                yield Static("Select a ticket and press Enter.", id="thread-text", markup=False)
-            with VerticalScroll(id="customer-card"):
-                yield Static("", id="card-text", markup=False)
+            yield TextPane("Select a ticket and press Enter.", id="thread")
+            yield TextPane(id="customer-card")
+
+    def on_mount(self) -> None:
+        self._thread = self.query_one("#thread", TextPane)
+        self._card = self.query_one("#customer-card", TextPane)
+
+    def widths(self) -> tuple[int, int]:
+        """Thread and card widths; plain attribute reads, so a worker thread may ask."""
+        return self._thread.wrap_width, self._card.wrap_width
 
     def show(
         self,
@@ -188,16 +239,36 @@ class TicketView(Vertical):
         *,
         scroll_end: bool,
     ) -> None:
-        self.query_one("#ticket-header", Static).update(header_text(detail, now, presence))
-        self.query_one("#thread-text", Static).update(thread_text(detail, now))
-        self.query_one("#card-text", Static).update(
-            card_text(card, detail.ticket.number, now) if card else Text("")
+        self.show_picture(draw_ticket(detail, card, now, presence, (0, 0)), scroll_end=scroll_end)
+
+    def show_picture(self, picture: TicketPicture, *, scroll_end: bool) -> None:
+        self._header(picture.header)
+        self._thread.set_text(
+            picture.thread,
+            lines=picture.thread_lines,
+            width=picture.thread_width,
+            scroll_end=scroll_end,
         )
-        if scroll_end:
-            thread = self.query_one("#thread", VerticalScroll)
-            thread.scroll_end(animate=False)
+        self._card.set_text(
+            picture.card, lines=picture.card_lines, width=picture.card_width, scroll_home=True
+        )
 
     def show_presence(
         self, detail: TicketDetail, now: datetime, presence: tuple[tuple[str, str], ...]
     ) -> None:
-        self.query_one("#ticket-header", Static).update(header_text(detail, now, presence))
+        self._header(header_text(detail, now, presence))
+
+    def _header(self, text: Text) -> None:
+        self.query_one("#ticket-header", TicketHeader).show(text)
+
+
+class TicketHeader(Static):
+    """Lines never wrap (long ones end in …), so only a change in their number needs a layout."""
+
+    _lines = -1
+
+    def show(self, text: Text) -> None:
+        text.no_wrap, text.overflow = True, "ellipsis"
+        lines = text.plain.count("\n") + 1
+        self.update(text, layout=lines != self._lines)
+        self._lines = lines
