@@ -70,10 +70,10 @@ def guess_type(filename: str) -> str:
     return guessed
 
 
-def check_files(paths: Sequence[Path], max_bytes: int) -> str | None:
+def check_files(paths: Sequence[Path | str], max_bytes: int) -> str | None:
     """What is wrong with attaching ``paths`` (missing, not a file, over the cap), or None."""
     total = 0
-    for path in paths:
+    for path in map(Path, paths):
         try:
             info = path.expanduser().stat()
         except OSError as exc:
@@ -89,7 +89,9 @@ def check_files(paths: Sequence[Path], max_bytes: int) -> str | None:
     return None
 
 
-def stage_files(blobs: BlobStore, paths: Sequence[Path], max_bytes: int) -> list[OutgoingFile]:
+def stage_files(
+    blobs: BlobStore, paths: Sequence[Path | str], max_bytes: int
+) -> list[OutgoingFile]:
     """Copy the files into the blob store (by content) and describe them for the reply.
 
     Checked before and after reading, so a file that grows meanwhile cannot slip past the cap.
@@ -99,8 +101,7 @@ def stage_files(blobs: BlobStore, paths: Sequence[Path], max_bytes: int) -> list
         raise DeskError(problem)
     staged: list[OutgoingFile] = []
     total = 0
-    for n, path in enumerate(paths, 1):
-        path = path.expanduser()
+    for n, path in enumerate((Path(p).expanduser() for p in paths), 1):
         try:
             with open(path, "rb") as fh:
                 data = fh.read(max_bytes - total + 1)

@@ -11,6 +11,10 @@ Rule 9 (outbound safety): nothing automatic goes to anything automated — mail 
 whose raw headers say so (the channel's ``robot_check``), noreply-like and list-robot addresses —
 and at most ``per_recipient_limit`` automatic mails go to one address per window. Every skip is
 an ``autoreply.skipped`` event with its reason.
+
+The cursor is an event id. On SQLite writers are serial, so ids commit in order; on PostgreSQL
+a slow intake could commit a lower id after a higher one was read and be passed over (not
+doubled): a small lag on ``created_at`` would close that gap if it ever matters.
 """
 
 from __future__ import annotations

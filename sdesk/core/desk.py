@@ -212,7 +212,7 @@ class Desk:
         text: str,
         *,
         expected_version: int | None = None,
-        files: Sequence[Path] = (),
+        files: Sequence[Path | str] = (),
         quote: bool | None = None,
     ) -> int:
         """``files`` are copied into the blob store before the transaction: reading them never

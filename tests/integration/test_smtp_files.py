@@ -97,7 +97,9 @@ def test_attachments_arrive_intact_with_safe_names(
     text = folder / "Протокол.txt"
     text.write_text("строка 1\nline 2\n", encoding="utf-8")
 
-    mid = desk.reply(number, "dana", "The test report is attached.", files=[pdf, hostile, text])
+    mid = desk.reply(
+        number, "dana", "The test report is attached.", files=[pdf, str(hostile), text]
+    )
     # The outbox does not depend on the operator's files any more.
     for path in (pdf, hostile, text):
         path.unlink()
