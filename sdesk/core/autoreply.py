@@ -144,6 +144,8 @@ def _consider(
         return  # imported history, not a customer writing now
     address = parseaddr(first.author_address or "")[1].strip().lower()
     reason = _why_not(session, settings, ticket, first, raw, address, now, robot_check)
+    if reason is None and address in {m.address.lower() for m in desk.settings.mailboxes}:
+        reason = "the desk's own address"  # answering ourselves is how mail loops start
     if reason is not None:
         report.skipped += 1
         events.record(

@@ -296,6 +296,16 @@ def test_raw_headers_are_checked_again_at_answer_time(
     assert skipped(desk) == ["automated mail (list)"]
 
 
+def test_no_acknowledgement_to_the_desks_own_address(
+    make_desk, smtp_server: SmtpServer, clock: FakeClock
+) -> None:
+    desk = make_desk(mailbox_settings(smtp_server.host, smtp_server.port))
+    arrives(desk, live_mail(clock, "self@desk.test", frm=f"Support <{DESK_ADDRESS.upper()}>"))
+    assert dispatch(desk) == 0
+    assert smtp_server.messages == []
+    assert skipped(desk) == ["the desk's own address"]
+
+
 def test_robot_address_rules() -> None:
     assert robot_address("ann@example.org") is None
     assert robot_address("noreply.billing@example.org")
