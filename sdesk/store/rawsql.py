@@ -16,6 +16,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 _QMARK = re.compile(r"\?")
+# INSERT statements by (table, columns, with RETURNING): intake builds the same few thousands of
+# times a batch.
+_INSERTS: dict[tuple[str, tuple[str, ...], bool], str] = {}
 
 
 class RawSql:
@@ -64,8 +67,20 @@ class RawSql:
         return row[0] if row is not None else None
 
     def insert(self, table: str, **values: Any) -> int:
-        """INSERT one row and return its id."""
-        columns = ", ".join(f'"{c}"' for c in values)
-        marks = ", ".join("?" for _ in values)
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id"
+        """INSERT one row and return its id.
+
+        SQLite reports the id as the cursor's ``lastrowid`` (one step, where ``RETURNING`` is
+        a second step and a row fetch); the statement text is built once per column set.
+        """
+        key = (table, tuple(values), not self.sqlite)
+        sql = _INSERTS.get(key)
+        if sql is None:
+            columns = ", ".join(f'"{c}"' for c in values)
+            marks = ", ".join("?" for _ in values)
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+            if not self.sqlite:
+                sql += " RETURNING id"
+            _INSERTS[key] = sql
+        if self.sqlite:
+            return int(self._cursor.execute(sql, tuple(values.values())).lastrowid)
         return int(self._execute(sql, tuple(values.values())).fetchone()[0])
