@@ -1,0 +1,111 @@
+"""``intake_many``: a poller's batch in one transaction, full-text index written once per batch."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from sdesk.config import Settings
+from sdesk.core.cursors import Cursor, get_cursor
+from sdesk.core.desk import Desk
+from sdesk.core.enums import Channel, Role
+from sdesk.core.inbound import Inbound
+from sdesk.core.intake import CursorMove, Outcome, Unparsed, intake_many
+from sdesk.store.engine import open_store
+from sdesk.store.models import Event, Message, RawInbound, Ticket
+from tests.conftest import FakeClock
+from tests.factories import email
+
+
+@pytest.fixture
+def other(tmp_path: Path, clock: FakeClock) -> Iterator[Desk]:
+    """A second desk, fed one message at a time, to compare with a batch."""
+    d = Desk(open_store(tmp_path / "other.db"), Settings(desk_domain="desk.test"), clock=clock)
+    yield d
+    d.close()
+
+
+def count(desk: Desk, model: type) -> int:
+    with desk.store.read() as s:
+        return s.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def fts_hits(desk: Desk, table: str, word: str) -> list[int]:
+    with desk.store.read() as s:
+        sql = f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH :w ORDER BY rowid"
+        return list(s.execute(text(sql), {"w": word}).scalars())
+
+
+def move(position: int) -> CursorMove:
+    return CursorMove(Channel.EMAIL, "support", "INBOX", Cursor("7", str(position)))
+
+
+def batch(n: int, start: int = 0) -> list[Inbound]:
+    return [
+        email(f"m{i}@x", frm=f"c{i % 3}@x", subject=f"Topic{i}", text=f"word{i} shared")
+        for i in range(start, start + n)
+    ]
+
+
+def test_a_batch_is_stored_indexed_and_cursored_like_one_by_one(desk: Desk, other: Desk) -> None:
+    items = [*batch(5), email("m1@x", subject="Topic1", text="word1 shared")]  # a repeat
+    results = intake_many(desk, items, cursor=move(42))
+    singles = [other.intake(i) for i in items]
+    assert [r.outcome for r in results] == [r.outcome for r in singles]
+    assert results[-1].outcome is Outcome.DUPLICATE
+    for d in (desk, other):
+        assert (count(d, Message), count(d, Ticket)) == (5, 5)
+        assert len(fts_hits(d, "message", "shared")) == 5
+        assert fts_hits(d, "message", "word3") == [4]
+        assert fts_hits(d, "ticket", "Topic2") == [3]
+    with desk.store.read() as s:
+        assert get_cursor(s, "email", "support", "INBOX") == Cursor("7", "42")
+        assert s.execute(text("SELECT count(*) FROM sdesk_fts_deferred")).scalar() == 0
+
+
+def test_rows_added_after_a_batch_are_indexed_by_the_triggers_again(desk: Desk) -> None:
+    intake_many(desk, batch(3), cursor=move(3))
+    desk.intake(email("later@x", subject="Afterwards", text="zebra"))
+    desk.add_agent("ops", role=Role.ADMIN)
+    desk.add_note(1001, "ops", "giraffe note")
+    assert len(fts_hits(desk, "message", "zebra")) == 1
+    assert len(fts_hits(desk, "message", "giraffe")) == 1
+    assert len(fts_hits(desk, "ticket", "Afterwards")) == 1
+
+
+def test_unparsed_bytes_are_quarantined_in_the_batch(desk: Desk) -> None:
+    junk = Unparsed(Channel.EMAIL, b"\x01\x02junk", "no headers", "imap:support/INBOX/7/9")
+    results = intake_many(desk, [junk, *batch(1), junk], cursor=move(9))
+    assert [r.outcome for r in results] == [
+        Outcome.QUARANTINED,
+        Outcome.CREATED,
+        Outcome.DUPLICATE,  # the same bytes are kept once
+    ]
+    assert count(desk, RawInbound) == 1  # factories' mail has no raw bytes
+
+
+def test_a_failure_rolls_back_the_whole_batch_and_its_cursor(desk: Desk) -> None:
+    intake_many(desk, batch(2), cursor=move(2))
+    before = (count(desk, Message), count(desk, Event), count(desk, Ticket))
+    broken = dataclasses.replace(batch(1, 10)[0], priority="urgent")  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        intake_many(desk, [*batch(3, 20), broken], cursor=move(99))
+    assert (count(desk, Message), count(desk, Event), count(desk, Ticket)) == before
+    assert fts_hits(desk, "message", "word20") == []
+    with desk.store.read() as s:
+        assert get_cursor(s, "email", "support", "INBOX") == Cursor("7", "2")
+        assert s.execute(text("SELECT count(*) FROM sdesk_fts_deferred")).scalar() == 0
+    desk.intake(email("after@x", text="okapi"))  # the triggers index again
+    assert len(fts_hits(desk, "message", "okapi")) == 1
+
+
+def test_a_reply_later_in_the_same_batch_threads_onto_its_ticket(desk: Desk) -> None:
+    first = email("root@x", subject="Broken", text="first")
+    reply = email("re@x", subject="Re: Broken", text="second", in_reply_to=("root@x",))
+    results = intake_many(desk, [first, reply])
+    assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.APPENDED]
+    assert results[0].ticket_number == results[1].ticket_number
