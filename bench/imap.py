@@ -9,7 +9,7 @@ the same mailbox and the same machine load:
 1. start Dovecot, generate 5,000 messages with ``mailgen`` (seed 1) and APPEND them to INBOX
    over one IMAP session (timed, but not part of any measurement);
 2. baseline: a bare ``imapclient`` loop over INBOX: connect + STARTTLS + LOGIN, SELECT readonly,
-   ``UID SEARCH 1:*``, then per batch of ``imap.BATCH`` (100) UIDs the poller's two round trips,
+   ``UID SEARCH 1:*``, then per chunk of ``fetching.CHUNK`` (100) UIDs the poller's two round trips,
    ``FETCH (RFC822.SIZE)`` and ``FETCH (BODY.PEEK[])``, and each message parsed with
    ``email.message_from_bytes(raw, policy=compat32)`` (compat32 is sdesk's ``PARSE_POLICY``)
    with every leaf part's payload decoded, keeping nothing; then LOGOUT;
@@ -453,7 +453,7 @@ def _fmt(x: float, digits: int) -> str:
 def bench(workdir: Path) -> int:
     import mailgen
 
-    from sdesk.channels.email.imap import BATCH
+    from sdesk.channels.email.fetching import CHUNK
     from tests.integration.mailservers import DovecotServer, make_self_signed_cert
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -483,8 +483,8 @@ def bench(workdir: Path) -> int:
             say(f"bench imap: FAILED INBOX holds {status['MESSAGES']} messages, expected {N}")
             return 2
 
-        say(f"baseline #1: imapclient fetch (batches of {BATCH}) + compat32 parse ...")
-        base1 = baseline(server, BATCH)
+        say(f"baseline #1: imapclient fetch (chunks of {CHUNK}) + compat32 parse ...")
+        base1 = baseline(server, CHUNK)
         describe_baseline("baseline #1", base1)
 
         say("poller: MailboxPoller.fetch_once() into an empty desk ...")
@@ -511,7 +511,7 @@ def bench(workdir: Path) -> int:
         )
 
         say("baseline #2 ...")
-        base2 = baseline(server, BATCH)
+        base2 = baseline(server, CHUNK)
         describe_baseline("baseline #2", base2)
         base = min(base1, base2, key=lambda r: r.seconds)
 
@@ -520,7 +520,7 @@ def bench(workdir: Path) -> int:
         if poll.tally.calls != base.tally.calls:
             say(
                 "  WARNING: the poller's FETCH commands differ from the baseline's; update "
-                "baseline() to mirror MailboxPoller._fetch_batch"
+                "baseline() to mirror sdesk.channels.email.fetching.fetch_chunks"
             )
         say(
             f"  bytes fetched: baseline {base.tally.body_bytes / MB:.1f} MB, "
@@ -566,7 +566,7 @@ def bench(workdir: Path) -> int:
         ),
     )
     say()
-    say(f"sdesk IMAP benchmark: {N:,} messages in Dovecot, batches of {BATCH}")
+    say(f"sdesk IMAP benchmark: {N:,} messages in Dovecot, chunks of {CHUNK}")
     say(f"  {'':28}{'baseline':>12}{'poller':>12}")
     say(f"  {'wall time (s)':28}{base.seconds:>12.2f}{poll.seconds:>12.2f}")
     say(f"  {'msgs/s':28}{N / base.seconds:>12.1f}{poll_rate:>12.1f}")

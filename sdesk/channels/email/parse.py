@@ -11,7 +11,9 @@ input up to the size cap returns within ~2 s on a 2-core box. What was degraded 
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -39,6 +41,7 @@ __all__ = [
     "EmailLimits",
     "UnparseableEmail",
     "parse_email",
+    "parse_many",
     "safe_filename",
     "normalise_message_id",
     "message_ids",
@@ -98,6 +101,26 @@ def parse_email(
         raise
     except Exception as exc:  # the contract: a parser bug quarantines the message, not the poller
         raise UnparseableEmail(f"parser failure: {type(exc).__name__}: {exc}") from exc
+
+
+def parse_many(
+    jobs: Iterable[list[tuple[bytes, str]]] | None, limits: EmailLimits
+) -> Iterator[list[Inbound | str]]:
+    """For a parser process (``ChildProcess`` work): each job's ``(raw, source)`` messages in
+    order, as an ``Inbound`` without its raw bytes (the sender kept them; sending them back
+    would double the traffic) or, for an unparseable one, its one-line error. An empty list
+    comes first, as soon as the process is running."""
+    yield []
+    for job in jobs or ():
+        out: list[Inbound | str] = []
+        for raw, source in job:
+            try:
+                out.append(
+                    dataclasses.replace(parse_email(raw, limits=limits, source=source), raw=None)
+                )
+            except UnparseableEmail as exc:
+                out.append(exc.reason)
+        yield out
 
 
 def _build(raw: bytes, limits: EmailLimits, received_at: datetime, source: str | None) -> Inbound:
