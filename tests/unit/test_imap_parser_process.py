@@ -8,7 +8,9 @@ import os
 import signal
 import time
 
-from sdesk.channels.email.fetching import ChildParser, Fetched, Parser
+import pytest
+
+from sdesk.channels.email.fetching import ChildParser, Fetched, Parser, StoreBehind
 from sdesk.channels.email.parse import DEFAULT_LIMITS
 from sdesk.core.inbound import Inbound
 
@@ -75,3 +77,22 @@ def test_chunks_held_by_a_dead_process_are_parsed_here() -> None:
         assert comparable(child.receive(third)) == comparable(here.receive(third))
     finally:
         child.close()
+
+
+def test_the_store_thread_stores_in_order_and_hands_back_its_failure() -> None:
+    stored: list[int] = []
+
+    def store(c: Fetched, parsed: list[Inbound | str]) -> None:
+        if c.last_uid == 3:
+            raise RuntimeError("disk full")
+        stored.append(c.last_uid)
+
+    behind = StoreBehind(store)
+    behind.put(chunk(1), [])
+    behind.put(chunk(2), [])
+    behind.put(chunk(3), [])
+    with pytest.raises(RuntimeError, match="disk full"):
+        for uid in range(4, 10):  # refused once the failure is seen
+            behind.put(chunk(uid), [])
+        behind.finish()
+    assert stored == [1, 2]

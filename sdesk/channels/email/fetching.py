@@ -16,7 +16,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterator
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +36,7 @@ PARSE_AHEAD_FROM = 1000  # new messages from which parsing runs in a second proc
 AHEAD_CHUNKS = 8  # chunks fetched but not yet stored, at most (while the parser starts, say)
 AHEAD_BYTES = 32 * 1024 * 1024  # raw bytes fetched but not yet stored, at most
 FEED = 2  # chunks the parser process should have waiting, so it never idles
+STORE_QUEUE = 2  # parsed chunks waiting for the store thread, at most
 
 
 @dataclass(slots=True)
@@ -124,9 +128,10 @@ class Parser:
 class ChildParser(Parser):
     """Parses in a second process, a few chunks ahead of the store.
 
-    Until that process is up (a spawned interpreter takes 0.2-1 s to import, longer on a busy
-    box) chunks are parsed here as usual, so its start-up never stalls the sync. If it fails,
-    the chunks it held are parsed here instead: it is a speed-up, never a way to lose mail.
+    A spawned interpreter takes 0.2-1 s to start (longer on a busy box); meanwhile the poller
+    fetches ahead, up to the memory caps, and parses here only once those are reached, so the
+    start-up never stalls the sync. If the process fails, the chunks it held are parsed here
+    instead: it is a speed-up, never a way to lose mail.
     """
 
     def __init__(self, limits: EmailLimits) -> None:
@@ -137,7 +142,8 @@ class ChildParser(Parser):
             parse_many, (limits,), name="sdesk-imap-parser", takes_jobs=True
         )
         self._up = False
-        self._remote: set[int] = set()  # id() of the chunks sent to the child, not yet back
+        self._waiting: deque[Fetched] = deque()  # handed over before the process was up
+        self._sent: set[int] = set()  # id() of the chunks in the process, not received yet
 
     @property
     def pid(self) -> int | None:
@@ -156,30 +162,38 @@ class ChildParser(Parser):
                 self._fail(exc)
                 return False
             self._up = True
+            while self._waiting and self._child is not None:
+                self._dispatch(self._waiting.popleft())
         return self._up and self._child is not None
 
     def send(self, chunk: Fetched) -> None:
-        if not self._is_up():
-            return
+        if self._is_up():
+            self._dispatch(chunk)
+        elif self._child is not None:
+            self._waiting.append(chunk)
+
+    def _dispatch(self, chunk: Fetched) -> None:
         try:
             self._child.send([(raw, source) for _, raw, source in chunk.messages])
         except RuntimeError as exc:
             self._fail(exc)
             return
-        self._remote.add(id(chunk))
+        self._sent.add(id(chunk))
 
     def wants_more(self, held: int, held_bytes: int) -> bool:
         if held >= AHEAD_CHUNKS or held_bytes >= AHEAD_BYTES:
             return False
         if not self._is_up():
-            return held == 0
-        # Keep the child fed; beyond that, fetch only while the oldest is not parsed yet.
-        return len(self._remote) < FEED or not self._child.ready()
+            return self._child is not None or held == 0
+        # Keep the process fed; beyond that, fetch only while the oldest is not parsed yet.
+        return len(self._sent) < FEED or not self._child.ready()
 
     def receive(self, chunk: Fetched) -> list[Inbound | str]:
-        if id(chunk) not in self._remote:
+        if id(chunk) not in self._sent:  # never sent: parse it here
+            if self._waiting and self._waiting[0] is chunk:
+                self._waiting.popleft()
             return super().receive(chunk)
-        self._remote.discard(id(chunk))
+        self._sent.discard(id(chunk))
         if self._child is None:  # it failed after this chunk was sent
             return super().receive(chunk)
         try:
@@ -200,9 +214,52 @@ class ChildParser(Parser):
         self.close()
 
     def close(self) -> None:
+        self._waiting.clear()
         if self._child is not None:
             child, self._child = self._child, None
             child.close()
+
+
+class StoreBehind:
+    """Stores parsed chunks in order on a thread of its own, so the store's SQLite work (which
+    releases the GIL) overlaps the next FETCH and parse hand-over. ``finish`` waits for the last
+    one and raises the first failure; after a failure nothing more is stored."""
+
+    def __init__(self, store: Callable[[Fetched, list[Inbound | str]], None]) -> None:
+        self._store = store
+        self._queue: queue.Queue[tuple[Fetched, list[Inbound | str]] | None] = queue.Queue(
+            maxsize=STORE_QUEUE
+        )
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sdesk-imap-store", daemon=True)
+        self._thread.start()
+
+    def put(self, chunk: Fetched, parsed: list[Inbound | str]) -> None:
+        while True:
+            self._raise_failure()
+            try:
+                self._queue.put((chunk, parsed), timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        if self._error is None:
+            self._queue.put(None)
+        self._thread.join()
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                self._store(*item)
+            except BaseException as exc:  # handed to the fetching thread, which re-raises it
+                self._error = exc
+                return
 
 
 def parser_for(count: int, limits: EmailLimits) -> Parser:

@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from sdesk.channels.email.fetching import Fetched, fetch_chunks, parser_for
+from sdesk.channels.email.fetching import (
+    ChildParser,
+    Fetched,
+    StoreBehind,
+    fetch_chunks,
+    parser_for,
+)
 from sdesk.channels.email.parse import DEFAULT_LIMITS, EmailLimits
 from sdesk.channels.secrets import SecretError, read_secret, run_secret_command
 from sdesk.config import MailboxSettings
@@ -251,7 +257,13 @@ class MailboxPoller:
             source=f"imap:{self.account}/{folder}/{validity}/",
         )
         held: deque[Fetched] = deque()  # fetched and handed to the parser, not yet stored
+
+        def store(chunk: Fetched, parsed: list[Inbound | str]) -> None:
+            self._store_chunk(chunk, parsed, folder, validity, report)
+            done.extend(uid for uid, _, _ in chunk.messages)
+
         parser = parser_for(len(uids), self.limits)
+        behind = StoreBehind(store) if isinstance(parser, ChildParser) else None
         try:
             more = True
             while more or held:
@@ -264,10 +276,11 @@ class MailboxPoller:
                         held.append(chunk)
                     continue
                 chunk = held.popleft()
-                self._store_chunk(chunk, parser.receive(chunk), folder, validity, report)
-                done.extend(uid for uid, _, _ in chunk.messages)
+                (behind.put if behind is not None else store)(chunk, parser.receive(chunk))
         finally:
             parser.close()
+            if behind is not None:
+                behind.finish()
         # Committed: only now tell the server (rule 1). A crash before this re-fetches, no loss.
         self._after_intake(client, done)
         if self.on_stored is not None and (report.stored or report.quarantined):
