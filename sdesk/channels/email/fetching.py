@@ -13,7 +13,6 @@ between their FETCH and their commit, whatever the mailbox's size.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import queue
@@ -25,7 +24,13 @@ from typing import Any
 
 from imapclient import IMAPClient
 
-from sdesk.channels.email.parse import EmailLimits, UnparseableEmail, parse_email, parse_many
+from sdesk.channels.email.parse import (
+    EmailLimits,
+    UnparseableEmail,
+    from_wire,
+    parse_email,
+    parse_many,
+)
 from sdesk.core.inbound import Inbound
 
 log = logging.getLogger(__name__)
@@ -205,7 +210,7 @@ class ChildParser(Parser):
             self._fail(RuntimeError("the parser process returned a short chunk"))
             return super().receive(chunk)
         return [
-            p if isinstance(p, str) else dataclasses.replace(p, raw=raw)
+            p if isinstance(p, str) else from_wire(p, raw)
             for (_, raw, _), p in zip(chunk.messages, parsed, strict=True)
         ]
 

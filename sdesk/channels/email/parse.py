@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from functools import lru_cache
+from typing import Any
 
 from sdesk.channels.email.auto import detect_auto
 from sdesk.channels.email.charsets import decode_words
@@ -42,6 +43,8 @@ __all__ = [
     "UnparseableEmail",
     "parse_email",
     "parse_many",
+    "to_wire",
+    "from_wire",
     "safe_filename",
     "normalise_message_id",
     "message_ids",
@@ -105,22 +108,39 @@ def parse_email(
 
 def parse_many(
     jobs: Iterable[list[tuple[bytes, str]]] | None, limits: EmailLimits
-) -> Iterator[list[Inbound | str]]:
+) -> Iterator[list[tuple[Any, ...] | str]]:
     """For a parser process (``ChildProcess`` work): each job's ``(raw, source)`` messages in
-    order, as an ``Inbound`` without its raw bytes (the sender kept them; sending them back
-    would double the traffic) or, for an unparseable one, its one-line error. An empty list
+    order, as ``to_wire`` tuples or, for an unparseable one, its one-line error. An empty list
     comes first, as soon as the process is running."""
     yield []
     for job in jobs or ():
-        out: list[Inbound | str] = []
+        out: list[tuple[Any, ...] | str] = []
         for raw, source in job:
             try:
-                out.append(
-                    dataclasses.replace(parse_email(raw, limits=limits, source=source), raw=None)
-                )
+                out.append(to_wire(parse_email(raw, limits=limits, source=source)))
             except UnparseableEmail as exc:
                 out.append(exc.reason)
         yield out
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Inbound))
+_RAW = _FIELDS.index("raw")
+
+
+def to_wire(inbound: Inbound) -> tuple[Any, ...]:
+    """``inbound``'s fields as a tuple, without the raw bytes (the sender kept them; sending
+    them back would double the traffic). A frozen dataclass unpickles field by field through
+    ``__setstate__``; a tuple loads in half the time, which the storing process has not."""
+    values = [getattr(inbound, name) for name in _FIELDS]
+    values[_RAW] = None
+    return tuple(values)
+
+
+def from_wire(values: tuple[Any, ...], raw: bytes) -> Inbound:
+    """The ``Inbound`` that ``to_wire`` took apart, with its raw bytes back."""
+    fields = list(values)
+    fields[_RAW] = raw
+    return Inbound(*fields)
 
 
 def _build(raw: bytes, limits: EmailLimits, received_at: datetime, source: str | None) -> Inbound:
