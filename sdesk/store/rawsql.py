@@ -31,19 +31,20 @@ class RawSql:
             self._conn = conn
             self._format = conn.dialect.paramstyle in ("format", "pyformat")
         self._converted: dict[str, str] = {}
-        self._last_time: datetime | None = None
-        self._last_stored: Any = None
+        self._times: dict[datetime, Any] = {}
 
     def time(self, value: datetime | None) -> Any:
         if value is None:
             return None
-        if value is self._last_time:  # intake stamps one moment on many rows
-            return self._last_stored
-        stored = value.astimezone(UTC).replace(tzinfo=None)
-        if self.sqlite:
-            # SQLAlchemy's SQLite DateTime always writes microseconds; text order must match.
-            stored = stored.isoformat(" ", "microseconds")
-        self._last_time, self._last_stored = value, stored
+        stored = self._times.get(value)  # intake stamps a few moments on many rows
+        if stored is None:
+            stored = value.astimezone(UTC).replace(tzinfo=None)
+            if self.sqlite:
+                # SQLAlchemy's SQLite DateTime always writes microseconds; text order must match.
+                stored = stored.isoformat(" ", "microseconds")
+            if len(self._times) >= 256:  # a batch's RawSql lives long: keep this small
+                self._times.clear()
+            self._times[value] = stored
         return stored
 
     def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:
