@@ -26,7 +26,9 @@ INDEXED = (("message", "text"), ("ticket", "subject"))
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return  # PostgreSQL indexes with GIN expression indexes, no triggers
-    op.execute("CREATE TABLE sdesk_fts_deferred (id INTEGER PRIMARY KEY)")
+    # Idempotent, like the trigger swap below: a desk stamped back to an older revision by hand
+    # (tests do, to replay an upgrade) upgrades again cleanly.
+    op.execute("CREATE TABLE IF NOT EXISTS sdesk_fts_deferred (id INTEGER PRIMARY KEY)")
     for table, column in INDEXED:
         _insert_trigger(table, column, "WHEN NOT EXISTS (SELECT 1 FROM sdesk_fts_deferred) ")
 
@@ -36,12 +38,12 @@ def downgrade() -> None:
         return
     for table, column in INDEXED:
         _insert_trigger(table, column, "")
-    op.execute("DROP TABLE sdesk_fts_deferred")
+    op.execute("DROP TABLE IF EXISTS sdesk_fts_deferred")
 
 
 def _insert_trigger(table: str, column: str, when: str) -> None:
     fts = f"{table}_fts"
-    op.execute(f"DROP TRIGGER {fts}_ai")
+    op.execute(f"DROP TRIGGER IF EXISTS {fts}_ai")
     op.execute(
         f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} {when}BEGIN "
         f"INSERT INTO {fts}(rowid, {column}) VALUES (new.id, new.{column}); END"
