@@ -22,6 +22,7 @@ from sdesk.store.types import UTCDateTime
 
 # Active tickets without a deadline (imported ones, say) sort after every real deadline.
 NO_DEADLINE = datetime(9999, 1, 1, tzinfo=UTC)
+PAGE = 100  # rows the console reads at a time
 SEARCH_LIMIT = 200
 _SEARCH_HITS = 5000  # most recent matching messages considered; a bound for common words
 
@@ -96,23 +97,29 @@ def key_of(row: TicketRow) -> PageKey:
     return PageKey(1, row.last_message_at, row.id)
 
 
-def _filtered(session: Session, flt: InboxFilter) -> Select[Any] | None:
-    query = rows_query()
+def _conditions(session: Session, flt: InboxFilter) -> list[Any] | None:
+    """The filter as WHERE terms on ``ticket``; None when it can match nothing."""
+    terms: list[Any] = []
     if flt.assignee:
         agent_id = session.execute(select(Agent.id).where(Agent.login == flt.assignee)).scalar()
         if agent_id is None:
             return None
-        query = query.where(Ticket.assignee_id == agent_id)
+        terms.append(Ticket.assignee_id == agent_id)
     if flt.unassigned:
-        query = query.where(Ticket.assignee_id.is_(None))
+        terms.append(Ticket.assignee_id.is_(None))
     for field_, value in (
         (Ticket.channel, flt.channel),
         (Ticket.status, flt.status),
         (Ticket.priority, flt.priority),
     ):
         if value:
-            query = query.where(field_ == value)
-    return query
+            terms.append(field_ == value)
+    return terms
+
+
+def _filtered(session: Session, flt: InboxFilter) -> Select[Any] | None:
+    terms = _conditions(session, flt)
+    return None if terms is None else rows_query().where(*terms)
 
 
 def _segment(
@@ -221,8 +228,8 @@ def search(
     costs a bounded amount; ``more_after`` says the list was cut.
     """
     match = fts_query(words)
-    base = _filtered(session, flt)
-    if match is None or base is None:
+    terms = _conditions(session, flt)
+    if match is None or terms is None:
         return Page((), False, False)
     # Merged tickets forward to where their messages went: messages moved with the merge, and a
     # merged ticket's subject hit is followed along merged_into_id to the ticket now open.
@@ -235,10 +242,16 @@ def search(
     )
     # One statement: the hits stay in SQLite rather than travel to Python and back as an IN list.
     ids = hits.bindparams(q=match, n=_SEARCH_HITS).columns(column("id", Integer))
-    query = (
-        base.where(Ticket.id.in_(ids))
-        .order_by(Ticket.last_message_at.desc(), Ticket.id.desc())
+    # The newest ``limit`` tickets are chosen on the ticket table alone; only they are then
+    # joined with customer and assignee (a common word matches thousands of tickets).
+    newest = Ticket.last_message_at.desc(), Ticket.id.desc()
+    top = (
+        select(Ticket.id)
+        .where(Ticket.merged_into_id.is_(None), Ticket.id.in_(ids), *terms)
+        .order_by(*newest)
         .limit(limit + 1)
+        .subquery()
     )
+    query = rows_query().join(top, top.c.id == Ticket.id).order_by(*newest)
     rows = [to_row(r) for r in session.execute(query)]
     return Page(tuple(rows[:limit]), more_after=len(rows) > limit, more_before=False)

@@ -8,9 +8,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future
 from functools import partial
 from typing import ClassVar
 
+from rich.console import RenderableType
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -18,6 +20,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sdesk.core.desk import Desk
+from sdesk.store.inbox import PAGE, InboxFilter, Page, inbox_page
 from sdesk.store.live import Stamp, stamp, tickets_after
 from sdesk.store.queries import AgentRow
 from sdesk.tui.actions import APP_ACTIONS, DESK_ACTIONS, bindings
@@ -53,6 +56,20 @@ class SdeskApp(App[None]):
         console = desk.settings.console
         self.theme = THEMES[console.theme]
         self.refresh_seconds = console.refresh_seconds
+        # The first inbox page is read while Textual starts (styles, screen, first layout), so
+        # the first frame can already hold it. The desk screen takes it once.
+        first: Future[tuple[Stamp, Page]] = Future()
+        self.first_page: Future[tuple[Stamp, Page]] | None = first
+        threading.Thread(target=self._read_first_page, args=(first,), daemon=True).start()
+
+    def _read_first_page(self, first: Future[tuple[Stamp, Page]]) -> None:
+        try:
+            with self.desk.store.read() as session:
+                result = stamp(session), inbox_page(session, InboxFilter(), limit=PAGE)
+        except BaseException as exc:  # noqa: BLE001 - the screen reads again and reports it
+            first.set_exception(exc)
+        else:
+            first.set_result(result)
 
     def on_mount(self) -> None:
         from sdesk.tui.screens.desk import DeskScreen
@@ -62,22 +79,40 @@ class SdeskApp(App[None]):
         if self.live:
             self.set_interval(self.refresh_seconds, self.poll)
             self.set_interval(HEARTBEAT_SECONDS, self.heartbeat)
+
+    def _display(self, screen: Screen, renderable: RenderableType | None) -> None:
+        """Textual hands each frame to the terminal here: the first one holding the inbox
+        is the console's first paint (a callback "after refresh" ran up to 150 ms later,
+        behind the start-up's other messages)."""
+        super()._display(screen, renderable)
+        if self.first_paint is None and renderable is not None and getattr(screen, "loaded", 0):
+            self.first_paint = time.perf_counter() - self.started
+            self.call_later(self.after_first_paint)
+
+    def after_first_paint(self) -> None:
+        """What can wait until the operator sees the inbox: mail in and out, memory settling."""
+        if self.live:
             self._start_channels()
+        self.settle_memory()
 
     def _start_channels(self) -> None:
         """One operator, one command: the console fetches mail and sends the outbox itself
         whenever no ``sdesk serve`` holds those leases (each waits its turn otherwise)."""
+        if not self.desk.settings.mailboxes:
+            return
+        stop = self._stop_channels = threading.Event()
+        # The mail modules take a while to import: not on the UI thread.
+        threading.Thread(target=self._run_channels, args=(stop,), daemon=True).start()
+
+    def _run_channels(self, stop: threading.Event) -> None:
         from sdesk.channels.dispatcher import Dispatcher, email_senders
         from sdesk.channels.email.imap import MailboxPoller
 
         desk = self.desk
-        if not desk.settings.mailboxes:
-            return
-        self._stop_channels = threading.Event()
         jobs = [MailboxPoller(desk, box).run for box in desk.settings.mailboxes]
         jobs.append(Dispatcher(desk, email_senders(desk)).run)
         for job in jobs:
-            threading.Thread(target=job, args=(self._stop_channels,), daemon=True).start()
+            threading.Thread(target=job, args=(stop,), daemon=True).start()
 
     def on_unmount(self) -> None:
         if self._stop_channels is not None:

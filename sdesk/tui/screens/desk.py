@@ -7,6 +7,8 @@ The acts themselves (assign, status, reply, call …) are in ``desk_acts``.
 
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -19,6 +21,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from sdesk.store.inbox import (
+    PAGE,
     InboxCounts,
     InboxFilter,
     Page,
@@ -28,7 +31,7 @@ from sdesk.store.inbox import (
     key_of,
     search,
 )
-from sdesk.store.live import stamp
+from sdesk.store.live import Stamp, stamp
 from sdesk.store.queries import (
     AgentRow,
     CustomerCard,
@@ -53,8 +56,8 @@ from sdesk.tui.widgets.ticket import TicketPicture, TicketView, draw_ticket
 if TYPE_CHECKING:
     from sdesk.tui.app import SdeskApp
 
-PAGE = 100
 WIDE = 140  # columns from which the inbox and the ticket sit side by side
+FIRST_PAGE_WAIT = 0.5  # seconds the screen waits for the app's first read before drawing
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on a row before the side pane shows it
 
 
@@ -77,6 +80,7 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
         self._preview: Timer | None = None
         self._opening: int | None = None  # asked to open; the view switches when it loaded
         self._columns: Columns | None = None  # the inbox header's, as last drawn
+        self._focus_inbox = False  # a search was submitted: the list takes the focus with it
 
     @property
     def sapp(self) -> SdeskApp:
@@ -104,7 +108,18 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
         self.query_one(ReplyBox).display = False
         self._layout()
         self.query_one(InboxList).focus()
-        self.load_inbox()
+        first, self.sapp.first_page = self.sapp.first_page, None
+        try:
+            # Read while Textual started; waiting a moment for it here makes the very first
+            # frame the inbox (a frame without it cost as much to draw as one with it).
+            self.sapp.stamp, page = first.result(timeout=FIRST_PAGE_WAIT) if first else (None, None)
+        except Exception:  # noqa: BLE001 - slow or failed: the worker reads (and reports)
+            page = None
+        if page is not None:
+            self._inbox_loaded(page, None, None)
+            self.load_counts()
+        else:
+            self.load_inbox(first=first)
         self.watch_mailboxes()
         self.set_interval(30, self._tick)
 
@@ -130,28 +145,45 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
 
     @work(thread=True, exclusive=True, group="inbox", exit_on_error=False)
     def load_inbox(
-        self, keep: int | None = None, anchor: PageKey | None = None, stay: bool = False
+        self,
+        keep: int | None = None,
+        anchor: PageKey | None = None,
+        stay: bool = False,
+        first: Future[tuple[Stamp, Page]] | None = None,
     ) -> None:
-        """The page first (that is what the operator waits for), then the counts."""
+        """The page first (that is what the operator waits for), then the counts. ``first``:
+        the app's read of the first page, still under way."""
         desk, worker = self.sapp.desk, get_current_worker()
-        with desk.store.read() as session:
-            if self.sapp.stamp is None:  # what the first page shows is the live baseline
-                self.sapp.stamp = stamp(session)
-            if self.words:
-                page = search(session, self.words, self.flt)
-            else:
-                page = inbox_page(session, self.flt, after=anchor, limit=PAGE)
-                if anchor is not None and not page.rows:  # the anchor's rows went away
-                    page = inbox_page(session, self.flt, limit=PAGE)
+        page = None
+        if first is not None:
+            with contextlib.suppress(Exception):  # it failed: read again, report from here
+                self.sapp.stamp, page = first.result()
+        if page is None:
+            with desk.store.read() as session:
+                if self.sapp.stamp is None:  # what the first page shows is the live baseline
+                    self.sapp.stamp = stamp(session)
+                if self.words:
+                    page = search(session, self.words, self.flt)
+                else:
+                    page = inbox_page(session, self.flt, after=anchor, limit=PAGE)
+                    if anchor is not None and not page.rows:  # the anchor's rows went away
+                        page = inbox_page(session, self.flt, limit=PAGE)
         if worker.is_cancelled:
             return
         from_thread(self.app, self._inbox_loaded, page, keep, anchor, stay)
         if self.words and self.counts is not None:
             return  # the bar shows the search, not the counts: keep the last ones
-        with desk.store.read() as session:
+        self._read_counts()
+
+    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
+    def load_counts(self) -> None:
+        self._read_counts()
+
+    def _read_counts(self) -> None:
+        with self.sapp.desk.store.read() as session:
             counts = inbox_counts(session, self.sapp.me.login)
             agents = list_agents(session)
-        if not worker.is_cancelled:
+        if not get_current_worker().is_cancelled:
             from_thread(self.app, self._counts_loaded, counts, agents)
 
     def _inbox_loaded(
@@ -163,12 +195,15 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
         inbox.set_now(self.sapp.desk.clock())
         inbox.set_presence(self.sapp.presence)
         inbox.show(page, keep=keep, stay=stay, empty_text=empty or "The inbox is empty. Well done.")
+        if self._focus_inbox:
+            self._focus_inbox = False
+            inbox.focus()
         self._show_filterbar()
         self._layout()
         if not self.loaded:
             self.loaded = True
             self.call_after_refresh(self._painted)
-        if self.detail is None and self.size.width >= WIDE and inbox.current is not None:
+        elif self.detail is None and self.size.width >= WIDE and inbox.current is not None:
             self.load_ticket(inbox.current.number)
 
     def _counts_loaded(self, counts: InboxCounts, agents: list[AgentRow]) -> None:
@@ -176,11 +211,9 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
         self._show_filterbar()
 
     def _painted(self) -> None:
-        if self.sapp.first_paint is None:
-            import time
-
-            self.sapp.first_paint = time.perf_counter() - self.sapp.started
-            self.sapp.settle_memory()
+        inbox = self.query_one(InboxList)
+        if self.detail is None and self.size.width >= WIDE and inbox.current is not None:
+            self.load_ticket(inbox.current.number)  # the side pane, once the inbox is seen
 
     @on(InboxList.NeedPage)
     def _need_page(self, event: InboxList.NeedPage) -> None:
@@ -227,7 +260,9 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
         self.words = words or None
         if not words:
             event.input.display = False
-        self.query_one(InboxList).focus()
+        # The focus moves to the list with the results: moving it repaints the whole screen,
+        # and doing that now would compete with the search for the processor.
+        self._focus_inbox = True
         self.load_inbox()
 
     def action_back(self) -> None:

@@ -219,16 +219,19 @@ class InboxList(ScrollView, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------
 
     def on_focus(self) -> None:
-        self._cache.clear()  # the cursor row's colours say which pane has the focus
-        self.refresh()
+        self._focus_changed()
 
     def on_blur(self) -> None:
-        self._cache.clear()
-        self.refresh()
+        self._focus_changed()
+
+    def _focus_changed(self) -> None:
+        """Only the cursor row's colours say which pane has the focus: redraw just that row."""
+        self._cache.pop((self.cursor, self._view.width), None)
+        self.refresh_line(self.cursor)
 
     def on_resize(self) -> None:
         self._cache.clear()
-        self.virtual_size = Size(self._view.width, self.virtual_size.height)
+        set_virtual_size(self, Size(self._view.width, self.virtual_size.height))
         self._follow()
 
     def render_lines(self, crop: Region) -> list[Strip]:
