@@ -383,18 +383,19 @@ class _GcWatch:
 
 
 def _count_previews(app: Any) -> Callable[[], int]:
-    """Count ticket pane updates from now on (wraps this TicketView instance's ``show``)."""
+    """Count ticket pane updates from now on (wraps this TicketView instance's
+    ``show_picture``)."""
     from sdesk.tui.widgets.ticket import TicketView
 
     view = app.screen.query_one(TicketView)
     shown = [0]
-    show = view.show
+    show = view.show_picture
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         shown[0] += 1
         return show(*args, **kwargs)
 
-    view.show = counted
+    view.show_picture = counted
     return lambda: shown[0]
 
 
