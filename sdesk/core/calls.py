@@ -7,7 +7,6 @@ import json
 import uuid
 from typing import TYPE_CHECKING
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,9 +20,9 @@ from sdesk.store.models import Contact, Message, Outbox
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
 
-_REFUSED_TYPES = {
-    phonenumbers.PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
-    phonenumbers.PhoneNumberType.SHARED_COST: "a shared-cost number",
+_REFUSED_TYPES = {  # phonenumbers.PhoneNumberType, by name: imported only when dialling
+    "PREMIUM_RATE": "a premium-rate number",
+    "SHARED_COST": "a shared-cost number",
 }
 
 
@@ -42,9 +41,12 @@ def check_callable(phone: str, region: str) -> str:
     e164 = normalise_phone(phone, region)
     if e164 is None:
         raise DeskError(f"{phone!r} is not a phone number")
+    import phonenumbers
+
     kind = phonenumbers.number_type(phonenumbers.parse(e164))
-    if kind in _REFUSED_TYPES:
-        raise DeskError(f"{e164} is {_REFUSED_TYPES[kind]}; sdesk does not dial those")
+    for name, what in _REFUSED_TYPES.items():
+        if kind == getattr(phonenumbers.PhoneNumberType, name):
+            raise DeskError(f"{e164} is {what}; sdesk does not dial those")
     return e164
 
 

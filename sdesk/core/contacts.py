@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-
 from sdesk.core.enums import ContactKind
 from sdesk.core.inbound import ContactRef
 
@@ -14,6 +12,8 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 
 def normalise_phone(value: str, region: str = "US") -> str | None:
     """E.164 (``+15551234567``); None when it is not a possible number."""
+    import phonenumbers  # here: its metadata takes a noticeable while to load (console start)
+
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
