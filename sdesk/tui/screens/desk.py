@@ -51,6 +51,7 @@ from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.keybar import KeyBar
 from sdesk.tui.widgets.reply import ReplyBox
+from sdesk.tui.widgets.searchbox import SearchBox
 from sdesk.tui.widgets.ticket import TicketPicture, TicketView, draw_ticket
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="topbar", markup=False)
         yield Static("", id="filterbar", markup=False)
-        yield Input(
+        yield SearchBox(
             placeholder="Search subjects and messages — Enter to search, Esc to leave", id="search"
         )
         with Horizontal(id="body"):
