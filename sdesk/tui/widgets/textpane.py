@@ -96,7 +96,8 @@ class TextPane(ScrollView, can_focus=True):
 
     def _width(self) -> int:
         width = self.scrollable_content_region.width
-        self.wrap_width = width
+        if width > 0:  # hidden (narrow screens hide the ticket): keep the width it will have
+            self.wrap_width = width
         return width
 
     def _rewrap(self, width: int) -> None:
