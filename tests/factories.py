@@ -51,3 +51,24 @@ def chat(
         external_id=external_id,
         chat_id=chat_id,
     )
+
+
+def raw_mail(
+    mid: str,
+    subject: str,
+    text: str = "Still broken, sorry.",
+    *,
+    in_reply_to: str | None = None,
+    to: str = "Northwind Support <support@desk.test>",
+) -> bytes:
+    """A customer's mail as it sits in an IMAP folder (Ann Lee writing to the test desk)."""
+    headers = [
+        "From: Ann Lee <ann@example.org>",
+        f"To: {to}",
+        f"Subject: {subject}",
+        "Date: Mon, 02 Nov 2026 09:00:00 +0000",
+        f"Message-ID: <{mid}>",
+    ]
+    if in_reply_to:
+        headers += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}"]
+    return ("\r\n".join(headers) + f"\r\n\r\n{text}\r\n").encode()

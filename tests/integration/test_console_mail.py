@@ -26,25 +26,13 @@ from sdesk.store.queries import agent_row
 from sdesk.tui.app import SdeskApp
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.textpane import TextPane
+from tests.factories import raw_mail
 from tests.integration.mailservers import DovecotServer, SmtpServer
 
 pytestmark = pytest.mark.timeout(120)
 
 PASSWORD_ENV = "SDESK_TEST_CONSOLE_IMAP_PASSWORD"
 DESK_ADDRESS = "support@desk.test"
-
-
-def customer_mail(mid: str, subject: str, text: str, *, in_reply_to: str | None = None) -> bytes:
-    headers = [
-        "From: Ann Lee <ann@example.org>",
-        f"To: Support <{DESK_ADDRESS}>",
-        f"Subject: {subject}",
-        "Date: Mon, 02 Nov 2026 09:00:00 +0000",
-        f"Message-ID: <{mid}>",
-    ]
-    if in_reply_to:
-        headers += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}"]
-    return ("\r\n".join(headers) + f"\r\n\r\n{text}\r\n").encode()
 
 
 async def until(pilot: Pilot[None], ready: Callable[[], bool], what: str, seconds: float) -> None:
@@ -85,7 +73,7 @@ async def test_a_reply_typed_in_the_console_goes_out_and_the_answer_threads_back
     with desk.store.read() as s:
         me = agent_row(s, "dana")
     assert me is not None
-    dovecot.deliver(customer_mail("first@example.org", "Printer on fire", "It smokes."))
+    dovecot.deliver(raw_mail("first@example.org", "Printer on fire", "It smokes."))
 
     app = SdeskApp(desk, me)
     try:
@@ -118,7 +106,7 @@ async def test_a_reply_typed_in_the_console_goes_out_and_the_answer_threads_back
 
             # The customer answers under a new subject: only In-Reply-To finds the ticket.
             dovecot.deliver(
-                customer_mail(
+                raw_mail(
                     "second@example.org",
                     "Still broken",
                     "Unplugged, still smoking.",

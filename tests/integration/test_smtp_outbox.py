@@ -32,6 +32,7 @@ from sdesk.store.models import Event, Message, Outbox, Ticket
 from sdesk.store.queries import ticket_detail
 from tests.conftest import FakeClock
 from tests.factories import email as email_in
+from tests.factories import raw_mail
 from tests.integration.mailservers import DovecotServer, ReceivedMail, SmtpServer, free_port
 
 pytestmark = pytest.mark.timeout(120)
@@ -248,19 +249,6 @@ def test_second_reply_references_the_whole_thread(
 # 2. The customer's answer to our reply lands on the same ticket
 
 
-def customer_mail(mid: str, subject: str, *, in_reply_to: str | None = None) -> bytes:
-    headers = [
-        "From: Ann Lee <ann@example.org>",
-        f"To: {DISPLAY_NAME} <{DESK_ADDRESS}>",
-        f"Subject: {subject}",
-        "Date: Mon, 02 Nov 2026 09:00:00 +0000",
-        f"Message-ID: <{mid}>",
-    ]
-    if in_reply_to:
-        headers += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}"]
-    return ("\r\n".join(headers) + "\r\n\r\nStill broken, sorry.\r\n").encode()
-
-
 def test_customer_answer_threads_back_through_imap(
     make_desk: MakeDesk,
     smtp_server: SmtpServer,
@@ -280,7 +268,7 @@ def test_customer_answer_threads_back_through_imap(
     desk.add_agent("dana", role=Role.ENGINEER)
     poller = MailboxPoller(desk, mailbox, cafile=str(dovecot.cafile))
 
-    dovecot.deliver(customer_mail("first@example.org", "Printer on fire"))
+    dovecot.deliver(raw_mail("first@example.org", "Printer on fire"))
     assert poller.fetch_once().stored == 1
     with desk.store.read() as s:
         number = s.execute(select(Ticket.number)).scalar_one()
@@ -291,7 +279,7 @@ def test_customer_answer_threads_back_through_imap(
     our_id = sent.message["Message-ID"]
 
     # No [#N] tag, a new subject: only In-Reply-To can find the ticket.
-    dovecot.deliver(customer_mail("second@example.org", "Still broken", in_reply_to=our_id))
+    dovecot.deliver(raw_mail("second@example.org", "Still broken", in_reply_to=our_id))
     assert poller.fetch_once().stored == 1
 
     assert ticket_count(desk) == 1
