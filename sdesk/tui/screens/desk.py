@@ -249,6 +249,8 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
     # -- search ----------------------------------------------------------------------------
 
     def action_search(self) -> None:
+        if self._preview is not None:
+            self._preview.stop()  # the operator is searching: no preview of the row left behind
         box = self.query_one("#search", Input)
         box.display = True
         box.value = self.words or ""
