@@ -84,6 +84,7 @@ TIMELINE_EVENTS = (
     "ticket.priority",
     "ticket.rated",
     "message.retry",
+    "autoreply.skipped",
 )
 
 

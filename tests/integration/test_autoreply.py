@@ -27,6 +27,7 @@ from sdesk.core.enums import Role
 from sdesk.store.engine import open_store
 from sdesk.store.models import Message, Outbox, Ticket
 from sdesk.store.queries import ticket_detail
+from sdesk.tui.widgets.ticket import event_line
 from tests.conftest import FakeClock
 from tests.factories import email as email_in
 from tests.integration.mailservers import DovecotServer, SmtpServer
@@ -254,6 +255,14 @@ def test_no_acknowledgement_to_automated_mail(
     with desk.store.read() as s:
         tid = s.execute(select(Ticket.id).where(Ticket.number == number)).scalar_one()
     assert event["ticket_id"] == tid
+    # The operator sees why on the ticket's timeline.
+    with desk.store.read() as s:
+        detail = ticket_detail(s, number)
+    assert detail is not None
+    lines = [event_line(e) for e in detail.events if e.kind == "autoreply.skipped"]
+    data = _data(event)
+    assert data["to"] == "ann@example.org"
+    assert lines == [f"no acknowledgement sent to ann@example.org: {data['reason']}"]
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,8 @@ def event_line(e: EventRow) -> str:
         return f"{line} until {str(until)[:16]}" if until else line
     if e.kind == "ticket.rated":
         return f"the customer rated it {d.get('score')}/5"
+    if e.kind == "autoreply.skipped":
+        return f"no acknowledgement sent to {d.get('to') or 'the sender'}: {d.get('reason')}"
     if e.kind == "message.retry":
         return f"{e.actor} queued a failed message again"
     return f"{e.actor}: {e.kind}"
