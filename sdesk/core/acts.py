@@ -3,7 +3,6 @@ for replies, the outbox row that will carry it out (DESIGN: the outbox)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sdesk.core import events
+from sdesk.core import events, outbox
 from sdesk.core.attachments import OutgoingFile
 from sdesk.core.enums import Channel, DeliveryState, MessageKind, Priority, Status
 from sdesk.core.errors import DeskError, NoRoute, NotFound, StaleTicket
@@ -209,19 +208,16 @@ def reply(
                 sha256=f.sha256,
             )
         )
-    session.add(
-        Outbox(
-            kind="reply",
-            channel=channel.value,
-            ticket_id=ticket.id,
-            message_id=row.id,
-            recipient=recipient,
-            payload=json.dumps(payload, ensure_ascii=False),
-            state=DeliveryState.QUEUED.value,
-            next_attempt_at=at,
-            created_at=at,
-            idempotency_key=f"reply:{message_id}",
-        )
+    outbox.queue(
+        session,
+        kind="reply",
+        channel=channel.value,
+        ticket_id=ticket.id,
+        message_id=row.id,
+        recipient=recipient,
+        payload=payload,
+        at=at,
+        key=f"reply:{message_id}",
     )
     if ticket.first_response_at is None:
         ticket.first_response_at = at
@@ -413,14 +409,14 @@ def retry_delivery(session: Session, desk: Desk, message_id: int, by: str) -> No
     at, _agent, ticket = _begin(session, desk, ticket.number, by, "reply", None)
     if message.delivery_state != DeliveryState.FAILED.value:
         raise DeskError(f"the message is {message.delivery_state}, not failed; nothing to retry")
-    outbox = session.execute(
+    queued = session.execute(
         select(Outbox).where(Outbox.message_id == message_id)
     ).scalar_one_or_none()
-    if outbox is None:
+    if queued is None:
         raise NotFound(f"message {message_id} has nothing in the outbox to retry")
-    outbox.state = DeliveryState.QUEUED.value
-    outbox.next_attempt_at = at
-    outbox.attempts = 0  # an operator's retry gets the full set of attempts again
+    queued.state = DeliveryState.QUEUED.value
+    queued.next_attempt_at = at
+    queued.attempts = 0  # an operator's retry gets the full set of attempts again
     message.delivery_state = DeliveryState.QUEUED.value
     message.delivery_error = None
     _touch(ticket, at)

@@ -19,7 +19,6 @@ doubled): a small lag on ``created_at`` would close that gap if it ever matters.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sdesk.core import events
+from sdesk.core import events, outbox
 from sdesk.core.acts import MAX_REFERENCES, tagged_subject
 from sdesk.core.cursors import Cursor, get_cursor, set_cursor
 from sdesk.core.enums import Channel, DeliveryState, MessageKind, Status
@@ -261,19 +260,16 @@ def _queue(
     )
     session.add(row)
     session.flush()
-    session.add(
-        Outbox(
-            kind=OUTBOX_KIND,
-            channel=Channel.EMAIL.value,
-            ticket_id=ticket.id,
-            message_id=row.id,
-            recipient=address,
-            payload=json.dumps(payload, ensure_ascii=False),
-            state=DeliveryState.QUEUED.value,
-            next_attempt_at=now,
-            created_at=now,
-            idempotency_key=key,
-        )
+    outbox.queue(
+        session,
+        kind=OUTBOX_KIND,
+        channel=Channel.EMAIL.value,
+        ticket_id=ticket.id,
+        message_id=row.id,
+        recipient=address,
+        payload=payload,
+        at=now,
+        key=key,
     )
     session.flush()  # the next ticket of this batch counts this mail toward the cap
     events.record(

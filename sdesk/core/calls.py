@@ -3,19 +3,18 @@ it in the outbox; the telephony layer (Twilio) places it."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sdesk.core import events
+from sdesk.core import events, outbox
 from sdesk.core.acts import _begin, _touch
 from sdesk.core.contacts import normalise_phone
 from sdesk.core.enums import Channel, DeliveryState, MessageKind
 from sdesk.core.errors import DeskError, NoRoute
-from sdesk.store.models import Contact, Message, Outbox
+from sdesk.store.models import Contact, Message
 
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
@@ -92,19 +91,16 @@ def call_customer(
     session.add(row)
     session.flush()
     payload = {"ticket": ticket.number, "to": e164, "from": desk.settings.telephony.from_number}
-    session.add(
-        Outbox(
-            kind="call",
-            channel=Channel.PHONE.value,
-            ticket_id=ticket.id,
-            message_id=row.id,
-            recipient=e164,
-            payload=json.dumps(payload),
-            state=DeliveryState.QUEUED.value,
-            next_attempt_at=at,
-            created_at=at,
-            idempotency_key=key,
-        )
+    outbox.queue(
+        session,
+        kind="call",
+        channel=Channel.PHONE.value,
+        ticket_id=ticket.id,
+        message_id=row.id,
+        recipient=e164,
+        payload=payload,
+        at=at,
+        key=key,
     )
     _touch(ticket, at)
     events.record(

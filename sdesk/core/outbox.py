@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sdesk.core import events
 from sdesk.core.enums import DeliveryState
@@ -43,6 +44,35 @@ class Claimed:
     attempts: int
     ticket_id: int | None
     message_id: int | None
+
+
+def queue(
+    session: Session,
+    *,
+    kind: str,
+    channel: str,
+    ticket_id: int,
+    message_id: int,
+    recipient: str,
+    payload: dict[str, Any],
+    at: datetime,
+    key: str,
+) -> None:
+    """One row for the dispatcher, due now; ``key`` makes queuing the same thing twice fail."""
+    session.add(
+        Outbox(
+            kind=kind,
+            channel=channel,
+            ticket_id=ticket_id,
+            message_id=message_id,
+            recipient=recipient,
+            payload=json.dumps(payload, ensure_ascii=False),
+            state=DeliveryState.QUEUED.value,
+            next_attempt_at=at,
+            created_at=at,
+            idempotency_key=key,
+        )
+    )
 
 
 def claim(desk: Desk, channel: str, *, limit: int = 20) -> list[Claimed]:
