@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -22,7 +23,7 @@ from textual.strip import Strip
 
 from sdesk.store.inbox import Page, PageKey, key_of
 from sdesk.store.queries import TicketRow
-from sdesk.tui.render import Columns, ticket_line
+from sdesk.tui.render import Columns, Run, ticket_runs
 from sdesk.tui.widgets.virtual import set_virtual_size
 
 WINDOW = 600  # rows kept; beyond this the far end is dropped and re-read by key when needed
@@ -72,6 +73,7 @@ class InboxList(ScrollView, can_focus=True):
         self._asked: PageKey | None = None
         self._cache: dict[tuple[int, int], Strip] = {}
         self._base = Style()
+        self._styles: dict[str, Style] = {}  # a run's style name, parsed once
 
     # -- data ------------------------------------------------------------------------------
 
@@ -254,17 +256,39 @@ class InboxList(ScrollView, can_focus=True):
         cached = self._cache.get(key)
         if cached is None:
             row = self.rows[index]
-            text = ticket_line(
+            runs = ticket_runs(
                 row, self.now, Columns.for_width(width), self.presence.get(row.number, ())
             )
-            style = base
             if index == self.cursor:
                 # The cursor row is drawn in the cursor's colours only: coloured cells (priority,
                 # SLA) would be unreadable on its background, and NO_COLOR would lose it.
                 style = base + self.get_component_rich_style("inbox--cursor")
-                text = Text(text.plain, end="")
-            cached = self._cache[key] = self._strip(text, width, style)
+                runs = [("".join(text for text, _ in runs), "")]
+            else:
+                style = base
+            cached = self._cache[key] = self._runs_strip(runs, width, style)
         return cached
+
+    def _runs_strip(self, runs: list[Run], width: int, style: Style) -> Strip:
+        """Runs as one line of exactly ``width`` cells, padded in the line's own style."""
+        length = sum(cell_len(text) for text, _ in runs)
+        if length < width:
+            pad = " " * (width - length)
+            if runs and not runs[-1][1]:
+                runs[-1] = (runs[-1][0] + pad, "")
+            else:
+                runs.append((pad, ""))
+        styles = self._styles
+        segments = []
+        for text, name in runs:
+            if name:
+                named = styles.get(name)
+                if named is None:
+                    named = styles[name] = self.app.console.get_style(name)
+                segments.append(Segment(text, style + named))
+            else:
+                segments.append(Segment(text, style))
+        return Strip(segments).crop(0, width)
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         text = text.copy()
