@@ -601,3 +601,66 @@ def test_raw_8bit_parameters_and_headers_keep_their_bytes() -> None:
     inbound = parse_email(raw)
     assert inbound.subject == "Счёт" and inbound.sender.name == "Пётр"
     assert [a.filename for a in inbound.attachments] == ["счёт.txt"]
+
+
+def _mime_tree(msg: email.message.Message) -> list[object]:
+    return [
+        (
+            part.get_content_type(),
+            [type(d).__name__ for d in part.defects],
+            part.preamble,
+            part.epilogue,
+            part._payload if isinstance(part._payload, str) else len(part._payload),
+        )
+        for part in msg.walk()
+    ]
+
+
+ODD_BOUNDARIES = [
+    "simple",
+    "a.b*c+d?(e)[f]{g}|h^i$j",  # every regex special character
+    "==_Part_0_12345.67890--",  # ends in the close marker's dashes
+    "back\\slash",
+    "x" * 70,
+]
+
+
+@pytest.mark.parametrize("boundary", ODD_BOUNDARIES)
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
+def test_multipart_boundaries_split_as_the_stdlib_splits_them(boundary: str, nl: str) -> None:
+    from email.feedparser import BytesFeedParser
+
+    from sdesk.channels.email.message import BoundedMessage, parse_bytes
+
+    inner = f"in-{boundary}"
+    text = nl.join(
+        [
+            f'Content-Type: multipart/mixed; boundary="{boundary}"',
+            "",
+            "preamble",
+            f"--{boundary}",
+            "Content-Type: text/plain",
+            "",
+            f"one --{boundary}x not a boundary",
+            f"--{boundary}x",
+            f"--{boundary} \t",  # trailing white space: still a boundary
+            f'Content-Type: multipart/alternative; boundary="{inner}"',
+            "",
+            f"--{inner}",
+            "",
+            "two",
+            f"--{inner}--",
+            f"--{boundary}",
+            f"--{boundary}",  # a doubled boundary line
+            "",
+            "three",
+            f"--{boundary}--  ",
+            "epilogue",
+        ]
+    )
+    for raw in (text.encode(), text.encode() + nl.encode(), text.rsplit(nl, 2)[0].encode()):
+        stdlib = BytesFeedParser(BoundedMessage, policy=PARSE_POLICY)
+        stdlib.feed(raw)
+        ours, complete = parse_bytes(raw, max_depth=20, max_parts=1000)
+        assert complete
+        assert _mime_tree(ours) == _mime_tree(stdlib.close())

@@ -15,11 +15,20 @@ calls on it, it bounds what one hostile message can cost:
   lookups never raise (``decode_params`` sorts None against int on mixed RFC 2231 sections).
 
 Parsed messages are read-only here: content types are cached on first use.
+
+``_FeedParser`` is the stdlib's own parser code with one cost taken out: for every multipart it
+compiles a regular expression of the boundary (~0.15 ms each, a fifth of parsing typical mail,
+as boundaries are unique and miss ``re``'s cache). Its generator runs here with a ``re`` whose
+``compile`` returns, for exactly that expression, an equivalent matcher: the literal separator
+by ``startswith``, the rest by one precompiled expression. Any other pattern goes to ``re``.
 """
 
 from __future__ import annotations
 
+import email.feedparser
 import email.policy
+import re
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.feedparser import BytesFeedParser
@@ -158,6 +167,63 @@ class BoundedMessage(Message):
             return failobj
 
 
+# email.feedparser builds '(?P<sep>' + re.escape('--' + boundary) + _BOUNDARY_TAIL per multipart
+_BOUNDARY_HEAD = "(?P<sep>"
+_BOUNDARY_TAIL = r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$"
+_TAIL = re.compile(_BOUNDARY_TAIL[1:])
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)  # re.escape puts a backslash before a character
+
+
+class _BoundaryMatch:
+    """``match`` of the feedparser's boundary expression: the separator literally, the rest
+    (``end``, ``ws``, ``linesep`` groups, the same Match object) by ``_TAIL`` from there."""
+
+    __slots__ = ("_separator", "_n")
+
+    def __init__(self, separator: str) -> None:
+        self._separator = separator
+        self._n = len(separator)
+
+    def match(self, line: str) -> re.Match[str] | None:
+        if not line.startswith(self._separator):
+            return None
+        return _TAIL.match(line, self._n)
+
+
+class _Re:
+    """The ``re`` the copied feedparser generator sees (see the module docstring)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(re, name)
+
+    @staticmethod
+    def compile(pattern: Any, flags: int = 0) -> Any:
+        if (
+            not flags
+            and isinstance(pattern, str)
+            and pattern.startswith(_BOUNDARY_HEAD)
+            and pattern.endswith(_BOUNDARY_TAIL)
+        ):
+            escaped = pattern[len(_BOUNDARY_HEAD) : -len(_BOUNDARY_TAIL)]
+            if re.escape(separator := _UNESCAPE.sub(r"\1", escaped)) == escaped:
+                return _BoundaryMatch(separator)
+        return re.compile(pattern, flags)
+
+
+def _with_re(function: Any) -> Any:
+    namespace = dict(function.__globals__, re=_Re())
+    return types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__,
+        function.__closure__,
+    )  # fmt: skip
+
+
+class _FeedParser(BytesFeedParser):
+    """``BytesFeedParser`` whose multipart boundaries are matched without a compiled regex."""
+
+    _parsegen = _with_re(email.feedparser.FeedParser._parsegen)
+
+
 def parse_bytes(raw: bytes, *, max_depth: int, max_parts: int) -> tuple[BoundedMessage, bool]:
     """The MIME tree of ``raw``, and False when the part cap stopped the parser early."""
     guard = _Guard(max_depth, max_parts)
@@ -169,7 +235,7 @@ def parse_bytes(raw: bytes, *, max_depth: int, max_parts: int) -> tuple[BoundedM
             guard.root = msg
         return msg
 
-    parser = BytesFeedParser(factory, policy=PARSE_POLICY)
+    parser = _FeedParser(factory, policy=PARSE_POLICY)
     guard.root = None  # the constructor calls the factory once to probe its signature
     try:
         parser.feed(raw)
