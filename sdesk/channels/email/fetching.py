@@ -7,15 +7,16 @@ k the poller fetches chunk k+1 and stores chunk k-1: a first sync then costs abo
 the writes, not FETCH + parse + writes. A small run (IDLE news) is parsed here, at once: a second
 process would only add its start-up to the latency.
 
-Memory stays bounded: at most ``AHEAD_CHUNKS`` chunks / ``AHEAD_BYTES`` of raw mail are held
-between their FETCH and their commit, whatever the mailbox's size.
+Memory stays bounded whatever the mailbox's size: at most ``AHEAD_CHUNKS`` chunks /
+``AHEAD_BYTES`` of raw mail are held between their FETCH and their hand-over to the store, and
+``STORE_QUEUE`` chunks / ``STORE_BYTES`` wait for the store (which takes up to
+``GROUP_MESSAGES`` of them into one transaction).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -41,7 +42,9 @@ PARSE_AHEAD_FROM = 1000  # new messages from which parsing runs in a second proc
 AHEAD_CHUNKS = 8  # chunks fetched but not yet stored, at most (while the parser starts, say)
 AHEAD_BYTES = 32 * 1024 * 1024  # raw bytes fetched but not yet stored, at most
 FEED = 2  # chunks the parser process should have waiting, so it never idles
-STORE_QUEUE = 2  # parsed chunks waiting for the store thread, at most
+STORE_QUEUE = 10  # parsed chunks waiting for the store thread, at most
+STORE_BYTES = 16 * 1024 * 1024  # raw bytes of those, at most
+GROUP_MESSAGES = 500  # messages the store thread takes into one transaction, at most
 
 
 @dataclass(slots=True)
@@ -228,29 +231,42 @@ class ChildParser(Parser):
 class StoreBehind:
     """Stores parsed chunks in order on a thread of its own, so the store's SQLite work (which
     releases the GIL) overlaps the next FETCH and parse hand-over. ``finish`` waits for the last
-    one and raises the first failure; after a failure nothing more is stored."""
+    one and raises the first failure; after a failure nothing more is stored.
 
-    def __init__(self, store: Callable[[Fetched, list[Inbound | str]], None]) -> None:
+    Chunks that wait while the store is busy are stored together, in one transaction with the
+    cursor of the last of them (up to ``GROUP_MESSAGES``): when the store is what a sync waits
+    for, it commits, checkpoints and indexes (full text) once per few hundred messages instead
+    of once per chunk. At most ``STORE_QUEUE`` chunks / ``STORE_BYTES`` wait (a bigger chunk
+    waits alone), besides the group being stored.
+    """
+
+    def __init__(self, store: Callable[[list[tuple[Fetched, list[Inbound | str]]]], None]) -> None:
         self._store = store
-        self._queue: queue.Queue[tuple[Fetched, list[Inbound | str]] | None] = queue.Queue(
-            maxsize=STORE_QUEUE
-        )
+        self._cond = threading.Condition()
+        self._waiting: deque[tuple[Fetched, list[Inbound | str]]] = deque()
+        self._bytes = 0
+        self._closed = False
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sdesk-imap-store", daemon=True)
         self._thread.start()
 
     def put(self, chunk: Fetched, parsed: list[Inbound | str]) -> None:
-        while True:
+        with self._cond:
+            while (
+                self._error is None
+                and self._waiting
+                and (len(self._waiting) >= STORE_QUEUE or self._bytes + chunk.size > STORE_BYTES)
+            ):
+                self._cond.wait(0.5)
             self._raise_failure()
-            try:
-                self._queue.put((chunk, parsed), timeout=0.5)
-                return
-            except queue.Full:
-                continue
+            self._waiting.append((chunk, parsed))
+            self._bytes += chunk.size
+            self._cond.notify_all()
 
     def finish(self) -> None:
-        if self._error is None:
-            self._queue.put(None)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
         self._thread.join()
         self._raise_failure()
 
@@ -258,12 +274,33 @@ class StoreBehind:
         if self._error is not None:
             raise self._error
 
+    def _next_group(self) -> list[tuple[Fetched, list[Inbound | str]]]:
+        """The chunks waiting (at least one, at most ``GROUP_MESSAGES`` messages, unless the
+        first is bigger), in order; empty once finished and drained."""
+        with self._cond:
+            while not self._waiting and not self._closed:
+                self._cond.wait()
+            group: list[tuple[Fetched, list[Inbound | str]]] = []
+            count = 0
+            while self._waiting and (
+                not group or count + len(self._waiting[0][0].messages) <= GROUP_MESSAGES
+            ):
+                item = self._waiting.popleft()
+                group.append(item)
+                count += len(item[0].messages)
+                self._bytes -= item[0].size
+            self._cond.notify_all()
+            return group
+
     def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
+        while group := self._next_group():
             try:
-                self._store(*item)
+                self._store(group)
             except BaseException as exc:  # handed to the fetching thread, which re-raises it
-                self._error = exc
+                with self._cond:
+                    self._error = exc
+                    self._waiting.clear()
+                    self._cond.notify_all()
                 return
 
 

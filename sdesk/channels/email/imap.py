@@ -245,8 +245,9 @@ class MailboxPoller:
     def _fetch_batch(
         self, client: IMAPClient, folder: str, validity: str, uids: list[int]
     ) -> SyncReport:
-        """Fetch, parse and store ``uids`` chunk by chunk (``fetching``), each chunk committed
-        with the cursor; then the after-intake action for all of them (rule 1)."""
+        """Fetch, parse and store ``uids`` chunk by chunk (``fetching``), each chunk (or the few
+        that waited for the store together) committed with the cursor; then the after-intake
+        action for all of them (rule 1)."""
         report = SyncReport()
         done: list[int] = []
         chunks = fetch_chunks(
@@ -257,13 +258,14 @@ class MailboxPoller:
             source=f"imap:{self.account}/{folder}/{validity}/",
         )
         held: deque[Fetched] = deque()  # fetched and handed to the parser, not yet stored
-
-        def store(chunk: Fetched, parsed: list[Inbound | str]) -> None:
-            self._store_chunk(chunk, parsed, folder, validity, report)
-            done.extend(uid for uid, _, _ in chunk.messages)
-
         parser = parser_for(len(uids), self.limits)
-        behind = StoreBehind(store) if isinstance(parser, ChildParser) else None
+        large = isinstance(parser, ChildParser)  # a large sync: stored behind, in bulk
+
+        def store(group: list[tuple[Fetched, list[Inbound | str]]]) -> None:
+            self._store_chunks(group, folder, validity, report, bulk=large)
+            done.extend(uid for chunk, _ in group for uid, _, _ in chunk.messages)
+
+        behind = StoreBehind(store) if large else None
         try:
             more = True
             while more or held:
@@ -276,7 +278,10 @@ class MailboxPoller:
                         held.append(chunk)
                     continue
                 chunk = held.popleft()
-                (behind.put if behind is not None else store)(chunk, parser.receive(chunk))
+                if behind is not None:
+                    behind.put(chunk, parser.receive(chunk))
+                else:
+                    store([(chunk, parser.receive(chunk))])
         finally:
             parser.close()
             if behind is not None:
@@ -287,25 +292,28 @@ class MailboxPoller:
             self.on_stored(report)
         return report
 
-    def _store_chunk(
+    def _store_chunks(
         self,
-        chunk: Fetched,
-        parsed: list[Inbound | str],
+        group: list[tuple[Fetched, list[Inbound | str]]],
         folder: str,
         validity: str,
         report: SyncReport,
+        *,
+        bulk: bool = False,
     ) -> None:
-        """One transaction: the chunk's messages (or their quarantine) and the cursor."""
+        """One transaction: the chunks' messages (or their quarantine) and the cursor, moved to
+        the last chunk's end. ``bulk``: part of a large sync (checkpointed less often)."""
         items: list[Inbound | Unparsed] = [
             Unparsed(Channel.EMAIL, raw, p, source) if isinstance(p, str) else p
+            for chunk, parsed in group
             for (_, raw, source), p in zip(chunk.messages, parsed, strict=True)
         ]
         move = CursorMove(
-            Channel.EMAIL, self.account, folder, Cursor(validity, str(chunk.last_uid))
+            Channel.EMAIL, self.account, folder, Cursor(validity, str(group[-1][0].last_uid))
         )
-        results = intake_many(self.desk, items, cursor=move)
+        results = intake_many(self.desk, items, cursor=move, bulk=bulk)
         report.fetched += len(items)
-        report.oversized += chunk.oversized
+        report.oversized += sum(chunk.oversized for chunk, _ in group)
         for item, result in zip(items, results, strict=True):
             if isinstance(item, Unparsed):
                 report.quarantined += 1
