@@ -391,7 +391,11 @@ def quarantine(
 
 
 def intake_many(
-    desk: Desk, items: Sequence[Inbound | Unparsed], *, cursor: CursorMove | None = None
+    desk: Desk,
+    items: Sequence[Inbound | Unparsed],
+    *,
+    cursor: CursorMove | None = None,
+    bulk: bool = False,
 ) -> list[IntakeResult]:
     """Store a poller's batch and move its cursor in ONE transaction (DESIGN: cursors).
 
@@ -399,10 +403,11 @@ def intake_many(
     one (any failure must roll the whole batch back, cursor included, so it is fetched again),
     and each savepoint makes SQLite's FTS5 flush its pending terms as a new index segment. For
     the same reason the full-text index is written once for the batch rather than by the
-    per-row triggers (migration 0004). An exception leaves nothing written.
+    per-row triggers (migration 0004). An exception leaves nothing written. ``bulk``: one of
+    many batches in a row (``Store.write``: checkpointed less often).
     """
     results: list[IntakeResult] = []
-    with desk.store.write() as session:
+    with desk.store.write(bulk=bulk) as session:
         sql = RawSql(session)
         if sql.sqlite:
             sql.run(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # keep the growing indexes in memory

@@ -195,3 +195,28 @@ def test_engine_head_is_the_newest_migration() -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(engine.__file__).parent / "migrations"))
     assert ScriptDirectory.from_config(cfg).get_current_head() == engine.HEAD == HEAD
+
+
+def test_a_bulk_write_checkpoints_less_and_its_connection_goes_back_to_the_default(
+    tmp_path: Path,
+) -> None:
+    from sdesk.store.engine import BULK_WAL_PAGES, WAL_AUTOCHECKPOINT
+
+    store = open_store(tmp_path / "d.db")
+    try:
+
+        def setting(session: object) -> int:
+            return session.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()  # type: ignore[attr-defined]
+
+        with store.write(bulk=True) as session:
+            assert setting(session) == BULK_WAL_PAGES
+            raw = session.connection().connection.driver_connection
+        with store.write() as session:
+            assert session.connection().connection.driver_connection is raw  # the same one
+            assert setting(session) == WAL_AUTOCHECKPOINT
+        with pytest.raises(RuntimeError), store.write(bulk=True):
+            raise RuntimeError("a failed batch")
+        with store.read() as session:
+            assert setting(session) == WAL_AUTOCHECKPOINT
+    finally:
+        store.dispose()
