@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from sdesk.channels.files.export import iter_tickets, write_csv, write_jsonl
 from sdesk.cli.common import DbOption, fail, open_desk
 from sdesk.core.clock import as_utc
 
@@ -42,6 +41,8 @@ def export(
 ) -> None:
     """Export tickets with customers and messages."""
     desk = open_desk(ctx, db)
+    from sdesk.channels.files.export import iter_tickets, write_csv, write_jsonl
+
     tickets = iter_tickets(desk.store, since=_since(since))
     write = write_jsonl if format is Format.JSONL else write_csv
     if output is None:

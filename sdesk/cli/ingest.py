@@ -6,16 +6,16 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sdesk.channels.files.importer import Summary
-from sdesk.channels.files.importer import ingest as run_ingest
-from sdesk.channels.files.readers import total_bytes
 from sdesk.cli.common import DbOption, open_desk
 from sdesk.core.text import safe_text
+
+if TYPE_CHECKING:  # the readers and parsers load when a command runs, not with every command
+    from sdesk.channels.files.importer import Summary
 
 MAX_FAILURES_SHOWN = 50
 
@@ -44,6 +44,9 @@ def ingest(
     ] = None,
 ) -> None:
     """Import messages; running it again adds nothing. Exit 0 only when nothing failed."""
+    from sdesk.channels.files.importer import ingest as run_ingest
+    from sdesk.channels.files.readers import total_bytes
+
     desk = open_desk(ctx, db)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     show = sys.stderr.isatty() if progress is None else progress

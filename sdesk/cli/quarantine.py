@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sdesk.channels.email.parse import parse_email
 from sdesk.cli.common import DbOption, fail, open_desk
 from sdesk.cli.render import plain
 from sdesk.core.enums import Channel
@@ -46,6 +45,8 @@ def retry(
     chosen = [i for i in (ids or email_ids) if i in set(email_ids)]
     if ids and len(chosen) != len(ids):
         fail(f"not quarantined email: {sorted(set(ids) - set(chosen))}")
+    from sdesk.channels.email.parse import parse_email  # loads with the command that needs it
+
     outcomes = desk.retry_quarantined(parse_email, chosen)
     still = 0
     for raw_id, outcome in outcomes:
