@@ -750,6 +750,34 @@ async def test_search_finds_a_word_in_a_message_body(demo_desk: Desk, make_app: 
         assert "Search" not in filter_bar(app)
 
 
+async def test_the_search_box_opens_over_the_top_bar_and_moves_nothing(
+    demo_desk: Desk, make_app: AppFactory
+) -> None:
+    """Opening the box, typing and leaving it leave every pane where it was: a box that pushed
+    the desk down redrew every pane twice a search."""
+    app = make_app(demo_desk)
+    async with running(app, size=(160, 48)) as pilot:
+        panes = ("#topbar", "#filterbar", "#inbox", "#ticket-pane")
+
+        def regions() -> list[object]:
+            return [app.screen.query_one(p).region for p in panes]
+
+        before = regions()
+        await pilot.press("slash", "v", "p", "n")
+        await settle(pilot)
+        box = app.screen.query_one("#search")
+        assert box.has_focus and box.region.y == 0 and box.region.height == 1
+        assert "vpn" in screen_text(app).splitlines()[0]  # typed over the top bar's line
+        assert regions() == before
+        await pilot.press("enter")
+        await settle(pilot)
+        assert regions() == before and inbox(app).has_focus
+        await pilot.press("escape")
+        await settle(pilot)
+        assert regions() == before and not box.display
+        assert "sdesk" in screen_text(app).splitlines()[0]  # the top bar is back
+
+
 # -- roles, stale data, help and palette ---------------------------------------------------
 
 LEAD_ONLY = {"assign": "Assign to…", "priority": "Set the priority", "merge": "Merge into"}
