@@ -55,7 +55,7 @@ WAL_AUTOCHECKPOINT = 1000
 # checkpoints what is left, as the bulk connection goes back to the default on check-in.
 BULK_WAL_PAGES = 16384
 _BULK = "sdesk_bulk_wal"
-HEAD = "0004"  # the newest migration; a desk already there opens without loading Alembic
+HEAD = "0005"  # the newest migration; a desk already there opens without loading Alembic
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:

@@ -94,6 +94,7 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_message_channel_external"),
         Index("ix_message_ticket_created", "ticket_id", "created_at"),
+        Index("ix_message_id_ticket", "id", "ticket_id"),  # search: a message's ticket (0005)
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -19,7 +19,7 @@ from sdesk.store.inbox import search
 from sdesk.store.queries import fts_query
 from tests.factories import email
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_migration_matches_the_models(tmp_path: Path) -> None:
