@@ -168,10 +168,28 @@ def next_ticket_number(sql: RawSql, desk: Desk) -> int:
     return max(sql.scalar("SELECT max(number) FROM ticket") or start, start) + 1
 
 
+class _Numbers:
+    """Ticket numbers for one write transaction: the highest is read once; every ticket this
+    transaction opens takes the next (the write lock keeps anyone else from adding one)."""
+
+    def __init__(self) -> None:
+        self.last: int | None = None
+
+    def take(self, sql: RawSql, desk: Desk) -> int:
+        number = next_ticket_number(sql, desk) if self.last is None else self.last + 1
+        self.last = number
+        return number
+
+
 def _new_ticket(
-    sql: RawSql, desk: Desk, inbound: Inbound, customer_id: int, at: datetime
+    sql: RawSql,
+    desk: Desk,
+    inbound: Inbound,
+    customer_id: int,
+    at: datetime,
+    numbers: _Numbers | None = None,
 ) -> tuple[int, int]:
-    number = next_ticket_number(sql, desk)
+    number = numbers.take(sql, desk) if numbers is not None else next_ticket_number(sql, desk)
     priority = inbound.priority or Priority.NORMAL
     response_due, resolution_due = due_times(desk.settings.sla, priority, at)
     when = sql.time(at)
@@ -210,13 +228,15 @@ def intake(
     *,
     quarantined_id: int | None = None,
     history: bool = False,
+    numbers: _Numbers | None = None,
 ) -> IntakeResult:
     """Store one inbound message; the caller owns the transaction.
 
     ``quarantined_id`` names the raw record of a quarantined message now parsed after a fix:
     its row is reused (and marked stored) rather than a second copy of the bytes kept.
     ``history`` (imports): the message arrived when it was sent, so a ticket is as old as its
-    first message rather than as the import.
+    first message rather than as the import. ``numbers``: the transaction's ticket numbers
+    (a batch of many messages reads the highest once).
     """
     at = desk.clock()
     raw_sha = sha256_hex(inbound.raw) if inbound.raw is not None else None
@@ -254,7 +274,7 @@ def intake(
     if ticket is not None and ticket.status == Status.CLOSED.value:
         follows, ticket = ticket.number, None  # a closed ticket stays closed; start a new one
     if ticket is None:
-        ticket_id, number = _new_ticket(sql, desk, inbound, customer_id, received)
+        ticket_id, number = _new_ticket(sql, desk, inbound, customer_id, received, numbers)
         outcome = Outcome.CREATED
         events.record(
             sql,
@@ -405,13 +425,18 @@ def intake_many(
     the same reason the full-text index is written once for the batch rather than by the
     per-row triggers (migration 0004). An exception leaves nothing written. ``bulk``: one of
     many batches in a row (``Store.write``: checkpointed less often).
+
+    The rows nothing in the batch reads back (events, attachment records) are written together
+    at the end, a few hundred per statement; ticket numbers are counted here after one read.
     """
     results: list[IntakeResult] = []
+    numbers = _Numbers()
     with desk.store.write(bulk=bulk) as session:
         sql = RawSql(session)
         if sql.sqlite:
             sql.run(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # keep the growing indexes in memory
         marks = _defer_fts(sql) if sql.sqlite else []
+        sql.defer_inserts("event", "attachment")
         for item in items:
             if isinstance(item, Unparsed):
                 result = quarantine(
@@ -423,8 +448,9 @@ def intake_many(
                     source=item.source,
                 )
             else:
-                result = intake(sql, desk, item)
+                result = intake(sql, desk, item, numbers=numbers)
             results.append(result)
+        sql.flush_deferred()
         if sql.sqlite:
             _index_deferred(sql, marks)
         if cursor is not None:

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 _QMARK = re.compile(r"\?")
+_INSERT = re.compile(r"INSERT INTO (\w+) \(([^()]*)\) VALUES \((\?(?:, \?)*)\)\Z")
+DEFERRED_ROWS = 200  # rows one multi-row INSERT of deferred rows takes (SQLite allows 32,766 ?)
 # INSERT statements by (table, columns, with RETURNING): intake builds the same few thousands of
 # times a batch.
 _INSERTS: dict[tuple[str, tuple[str, ...], bool], str] = {}
@@ -32,6 +34,26 @@ class RawSql:
             self._format = conn.dialect.paramstyle in ("format", "pyformat")
         self._converted: dict[str, str] = {}
         self._times: dict[datetime, Any] = {}
+        self._deferring: frozenset[str] = frozenset()
+        self._deferred: dict[str, list[tuple[Any, ...]]] = {}
+        self._direct: set[str] = set()  # INSERTs seen that are not deferred
+
+    def defer_inserts(self, *tables: str) -> None:
+        """From now on, ``run("INSERT INTO <table> (...) VALUES (?, ...)")`` into these tables
+        only queues the row; ``flush_deferred`` writes the queue with a few multi-row INSERTs
+        (one statement step for up to ``DEFERRED_ROWS`` rows instead of one each). Only for
+        rows nothing reads back before the flush: ``run`` returns no id anyway."""
+        self._deferring = frozenset(tables)
+
+    def flush_deferred(self) -> None:
+        """Write the queued rows, in the order they were queued per statement."""
+        deferred, self._deferred = self._deferred, {}
+        for sql, rows in deferred.items():
+            head, _, marks = sql.rpartition(" VALUES ")
+            for start in range(0, len(rows), DEFERRED_ROWS):
+                part = rows[start : start + DEFERRED_ROWS]
+                values = ", ".join([marks] * len(part))
+                self._execute(f"{head} VALUES {values}", tuple(v for row in part for v in row))
 
     def time(self, value: datetime | None) -> Any:
         if value is None:
@@ -57,6 +79,17 @@ class RawSql:
         return self._conn.exec_driver_sql(converted, params)
 
     def run(self, sql: str, *params: Any) -> None:
+        if self._deferring and sql.startswith("INSERT INTO ") and sql not in self._direct:
+            queued = self._deferred.get(sql)
+            if queued is None:
+                match = _INSERT.match(sql)
+                if match is not None and match.group(1) in self._deferring:
+                    queued = self._deferred[sql] = []
+                else:
+                    self._direct.add(sql)
+            if queued is not None:
+                queued.append(params)
+                return
         self._execute(sql, params)
 
     def one(self, sql: str, *params: Any) -> tuple[Any, ...] | None:

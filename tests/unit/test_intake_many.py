@@ -109,3 +109,38 @@ def test_a_reply_later_in_the_same_batch_threads_onto_its_ticket(desk: Desk) -> 
     results = intake_many(desk, [first, reply])
     assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.APPENDED]
     assert results[0].ticket_number == results[1].ticket_number
+
+
+def test_events_attachments_and_numbers_of_a_batch_match_one_by_one(
+    desk: Desk, other: Desk
+) -> None:
+    from sdesk.core.inbound import InboundAttachment
+    from sdesk.store import rawsql
+
+    files = [InboundAttachment(f"f{i}.txt", "text/plain", f"file {i}".encode()) for i in range(3)]
+    items: list[Inbound | Unparsed] = []
+    for i in range(rawsql.DEFERRED_ROWS + 40):  # more rows than one multi-row INSERT takes
+        item = email(f"e{i}@x", frm=f"c{i % 7}@x", subject=f"Case {i}")
+        if i % 3 == 0:
+            item = email(f"e{i}@x", frm=f"c{i % 7}@x", subject="Re: Case", in_reply_to=("e0@x",))
+        items.append(dataclasses.replace(item, attachments=tuple(files[: i % 4])))
+    items.insert(5, Unparsed(Channel.EMAIL, b"\x00\x01 junk", "no headers"))
+    intake_many(desk, items, cursor=move(1))
+    for item in items:
+        if isinstance(item, Unparsed):
+            other.quarantine(channel=item.channel, raw=item.raw, error=item.error)
+        else:
+            other.intake(item)
+
+    def rows(d: Desk, sql: str) -> list[tuple[object, ...]]:
+        with d.store.read() as s:
+            return [tuple(r) for r in s.execute(text(sql))]
+
+    for sql in (
+        "SELECT id, ticket_id, kind, actor, data FROM event ORDER BY id",
+        "SELECT id, message_id, filename, content_type, size, sha256, inline, stored "
+        "FROM attachment ORDER BY id",
+        "SELECT id, number, subject, customer_id FROM ticket ORDER BY id",
+    ):
+        got = rows(desk, sql)
+        assert got and got == rows(other, sql)
