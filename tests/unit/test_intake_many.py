@@ -144,3 +144,39 @@ def test_events_attachments_and_numbers_of_a_batch_match_one_by_one(
     ):
         got = rows(desk, sql)
         assert got and got == rows(other, sql)
+
+
+def test_a_batch_finds_customers_and_repeats_like_one_by_one(desk: Desk, other: Desk) -> None:
+    before = [
+        email("old@x", frm="known@x", name="", subject="Before"),  # known by address only
+        email("seen@x", frm="b@x", raw=b"the bytes"),
+    ]
+    items = [
+        email("n1@x", frm="KNOWN@x", name="Kim Known", subject="Now signed"),
+        email("seen@x", frm="b@x", raw=b"the bytes"),  # stored before the batch: a repeat
+        email("n2@x", frm="new@x", name="Nia New"),
+        email("n3@x", frm="new@x", name="Nia N."),  # a customer the batch itself added
+        email("n2@x", frm="new@x", name="Nia New"),  # repeated within the batch
+        email("n4@x", frm="c@x", raw=b"first bytes"),
+        email("n4@x", frm="c@x", raw=b"other bytes"),  # a reused id: kept under its hash
+        email(None, frm="d@x", raw=b"no id at all"),
+        email(None, frm="d@x", raw=b"no id at all"),
+    ]
+    for d in (desk, other):
+        intake_many(d, before)
+    results = intake_many(desk, items, cursor=move(1))
+    singles = [other.intake(i) for i in items]
+    assert [r.outcome for r in results] == [r.outcome for r in singles]
+    assert [r.outcome for r in results].count(Outcome.DUPLICATE) == 3
+
+    def rows(d: Desk, sql: str) -> list[tuple[object, ...]]:
+        with d.store.read() as s:
+            return [tuple(r) for r in s.execute(text(sql))]
+
+    for sql in (
+        "SELECT id, name FROM customer ORDER BY id",
+        "SELECT customer_id, kind, value, display FROM contact ORDER BY id",
+        "SELECT id, ticket_id, external_id, author_customer_id FROM message ORDER BY id",
+    ):
+        assert rows(desk, sql) == rows(other, sql)
+    assert rows(desk, "SELECT name FROM customer WHERE id = 1") == [("Kim Known",)]
