@@ -2,13 +2,11 @@
 
 Wide terminals show the inbox and the ticket side by side; narrow ones (80×24 over SSH) show one
 at a time. Every store call runs in a thread worker; results come back by ``from_thread``.
-The acts themselves (assign, status, reply, call …) are in ``desk_acts``.
+Reading the inbox is in ``desk_inbox``, the acts (assign, status, reply, call …) in ``desk_acts``.
 """
 
 from __future__ import annotations
 
-import contextlib
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -23,23 +21,14 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from sdesk.store.inbox import (
-    PAGE,
     InboxCounts,
     InboxFilter,
-    Page,
-    PageKey,
-    inbox_counts,
-    inbox_page,
-    key_of,
-    search,
 )
-from sdesk.store.live import Stamp, stamp
 from sdesk.store.queries import (
     AgentRow,
     CustomerCard,
     TicketDetail,
     customer_card,
-    list_agents,
     ticket_detail,
 )
 from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
@@ -48,6 +37,7 @@ from sdesk.tui.render import Columns, header_line
 from sdesk.tui.screens.desk_acts import DeskActs
 from sdesk.tui.screens.desk_filters import DeskFilters
 from sdesk.tui.screens.desk_health import DeskHealth
+from sdesk.tui.screens.desk_inbox import WIDE, DeskInbox
 from sdesk.tui.screens.desk_writing import DeskWriting
 from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.inbox import InboxList
@@ -59,12 +49,11 @@ from sdesk.tui.widgets.ticket import TicketPicture, TicketView, draw_ticket
 if TYPE_CHECKING:
     from sdesk.tui.app import SdeskApp
 
-WIDE = 140  # columns from which the inbox and the ticket sit side by side
 FIRST_PAGE_WAIT = 0.5  # seconds the screen waits for the app's first read before drawing
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on a row before the side pane shows it
 
 
-class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
+class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
     desk_screen = True  # the app posts live updates to screens that have this
     # Textual repaints the whole screen when the focus moves; the widgets that gain or lose
     # it restyle and repaint themselves anyway, so the screen-wide repaint (a full frame, 25-70
@@ -151,79 +140,7 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
             self._columns = columns
             self.query_one("#inbox-header", Static).update(header_line(columns), layout=False)
 
-    # -- inbox -----------------------------------------------------------------------------
-
-    @work(thread=True, exclusive=True, group="inbox", exit_on_error=False)
-    def load_inbox(
-        self,
-        keep: int | None = None,
-        anchor: PageKey | None = None,
-        stay: bool = False,
-        first: Future[tuple[Stamp, Page]] | None = None,
-    ) -> None:
-        """The page first (that is what the operator waits for), then the counts. ``first``:
-        the app's read of the first page, still under way."""
-        desk, worker = self.sapp.desk, get_current_worker()
-        page = None
-        if first is not None:
-            with contextlib.suppress(Exception):  # it failed: read again, report from here
-                self.sapp.stamp, page = first.result()
-        if page is None:
-            with desk.store.read() as session:
-                if self.sapp.stamp is None:  # what the first page shows is the live baseline
-                    self.sapp.stamp = stamp(session)
-                if self.words:
-                    page = search(session, self.words, self.flt)
-                else:
-                    page = inbox_page(session, self.flt, after=anchor, limit=PAGE)
-                    if anchor is not None and not page.rows:  # the anchor's rows went away
-                        page = inbox_page(session, self.flt, limit=PAGE)
-        if worker.is_cancelled:
-            return
-        from_thread(self.app, self._inbox_loaded, page, keep, anchor, stay)
-        if self.words and self.counts is not None:
-            return  # the bar shows the search, not the counts: keep the last ones
-        self._read_counts()
-
-    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
-    def load_counts(self) -> None:
-        self._read_counts()
-
-    def _read_counts(self) -> None:
-        with self.sapp.desk.store.read() as session:
-            counts = inbox_counts(session, self.sapp.me.login)
-            agents = list_agents(session)
-        if not get_current_worker().is_cancelled:
-            from_thread(self.app, self._counts_loaded, counts, agents)
-
-    def _inbox_loaded(
-        self, page: Page, keep: int | None, anchor: PageKey | None, stay: bool = False
-    ) -> None:
-        inbox = self.query_one(InboxList)
-        page = Page(page.rows, page.more_after, anchor is not None)
-        empty = "Nothing matches." if (self.words or self.flt != InboxFilter()) else ""
-        inbox.set_now(self.sapp.desk.clock())
-        inbox.set_presence(self.sapp.presence)
-        inbox.show(page, keep=keep, stay=stay, empty_text=empty or "The inbox is empty. Well done.")
-        if self._focus_inbox:
-            self._focus_inbox = False
-            inbox.focus()
-        self._show_filterbar()
-        self._layout()
-        if not self.loaded:
-            self.loaded = True
-            self.call_after_refresh(self._painted)
-        elif self.detail is None and self.size.width >= WIDE and inbox.current is not None:
-            self.load_ticket(inbox.current.number)
-
-    def _counts_loaded(self, counts: InboxCounts, agents: list[AgentRow]) -> None:
-        self.counts, self.agents = counts, agents
-        self._show_filterbar()
-
-    def _painted(self) -> None:
-        inbox = self.query_one(InboxList)
-        if self.detail is None and self.size.width >= WIDE and inbox.current is not None:
-            self.load_ticket(inbox.current.number)  # the side pane, once the inbox is seen
+    # -- inbox (loading in DeskInbox) ----------------------------------------------------
 
     @on(InboxList.NeedPage)
     def _need_page(self, event: InboxList.NeedPage) -> None:
@@ -233,27 +150,6 @@ class DeskScreen(DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
             self.load_inbox()
             return
         self.load_page(event.after, event.before)
-
-    @work(thread=True, exclusive=True, group="page", exit_on_error=False)
-    def load_page(self, after: PageKey | None, before: PageKey | None) -> None:
-        with self.sapp.desk.store.read() as session:
-            page = inbox_page(session, self.flt, after=after, before=before, limit=PAGE)
-        if not get_current_worker().is_cancelled:
-            inbox = self.query_one(InboxList)
-            from_thread(self.app, inbox.extend if after else inbox.prepend, page)
-
-    def reload(self, *, stay: bool = False, scroll_end: bool = False) -> None:
-        """Re-read the window where it stands (after a change), keeping the cursor's ticket
-        (``stay``: its row, when the act moved the ticket out of the way)."""
-        inbox = self.query_one(InboxList)
-        keep = inbox.current.number if inbox.current else None
-        anchor = None
-        if inbox.more_before and inbox.rows:
-            k = key_of(inbox.rows[0])  # a key just before the first row, in reading order
-            anchor = PageKey(k.segment, k.value, k.id - 1 if k.segment == 0 else k.id + 1)
-        self.load_inbox(keep, anchor, stay)
-        if self.detail is not None:
-            self.load_ticket(self.detail.ticket.number, scroll_end=scroll_end)
 
     # -- search ----------------------------------------------------------------------------
 
