@@ -3,14 +3,11 @@ that process dies."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +15,6 @@ from sdesk.channels.email import fetching
 from sdesk.channels.email.fetching import ChildParser, Fetched, Parser, StoreBehind
 from sdesk.channels.email.parse import DEFAULT_LIMITS
 from sdesk.core.inbound import Inbound
-from sdesk.store.blobs import BlobStore
 
 
 def raw(n: int) -> bytes:
@@ -62,41 +58,6 @@ def test_the_process_parses_like_the_poller_and_hands_back_the_raw_bytes() -> No
         assert isinstance(child.receive(chunk(10))[0], str)  # the junk is quarantined
     finally:
         child.close()
-
-
-def with_attachment(n: int, data: bytes) -> bytes:
-    encoded = base64.b64encode(data).decode()
-    return (
-        f"From: Customer {n} <c{n}@example.org>\r\nSubject: Logs {n}\r\n"
-        f"Message-ID: <a{n}@example.org>\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
-        "--b\r\nContent-Type: text/plain\r\n\r\nSee the log.\r\n"
-        '--b\r\nContent-Type: application/octet-stream; name="app.log"\r\n'
-        f"Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--b--\r\n"
-    ).encode()
-
-
-def test_the_process_writes_the_attachments_and_sends_back_their_hash(tmp_path: Path) -> None:
-    blobs = BlobStore(tmp_path / "files")
-    data = [os.urandom(3000), b"same bytes twice", b"same bytes twice"]
-    messages = [(u, with_attachment(u, d), f"imap:support/INBOX/1/{u}") for u, d in enumerate(data)]
-    c = Fetched(len(data), messages, size=sum(len(m[1]) for m in messages))
-    child = ChildParser(DEFAULT_LIMITS, blobs.root)
-    try:
-        wait_up(child)
-        child.send(c)
-        got = child.receive(c)
-    finally:
-        child.close()
-    expected = Parser(DEFAULT_LIMITS).receive(c)
-    for p, e, d in zip(got, expected, data, strict=True):
-        assert isinstance(p, Inbound) and isinstance(e, Inbound)
-        (att,) = p.attachments
-        assert att.data is None and att.size == len(d)
-        assert att.sha256 == hashlib.sha256(d).hexdigest()
-        assert blobs.get(att.sha256) == d  # on disk before the chunk came back
-        assert dataclasses.replace(att, data=d, sha256=None) == e.attachments[0]
-        assert comparable([dataclasses.replace(p, attachments=e.attachments)]) == comparable([e])
 
 
 def test_chunks_held_by_a_dead_process_are_parsed_here() -> None:

@@ -21,7 +21,6 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient
@@ -143,17 +142,12 @@ class ChildParser(Parser):
     instead: it is a speed-up, never a way to lose mail.
     """
 
-    def __init__(self, limits: EmailLimits, blobs: Path | None = None) -> None:
+    def __init__(self, limits: EmailLimits) -> None:
         super().__init__(limits)
         from sdesk.channels.files.pipeline import ChildProcess
 
-        # With the desk's attachment folder, the process writes the attachments as well (see
-        # ``parse_many``): that work then runs beside the store's, not in the storing process.
         self._child: Any = ChildProcess(
-            parse_many,
-            (limits, str(blobs) if blobs is not None else None),
-            name="sdesk-imap-parser",
-            takes_jobs=True,
+            parse_many, (limits,), name="sdesk-imap-parser", takes_jobs=True
         )
         self._up = False
         self._waiting: deque[Fetched] = deque()  # handed over before the process was up
@@ -310,12 +304,11 @@ class StoreBehind:
                 return
 
 
-def parser_for(count: int, limits: EmailLimits, blobs: Path | None = None) -> Parser:
-    """A second process pays off for a large sync on a machine with a second core. ``blobs``:
-    the desk's attachment folder, which that process then writes the attachments to."""
+def parser_for(count: int, limits: EmailLimits) -> Parser:
+    """A second process pays off for a large sync on a machine with a second core."""
     if count >= PARSE_AHEAD_FROM and (os.cpu_count() or 1) > 1:
         try:
-            return ChildParser(limits, blobs)
+            return ChildParser(limits)
         except (OSError, RuntimeError) as exc:  # no process to be had: parse here
             log.warning("cannot start the IMAP parser process (%s); parsing in the poller", exc)
     return Parser(limits)

@@ -258,7 +258,7 @@ class MailboxPoller:
             source=f"imap:{self.account}/{folder}/{validity}/",
         )
         held: deque[Fetched] = deque()  # fetched and handed to the parser, not yet stored
-        parser = parser_for(len(uids), self.limits, self.desk.store.blobs.root)
+        parser = parser_for(len(uids), self.limits)
         large = isinstance(parser, ChildParser)  # a large sync: stored behind, in bulk
 
         def store(group: list[tuple[Fetched, list[Inbound | str]]]) -> None:

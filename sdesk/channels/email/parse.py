@@ -35,7 +35,7 @@ from sdesk.channels.email.message import (
 from sdesk.channels.email.walk import MiB, Notes, PartWalk, fmt_size, one_line
 from sdesk.core.enums import Channel, ContactKind
 from sdesk.core.filenames import safe_filename
-from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
+from sdesk.core.inbound import ContactRef, Inbound, Sender
 
 __all__ = [
     "PARSE_POLICY",
@@ -107,54 +107,20 @@ def parse_email(
 
 
 def parse_many(
-    jobs: Iterable[list[tuple[bytes, str]]] | None,
-    limits: EmailLimits,
-    blobs: str | None = None,
+    jobs: Iterable[list[tuple[bytes, str]]] | None, limits: EmailLimits
 ) -> Iterator[list[tuple[Any, ...] | str]]:
     """For a parser process (``ChildProcess`` work): each job's ``(raw, source)`` messages in
     order, as ``to_wire`` tuples or, for an unparseable one, its one-line error. An empty list
-    comes first, as soon as the process is running.
-
-    ``blobs`` (the desk's attachment folder): attachments are written there by this process
-    (content-addressed, as ``BlobStore`` always does; every one of a job is on disk before the
-    job is handed back, so a row can only ever name a blob that exists) and travel back as their
-    hash and size. The storing process then neither hashes nor writes them, nor receives the
-    bytes a second time."""
-    from pathlib import Path
-
-    from sdesk.store.blobs import BlobStore
-
-    store = BlobStore(Path(blobs)) if blobs else None
+    comes first, as soon as the process is running."""
     yield []
-    try:
-        for job in jobs or ():
-            out: list[tuple[Any, ...] | str] = []
-            for raw, source in job:
-                try:
-                    inbound = parse_email(raw, limits=limits, source=source)
-                except UnparseableEmail as exc:
-                    out.append(exc.reason)
-                    continue
-                if store is not None and inbound.attachments:
-                    inbound = dataclasses.replace(
-                        inbound, attachments=tuple(_written(store, a) for a in inbound.attachments)
-                    )
-                out.append(to_wire(inbound))
-            if store is not None:
-                store.flush()  # on disk before the rows that name them can be stored
-            yield out
-    finally:
-        if store is not None:
-            store.close()
-
-
-def _written(store: Any, attachment: InboundAttachment) -> InboundAttachment:
-    """``attachment`` written to ``store``: known by its hash and size from now on."""
-    data = attachment.data
-    if data is None:
-        return attachment
-    digest = store.put_later(data)
-    return dataclasses.replace(attachment, data=None, sha256=digest, size=len(data))
+    for job in jobs or ():
+        out: list[tuple[Any, ...] | str] = []
+        for raw, source in job:
+            try:
+                out.append(to_wire(parse_email(raw, limits=limits, source=source)))
+            except UnparseableEmail as exc:
+                out.append(exc.reason)
+        yield out
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Inbound))
