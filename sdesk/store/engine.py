@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,7 +76,9 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 def _sqlite_checkin(dbapi_conn: sqlite3.Connection | None, record: Any) -> None:
     # A connection a bulk writer used goes back to the default checkpointing for whoever is next.
     if record is not None and record.info.pop(_BULK, False) and dbapi_conn is not None:
-        dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+        # A broken connection fails its next use too, and the pool then discards it.
+        with contextlib.suppress(sqlite3.Error):
+            dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
 
 
 def _sqlite_begin(conn: Connection) -> None:
