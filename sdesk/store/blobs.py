@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +19,7 @@ class BlobStore:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._pending: list[Future[str]] = []
+        self._folders: set[Path] = set()  # fan-out folders known to exist
 
     def put_later(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
@@ -27,7 +28,7 @@ class BlobStore:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sdesk-blobs")
-            self._pending.append(self._pool.submit(self.put, data))
+            self._pending.append(self._pool.submit(self._write, data, digest))
         return digest
 
     def flush(self) -> None:
@@ -51,18 +52,36 @@ class BlobStore:
 
     def put(self, data: bytes) -> str:
         """Store ``data`` once; a crash mid-write leaves at most a temp file, never a torn blob."""
-        digest = hashlib.sha256(data).hexdigest()
+        return self._write(data, hashlib.sha256(data).hexdigest())
+
+    def _write(self, data: bytes, digest: str) -> str:
+        # Plain os calls: a mail sync writes hundreds of blobs, and tempfile's random names and
+        # pathlib's objects held the interpreter lock longer than the writes themselves.
         target = self.path(digest)
         if target.exists():
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        folder = target.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        tmp = f"{folder}/.tmp-{digest[:16]}-{os.getpid()}-{threading.get_ident()}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+            try:
+                fd = os.open(tmp, flags, 0o600)  # customer files: for the desk's user only
+            except FileNotFoundError:  # the folder went away meanwhile
+                folder.mkdir(parents=True, exist_ok=True)
+                fd = os.open(tmp, flags, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
             raise
         return digest
 

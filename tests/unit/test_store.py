@@ -119,6 +119,28 @@ def test_blobs_are_content_addressed(tmp_path: Path) -> None:
         blobs.path("../../etc/passwd")
 
 
+def test_blobs_written_later_land_whole_private_and_once(tmp_path: Path) -> None:
+    import hashlib
+    import os
+    import shutil
+
+    blobs = BlobStore(tmp_path / "blobs")
+    payloads = [os.urandom(n) for n in (0, 1, 70_000, 3_000_000)] + [b"same", b"same"]
+    digests = [blobs.put_later(p) for p in payloads]
+    blobs.flush()
+    for data, digest in zip(payloads, digests, strict=True):
+        assert digest == hashlib.sha256(data).hexdigest()
+        assert blobs.get(digest) == data
+        assert blobs.path(digest).stat().st_mode & 0o777 == 0o600  # customer files
+    files = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+    assert len(files) == len(set(digests))  # no temp file left, "same" stored once
+    shutil.rmtree(tmp_path / "blobs")  # a folder the store knew about is gone: made again
+    digest = blobs.put_later(b"same")
+    blobs.flush()
+    assert blobs.get(digest) == b"same"
+    blobs.close()
+
+
 def test_full_text_search_over_subjects_and_messages(desk: Desk) -> None:
     desk.intake(email("a@x", subject="Router keeps rebooting", text="since Tuesday"))
     desk.intake(email("b@x", subject="Invoice question", text="the router invoice is wrong"))
