@@ -132,30 +132,22 @@ class Columns:
         return cls(subject=subject, **fixed)
 
 
-def _cell(text: Text | str, width: int, *, right: bool = False) -> Text:
-    cell = text if isinstance(text, Text) else Text(text, end="")
-    cell = cell.copy()
-    cell.truncate(width, overflow="ellipsis")
-    gap = Text(" " * (width - cell.cell_len), end="")
-    return gap + cell if right else cell + gap
-
-
 def header_line(cols: Columns) -> Text:
     priority = "PRIO" if cols.priority >= 6 else "PRI"
     status = "STATUS" if cols.status >= 8 else "STAT"
-    parts = [
-        _cell("#", cols.number),
-        _cell("CH", cols.channel),
-        _cell(priority, cols.priority),
-        _cell(status, cols.status),
-        _cell("CUSTOMER", cols.customer),
-        _cell("SUBJECT", cols.subject),
-        _cell("AGE", cols.age),
-        _cell("SLA", cols.sla),
-        _cell("ASSIGNEE", cols.assignee),
-        _cell("", cols.presence),
-    ]
-    return Text(" ", end="").join(parts)
+    labels = (
+        ("#", cols.number),
+        ("CH", cols.channel),
+        (priority, cols.priority),
+        (status, cols.status),
+        ("CUSTOMER", cols.customer),
+        ("SUBJECT", cols.subject),
+        ("AGE", cols.age),
+        ("SLA", cols.sla),
+        ("ASSIGNEE", cols.assignee),
+        ("", cols.presence),
+    )
+    return Text(" ".join(set_cell_size(_fit(label, w), w) for label, w in labels), end="")
 
 
 Run = tuple[str, str]  # a piece of a line and its style ("": the line's own)

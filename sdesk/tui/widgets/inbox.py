@@ -14,7 +14,6 @@ from typing import ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -245,11 +244,10 @@ class InboxList(ScrollView, can_focus=True):
         width = self._view.width
         base = self._base
         if not self.rows and y == 0:
-            return self._strip(
-                Text(self.empty_text), width, self.get_component_rich_style("inbox--empty")
-            )
+            empty = self.get_component_rich_style("inbox--empty")
+            return self._runs_strip([(self.empty_text, "")], width, empty)
         if index == len(self.rows) and self.more_after:
-            return self._strip(Text("  … more below"), width, base + Style(dim=True))
+            return self._runs_strip([("  … more below", "")], width, base + Style(dim=True))
         if index >= len(self.rows):
             return Strip.blank(width, base)
         key = (index, width)
@@ -270,7 +268,7 @@ class InboxList(ScrollView, can_focus=True):
         return cached
 
     def _runs_strip(self, runs: list[Run], width: int, style: Style) -> Strip:
-        """Runs as one line of exactly ``width`` cells, padded in the line's own style."""
+        """Runs as one line of exactly ``width`` cells, padded (or cut) in the line's style."""
         length = sum(cell_len(text) for text, _ in runs)
         if length < width:
             pad = " " * (width - length)
@@ -289,14 +287,3 @@ class InboxList(ScrollView, can_focus=True):
             else:
                 segments.append(Segment(text, style))
         return Strip(segments).crop(0, width)
-
-    def _strip(self, text: Text, width: int, style: Style) -> Strip:
-        text = text.copy()
-        text.no_wrap = True
-        text.truncate(width, pad=True)
-        segments = [
-            Segment(s.text, style + s.style if s.style else style)
-            for s in text.render(self.app.console)
-            if s.text != "\n"
-        ]
-        return Strip(segments, width).crop(0, width)
