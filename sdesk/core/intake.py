@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -12,12 +11,10 @@ from typing import TYPE_CHECKING
 
 from sdesk.core import events
 from sdesk.core.contacts import normalise
-from sdesk.core.cursors import Cursor, set_cursor
 from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState, Status
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.sla import due_times
 from sdesk.core.threads import chat_key, find_orphaned_reply, find_ticket
-from sdesk.store.engine import BULK_CACHE_KIB
 from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
@@ -39,26 +36,6 @@ class IntakeResult:
     ticket_number: int | None = None
     message_id: int | None = None
     auto: AutoKind | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Unparsed:
-    """Bytes a channel could not turn into an ``Inbound``: quarantined with the error."""
-
-    channel: Channel
-    raw: bytes
-    error: str
-    source: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class CursorMove:
-    """Where a channel's cursor goes once a batch is stored (in the batch's transaction)."""
-
-    channel: Channel
-    account: str
-    folder: str
-    cursor: Cursor
 
 
 def sha256_hex(data: bytes) -> str:
@@ -168,7 +145,7 @@ def next_ticket_number(sql: RawSql, desk: Desk) -> int:
     return max(sql.scalar("SELECT max(number) FROM ticket") or start, start) + 1
 
 
-class _Numbers:
+class TicketNumbers:
     """Ticket numbers for one write transaction: the highest is read once; every ticket this
     transaction opens takes the next (the write lock keeps anyone else from adding one)."""
 
@@ -187,7 +164,7 @@ def _new_ticket(
     inbound: Inbound,
     customer_id: int,
     at: datetime,
-    numbers: _Numbers | None = None,
+    numbers: TicketNumbers | None = None,
 ) -> tuple[int, int]:
     number = numbers.take(sql, desk) if numbers is not None else next_ticket_number(sql, desk)
     priority = inbound.priority or Priority.NORMAL
@@ -228,7 +205,7 @@ def intake(
     *,
     quarantined_id: int | None = None,
     history: bool = False,
-    numbers: _Numbers | None = None,
+    numbers: TicketNumbers | None = None,
 ) -> IntakeResult:
     """Store one inbound message; the caller owns the transaction.
 
@@ -408,79 +385,3 @@ def quarantine(
         error=error[:200],
     )
     return IntakeResult(Outcome.QUARANTINED)
-
-
-def intake_many(
-    desk: Desk,
-    items: Sequence[Inbound | Unparsed],
-    *,
-    cursor: CursorMove | None = None,
-    bulk: bool = False,
-) -> list[IntakeResult]:
-    """Store a poller's batch and move its cursor in ONE transaction (DESIGN: cursors).
-
-    Unlike ``Desk.batch``, no savepoint is taken per message: a channel poller has no use for
-    one (any failure must roll the whole batch back, cursor included, so it is fetched again),
-    and each savepoint makes SQLite's FTS5 flush its pending terms as a new index segment. For
-    the same reason the full-text index is written once for the batch rather than by the
-    per-row triggers (migration 0004). An exception leaves nothing written. ``bulk``: one of
-    many batches in a row (``Store.write``: checkpointed less often).
-
-    The rows nothing in the batch reads back (events, attachment records) are written together
-    at the end, a few hundred per statement; ticket numbers are counted here after one read.
-    """
-    results: list[IntakeResult] = []
-    numbers = _Numbers()
-    with desk.store.write(bulk=bulk) as session:
-        sql = RawSql(session)
-        if sql.sqlite:
-            sql.run(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # keep the growing indexes in memory
-        marks = _defer_fts(sql) if sql.sqlite else []
-        sql.defer_inserts("event", "attachment")
-        for item in items:
-            if isinstance(item, Unparsed):
-                result = quarantine(
-                    sql,
-                    desk,
-                    channel=item.channel,
-                    raw=item.raw,
-                    error=item.error,
-                    source=item.source,
-                )
-            else:
-                result = intake(sql, desk, item, numbers=numbers)
-            results.append(result)
-        sql.flush_deferred()
-        if sql.sqlite:
-            _index_deferred(sql, marks)
-        if cursor is not None:
-            set_cursor(
-                session,
-                cursor.channel.value,
-                cursor.account,
-                cursor.folder,
-                cursor.cursor,
-                desk.clock(),
-            )
-    return results
-
-
-_FTS_INDEXED = (("message", "text"), ("ticket", "subject"))
-
-
-def _defer_fts(sql: RawSql) -> list[int]:
-    """Stand the FTS insert triggers aside for this transaction; the ids stored so far."""
-    sql.run("INSERT INTO sdesk_fts_deferred (id) VALUES (1)")
-    return [sql.scalar(f"SELECT coalesce(max(id), 0) FROM {table}") for table, _ in _FTS_INDEXED]
-
-
-def _index_deferred(sql: RawSql, marks: list[int]) -> None:
-    """Index every row added since ``_defer_fts`` (new rows always get higher ids: this
-    transaction holds the write lock) and put the triggers back to work."""
-    for (table, column), mark in zip(_FTS_INDEXED, marks, strict=True):
-        sql.run(
-            f"INSERT INTO {table}_fts(rowid, {column}) SELECT id, {column} FROM {table} "
-            "WHERE id > ?",
-            mark,
-        )
-    sql.run("DELETE FROM sdesk_fts_deferred")

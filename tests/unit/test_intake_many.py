@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from sdesk.config import Settings
+from sdesk.core.batch import CursorMove, Unparsed, intake_many
 from sdesk.core.cursors import Cursor, get_cursor
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel, Role
 from sdesk.core.inbound import Inbound
-from sdesk.core.intake import CursorMove, Outcome, Unparsed, intake_many
+from sdesk.core.intake import Outcome
 from sdesk.store.engine import open_store
 from sdesk.store.models import Event, Message, RawInbound, Ticket
 from tests.conftest import FakeClock

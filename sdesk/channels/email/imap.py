@@ -38,12 +38,13 @@ from sdesk.channels.email.parse import DEFAULT_LIMITS, EmailLimits
 from sdesk.channels.secrets import SecretError, read_secret, run_secret_command
 from sdesk.config import MailboxSettings
 from sdesk.core import events, leases
+from sdesk.core.batch import CursorMove, Unparsed, intake_many
 from sdesk.core.cursors import Cursor, acted_through, get_cursor, set_acted_through
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel
 from sdesk.core.health import HealthRecorder
 from sdesk.core.inbound import Inbound
-from sdesk.core.intake import CursorMove, Outcome, Unparsed, intake_many
+from sdesk.core.intake import Outcome
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,115 @@
+"""``intake_many``: a channel poller's batch and its cursor in one transaction, written the
+cheap way a batch can be (no savepoint per message, the full-text index once, rows nothing reads
+back in multi-row INSERTs, ticket numbers counted once). One message is ``intake``'s."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sdesk.core.cursors import Cursor, set_cursor
+from sdesk.core.enums import Channel
+from sdesk.core.inbound import Inbound
+from sdesk.core.intake import IntakeResult, TicketNumbers, intake, quarantine
+from sdesk.store.engine import BULK_CACHE_KIB
+from sdesk.store.rawsql import RawSql
+
+if TYPE_CHECKING:
+    from sdesk.core.desk import Desk
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """Bytes a channel could not turn into an ``Inbound``: quarantined with the error."""
+
+    channel: Channel
+    raw: bytes
+    error: str
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CursorMove:
+    """Where a channel's cursor goes once a batch is stored (in the batch's transaction)."""
+
+    channel: Channel
+    account: str
+    folder: str
+    cursor: Cursor
+
+
+def intake_many(
+    desk: Desk,
+    items: Sequence[Inbound | Unparsed],
+    *,
+    cursor: CursorMove | None = None,
+    bulk: bool = False,
+) -> list[IntakeResult]:
+    """Store a poller's batch and move its cursor in ONE transaction (DESIGN: cursors).
+
+    Unlike ``Desk.batch``, no savepoint is taken per message: a channel poller has no use for
+    one (any failure must roll the whole batch back, cursor included, so it is fetched again),
+    and each savepoint makes SQLite's FTS5 flush its pending terms as a new index segment. For
+    the same reason the full-text index is written once for the batch rather than by the
+    per-row triggers (migration 0004). An exception leaves nothing written. ``bulk``: one of
+    many batches in a row (``Store.write``: checkpointed less often).
+
+    The rows nothing in the batch reads back (events, attachment records) are written together
+    at the end, a few hundred per statement; ticket numbers are counted here after one read.
+    """
+    results: list[IntakeResult] = []
+    numbers = TicketNumbers()
+    with desk.store.write(bulk=bulk) as session:
+        sql = RawSql(session)
+        if sql.sqlite:
+            sql.run(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # keep the growing indexes in memory
+        marks = _defer_fts(sql) if sql.sqlite else []
+        sql.defer_inserts("event", "attachment")
+        for item in items:
+            if isinstance(item, Unparsed):
+                result = quarantine(
+                    sql,
+                    desk,
+                    channel=item.channel,
+                    raw=item.raw,
+                    error=item.error,
+                    source=item.source,
+                )
+            else:
+                result = intake(sql, desk, item, numbers=numbers)
+            results.append(result)
+        sql.flush_deferred()
+        if sql.sqlite:
+            _index_deferred(sql, marks)
+        if cursor is not None:
+            set_cursor(
+                session,
+                cursor.channel.value,
+                cursor.account,
+                cursor.folder,
+                cursor.cursor,
+                desk.clock(),
+            )
+    return results
+
+
+_FTS_INDEXED = (("message", "text"), ("ticket", "subject"))
+
+
+def _defer_fts(sql: RawSql) -> list[int]:
+    """Stand the FTS insert triggers aside for this transaction; the ids stored so far."""
+    sql.run("INSERT INTO sdesk_fts_deferred (id) VALUES (1)")
+    return [sql.scalar(f"SELECT coalesce(max(id), 0) FROM {table}") for table, _ in _FTS_INDEXED]
+
+
+def _index_deferred(sql: RawSql, marks: list[int]) -> None:
+    """Index every row added since ``_defer_fts`` (new rows always get higher ids: this
+    transaction holds the write lock) and put the triggers back to work."""
+    for (table, column), mark in zip(_FTS_INDEXED, marks, strict=True):
+        sql.run(
+            f"INSERT INTO {table}_fts(rowid, {column}) SELECT id, {column} FROM {table} "
+            "WHERE id > ?",
+            mark,
+        )
+    sql.run("DELETE FROM sdesk_fts_deferred")
