@@ -151,7 +151,7 @@ def _span(delta: timedelta) -> str:
 
 
 def _check_mailbox(box: MailboxSettings) -> list[tuple[bool, str]]:
-    from sdesk.channels.email.imap import MailboxError, connect
+    from sdesk.channels.email.login import MailboxError, connect
 
     results = [_resolve(box.host)]
     if not results[0][0]:

@@ -34,8 +34,8 @@ from sdesk.channels.email.fetching import (
     fetch_chunks,
     parser_for,
 )
+from sdesk.channels.email.login import MailboxError, close_client, connect, first_line
 from sdesk.channels.email.parse import DEFAULT_LIMITS, EmailLimits
-from sdesk.channels.secrets import SecretError, read_secret, run_secret_command
 from sdesk.config import MailboxSettings
 from sdesk.core import events, leases
 from sdesk.core.batch import CursorMove, Unparsed, intake_many
@@ -60,10 +60,6 @@ BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 NETWORK_ERRORS = (OSError, IMAPClientError, socket.timeout, ssl.SSLError)
 
 
-class MailboxError(Exception):
-    """A mailbox problem, in one line that says what to fix (never a secret)."""
-
-
 @dataclass
 class SyncReport:
     fetched: int = 0
@@ -84,52 +80,6 @@ class SyncReport:
 
 def lease_name(mailbox: MailboxSettings) -> str:
     return f"imap:{mailbox.name}"
-
-
-def connect(mailbox: MailboxSettings, *, cafile: str | None = None) -> IMAPClient:
-    """Log in; TLS is verified and never silently downgraded: STARTTLS must succeed."""
-    context = ssl.create_default_context(cafile=cafile)
-    try:
-        client = IMAPClient(
-            mailbox.host,
-            port=mailbox.imap_port,
-            ssl=mailbox.security == "tls",
-            ssl_context=context if mailbox.security == "tls" else None,
-            timeout=mailbox.timeout_seconds,
-        )
-    except (OSError, ssl.SSLError) as exc:
-        raise MailboxError(
-            f"mailbox {mailbox.name}: cannot connect to {mailbox.host}:{mailbox.imap_port}: {exc}"
-        ) from None
-    try:
-        if mailbox.security == "starttls":
-            client.starttls(context)
-        if mailbox.auth == "xoauth2":
-            assert mailbox.token_command is not None
-            token = run_secret_command(mailbox.token_command, f"mailbox {mailbox.name} token")
-            client.oauth2_login(mailbox.username, token)
-        else:
-            client.login(mailbox.username, read_secret(mailbox, f"mailbox {mailbox.name}"))
-    except SecretError as exc:
-        _close(client)
-        raise MailboxError(str(exc)) from None
-    except (IMAPClientError, OSError, ssl.SSLError) as exc:
-        _close(client)
-        raise MailboxError(f"mailbox {mailbox.name}: login failed: {_first_line(exc)}") from None
-    return client
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
-
-
-def _close(client: IMAPClient) -> None:
-    try:
-        client.logout()
-    except Exception:  # noqa: BLE001 - closing a broken connection may fail in any way
-        with contextlib.suppress(Exception):
-            client.shutdown()
 
 
 class MailboxPoller:
@@ -174,10 +124,10 @@ class MailboxPoller:
             try:
                 report = self.sync(client)
             except NETWORK_ERRORS as exc:
-                self.health.failed(_first_line(exc))
+                self.health.failed(first_line(exc))
                 raise
             finally:
-                _close(client)
+                close_client(client)
             self.health.stopped()
             return report
         finally:
@@ -391,7 +341,7 @@ class MailboxPoller:
                     self.health = HealthRecorder(self.desk, self.mailbox.name, self.holder)
             except (MailboxError, *NETWORK_ERRORS) as exc:
                 failures += 1
-                message = str(exc) if isinstance(exc, MailboxError) else _first_line(exc)
+                message = str(exc) if isinstance(exc, MailboxError) else first_line(exc)
                 log.warning("mailbox %s: %s", self.account, message)
                 self.health.failed(message)
                 if on_error is not None:
@@ -399,7 +349,7 @@ class MailboxPoller:
                 stop.wait(BACKOFF[min(failures, len(BACKOFF)) - 1])
             finally:
                 if client is not None:
-                    _close(client)
+                    close_client(client)
         if held:  # only the holder speaks for the mailbox; a waiting poller has nothing to say
             self.health.stopped()
         leases.release(self.desk, name, self.holder)
