@@ -553,8 +553,12 @@ def bench(workdir: Path) -> int:
             lost = [p for p in polls if not p.complete()]
             if lost:
                 rep = lost[0].report
-                say(f"  ERROR: the poller accounted for {rep.fetched} of {N} messages")
-                say(f"bench imap: FAILED poller lost messages ({rep.fetched} of {N})")
+                say(
+                    f"  ERROR: of {N} messages the poller fetched {rep.fetched}, stored "
+                    f"{rep.stored} (+{rep.duplicates} duplicates, {rep.quarantined} quarantined); "
+                    f"the desk holds {lost[0].counts['message']} message rows"
+                )
+                say("bench imap: FAILED the poller lost or doubled messages")
                 return 1
         base = min(bases, key=lambda b: b.seconds)
         poll = min(polls, key=lambda p: p.seconds)
