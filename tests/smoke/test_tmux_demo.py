@@ -166,10 +166,12 @@ def test_demo_console_reply_assign_resolve(terminal: Terminal, tmp_path: Path) -
     terminal.start(console_command(tmp_path, db))
 
     # The inbox: the top bar says who we are, the filter bar counts the active tickets, the
-    # rows start with their ticket numbers.
+    # rows start with their ticket numbers. The page is read first and the counts after it, so
+    # on a busy machine a screen can show the rows before the counts: wait for both.
     operator = re.compile(r"^ sdesk\s+(.+?) \((\S+), \w+\)", re.MULTILINE)
     terminal.wait_for(operator, timeout=30)
-    screen = terminal.wait_for(re.compile(r"^#\d+ ", re.MULTILINE))
+    terminal.wait_for(re.compile(r"^#\d+ ", re.MULTILINE))
+    screen = terminal.wait_for(re.compile(r"\bActive \d"))
     who = operator.search(screen)
     active = re.search(r"\bActive ([\d,]+)", screen)
     assert who and active, f"no top bar or filter bar:\n{screen}"
