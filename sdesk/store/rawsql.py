@@ -96,6 +96,9 @@ class RawSql:
         row = self._execute(sql, params).fetchone()
         return tuple(row) if row is not None else None
 
+    def all(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._execute(sql, params).fetchall()]
+
     def scalar(self, sql: str, *params: Any) -> Any:
         row = self._execute(sql, params).fetchone()
         return row[0] if row is not None else None

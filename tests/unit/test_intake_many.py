@@ -41,6 +41,12 @@ def fts_hits(desk: Desk, table: str, word: str) -> list[int]:
         return list(s.execute(text(sql), {"w": word}).scalars())
 
 
+def triggers(desk: Desk) -> list[tuple[str, str]]:
+    with desk.store.read() as s:
+        rows = s.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        return sorted((name, sql) for name, sql in rows)
+
+
 def move(position: int) -> CursorMove:
     return CursorMove(Channel.EMAIL, "support", "INBOX", Cursor("7", str(position)))
 
@@ -69,7 +75,10 @@ def test_a_batch_is_stored_indexed_and_cursored_like_one_by_one(desk: Desk, othe
 
 
 def test_rows_added_after_a_batch_are_indexed_by_the_triggers_again(desk: Desk) -> None:
+    before = triggers(desk)
+    assert {"message_fts_ai", "ticket_fts_ai"} <= {name for name, _ in before}
     intake_many(desk, batch(3), cursor=move(3))
+    assert triggers(desk) == before  # dropped inside the batch's transaction, put back as they were
     desk.intake(email("later@x", subject="Afterwards", text="zebra"))
     desk.add_agent("ops", role=Role.ADMIN)
     desk.add_note(1001, "ops", "giraffe note")
@@ -92,6 +101,7 @@ def test_unparsed_bytes_are_quarantined_in_the_batch(desk: Desk) -> None:
 def test_a_failure_rolls_back_the_whole_batch_and_its_cursor(desk: Desk) -> None:
     intake_many(desk, batch(2), cursor=move(2))
     before = (count(desk, Message), count(desk, Event), count(desk, Ticket))
+    schema = triggers(desk)
     broken = dataclasses.replace(batch(1, 10)[0], priority="urgent")  # type: ignore[arg-type]
     with pytest.raises(AttributeError):
         intake_many(desk, [*batch(3, 20), broken], cursor=move(99))
@@ -100,6 +110,7 @@ def test_a_failure_rolls_back_the_whole_batch_and_its_cursor(desk: Desk) -> None
     with desk.store.read() as s:
         assert get_cursor(s, "email", "support", "INBOX") == Cursor("7", "2")
         assert s.execute(text("SELECT count(*) FROM sdesk_fts_deferred")).scalar() == 0
+    assert triggers(desk) == schema  # the rollback took the dropping back too
     desk.intake(email("after@x", text="okapi"))  # the triggers index again
     assert len(fts_hits(desk, "message", "okapi")) == 1
 
