@@ -6,8 +6,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +126,31 @@ def test_chunks_waiting_for_a_busy_store_are_stored_together_in_order() -> None:
     assert [uid for g in groups for uid in g] == list(range(1, 2 + 3 * big))
     # two waiting chunks fill one transaction; the third does not fit and goes in the next
     assert [len(g) for g in groups[1:]] == [2 * big, big]
+
+
+MAIN_SCRIPT = """\
+import pathlib, sys
+with pathlib.Path(sys.argv[1]).open("a") as marks:  # a console script's top-level imports
+    marks.write("main ran\\n")
+from sdesk.channels.email.parse import DEFAULT_LIMITS, parse_many
+from sdesk.channels.files.pipeline import ChildProcess
+
+if __name__ == "__main__":
+    with ChildProcess(parse_many, (DEFAULT_LIMITS,), name="probe", takes_jobs=True) as child:
+        assert child.receive() == []  # the process is up and parsing
+    print(sys.modules["__main__"].__file__)
+"""
+
+
+def test_the_process_does_not_run_the_parents_main_script_again(tmp_path: Path) -> None:
+    """spawn re-runs the parent's script unless told not to: for the ``sdesk`` console script
+    that is the whole CLI imported again, 0.5 s of CPU in every parser process."""
+    script, marks = tmp_path / "console_script.py", tmp_path / "marks"
+    script.write_text(MAIN_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), str(marks)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert marks.read_text() == "main ran\n"  # the parent's run only
+    assert done.stdout.strip() == str(script)  # and __main__ is as it was
