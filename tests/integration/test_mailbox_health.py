@@ -3,6 +3,7 @@ errors (never the password), disconnects and quarantined mail."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from sdesk.channels.email.imap import MailboxError, MailboxPoller
+from sdesk.channels.email.login import PROTOCOL_LOGGER, close_client, connect
+from sdesk.config import MailboxSettings
 from sdesk.core import health
 from sdesk.core.desk import Desk
 from tests.integration.mailservers import DovecotServer
@@ -119,3 +122,32 @@ def test_quarantined_mail_is_counted_for_its_mailbox(desk: Desk, dovecot: Doveco
     report = poller(desk, dovecot).fetch_once()
     assert (report.quarantined, report.stored) == (1, 1)
     assert status(desk).quarantined == 1
+
+
+def fetch_all(box: MailboxSettings, server: DovecotServer) -> int:
+    """Connect as the poller does and FETCH every body; how imaplib's trace was set."""
+    client = connect(box, cafile=str(server.cafile))
+    try:
+        level = client._imap.debug
+        client.select_folder("INBOX", readonly=True)
+        assert client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"])
+    finally:
+        close_client(client)
+    return level
+
+
+def test_the_protocol_trace_is_formatted_only_for_a_logger_that_prints_it(
+    dovecot: DovecotServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """imapclient turns imaplib's trace up to 5, where every response, bodies included, is
+    formatted with %r; by default nobody reads it, so the poller turns it off."""
+    dovecot.deliver(mail(1))
+    box = mailbox_for(dovecot)
+    assert fetch_all(box, dovecot) == 0
+    assert not [r for r in caplog.records if r.name == PROTOCOL_LOGGER]
+
+    caplog.set_level(logging.DEBUG, logger=PROTOCOL_LOGGER)  # troubleshooting a server
+    assert fetch_all(box, dovecot) == 5
+    trace = "\n".join(r.getMessage() for r in caplog.records if r.name == PROTOCOL_LOGGER)
+    assert "FETCH" in trace and "Problem number 1" in trace
+    assert dovecot.password not in trace  # imapclient redacts the LOGIN
