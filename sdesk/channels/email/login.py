@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import ssl
 
 from imapclient import IMAPClient
@@ -11,6 +12,8 @@ from imapclient.exceptions import IMAPClientError
 
 from sdesk.channels.secrets import SecretError, read_secret, run_secret_command
 from sdesk.config import MailboxSettings
+
+NETWORK_ERRORS = (OSError, IMAPClientError, socket.timeout, ssl.SSLError)
 
 
 class MailboxError(Exception):
