@@ -62,7 +62,7 @@ DESK_DOMAIN = "sdesk.invalid"  # Settings.desk_domain's default
 FIRST_NUMBER = 1001  # Settings.first_ticket_number's default
 BATCH = 50_000
 MAX_PER_TICKET = 20
-MAX_REFERENCES = 20  # sdesk.core.acts.MAX_REFERENCES
+MAX_REFERENCES = 20  # sdesk.core.replies.MAX_REFERENCES
 SUBJECT_FROM_TEXT_CHARS = 80  # sdesk.core.intake.SUBJECT_FROM_TEXT_CHARS
 
 CHANNELS = {"email": 50, "telegram": 15, "phone": 10, "sms": 10, "web": 10, "app": 5}

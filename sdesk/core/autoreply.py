@@ -31,9 +31,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sdesk.core import events, outbox
-from sdesk.core.acts import MAX_REFERENCES, tagged_subject
 from sdesk.core.cursors import Cursor, get_cursor, set_cursor
 from sdesk.core.enums import Channel, DeliveryState, MessageKind, Status
+from sdesk.core.replies import MAX_REFERENCES, tagged_subject
 from sdesk.store.models import Customer, Event, Message, Outbox, RawInbound, Ticket
 
 if TYPE_CHECKING:

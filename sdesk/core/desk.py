@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sdesk.config import Settings, load_settings
-from sdesk.core import acts, calls, events, presence
+from sdesk.core import acts, calls, events, presence, replies
 from sdesk.core.attachments import stage_files
 from sdesk.core.clock import Clock, utcnow
 from sdesk.core.cursors import Cursor, set_cursor
@@ -203,7 +203,7 @@ class Desk:
                 )
             )
 
-    # -- acts (see sdesk.core.acts) ------------------------------------------------------------
+    # -- acts (sdesk.core.acts, replies) ---------------------------------------------------------
 
     def reply(
         self,
@@ -220,7 +220,7 @@ class Desk:
         cap = int(self.settings.email.max_attachments_mb * 1024 * 1024)
         staged = stage_files(self.store.blobs, files, cap) if files else ()
         with self.store.write() as s:
-            return acts.reply(
+            return replies.reply(
                 s,
                 self,
                 number,
@@ -285,7 +285,7 @@ class Desk:
 
     def retry_delivery(self, message_id: int, by: str) -> None:
         with self.store.write() as s:
-            acts.retry_delivery(s, self, message_id, by)
+            replies.retry_delivery(s, self, message_id, by)
 
     def rate(self, number: int, score: int, comment: str = "") -> None:
         with self.store.write() as s:
