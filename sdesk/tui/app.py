@@ -208,7 +208,7 @@ class SdeskApp(App[None]):
         from sdesk.tui.screens.dashboard import DashboardScreen
 
         if not isinstance(self.screen, DashboardScreen):
-            self.push_screen(DashboardScreen(self.desk))
+            self.push_screen(DashboardScreen(self.desk, live=self.live))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -10,7 +10,9 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from rich.text import Text
+from textual.app import App
 from textual.content import Content
 from textual.widgets import Static
 
@@ -18,6 +20,7 @@ from sdesk.config import MailboxSettings
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel
 from sdesk.core.health import HealthRecorder
+from sdesk.tui.screens import dashboard
 from sdesk.tui.screens.dashboard import DashboardScreen
 from sdesk.tui.screens.desk import DeskScreen
 from tests.conftest import FakeClock
@@ -135,6 +138,58 @@ def test_no_mailboxes_no_mark_and_no_reads(demo_path: Path, make_app: AppFactory
             await pilot.press("d")
             dash = await opened(pilot)
             assert shown(dash, "#mailboxes").startswith("No mailboxes configured")
+        desk.close()
+
+    asyncio.run(scenario())
+
+
+class LiveHost(App[None]):
+    """The dashboard as a live console opens it (``Host`` opens it as a still one)."""
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen(self.desk, live=True))
+
+
+def test_a_live_dashboard_follows_the_pollers_without_a_refresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dashboard, "MAILBOXES_SECONDS", 0.1)
+    clock = FakeClock(NOW)
+    desk = troubled_desk(tmp_path / "desk.db", clock)
+
+    async def scenario() -> None:
+        app = LiveHost(desk)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await opened(pilot)
+            assert shown(screen, "#mailboxes").splitlines()[1].split()[1] == "connected"
+            clock.now = NOW + timedelta(minutes=5)  # support's poller, elsewhere, loses its server
+            HealthRecorder(desk, "support").failed("reset")
+            for _ in range(100):
+                lines = shown(screen, "#mailboxes").splitlines()
+                if lines[1].split()[1] == "error":
+                    break
+                await pilot.pause(0.05)
+            assert lines[1].split()[:2] == ["support", "error"], lines
+            assert lines[1].endswith("0s ago: reset")
+            title = screen.query_one("#mailboxes-panel").border_title
+            assert title is not None and "2 need a look" in Content.from_markup(title).plain
+        desk.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_dashboard_that_is_not_live_reads_the_mailboxes_once(tmp_path: Path) -> None:
+    desk = troubled_desk(tmp_path / "desk.db", FakeClock(NOW))
+
+    async def scenario() -> None:
+        app = Host(desk)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await opened(pilot)
+            assert not [w for w in app.workers if w.group == "dashboard.mailboxes"]
         desk.close()
 
     asyncio.run(scenario())

@@ -2,8 +2,11 @@
 mailbox's poller is doing.
 
 The numbers come from ``sdesk.store.dashboard`` and ``sdesk.core.health`` in a thread worker, so
-a big desk never freezes the console. Every chart is a pure function of (stats, width, height) →
-``Text``, redrawn when its widget is resized: the same screen reads at 80×24 and fills 160×48.
+a big desk never freezes the console. On a live console the Mailboxes panel reads the health rows
+again every ``MAILBOXES_SECONDS`` (the pollers write them from other threads and processes); the
+counts wait for ``r``, as they cost a scan of the period. Every chart is a pure function of
+(stats, width, height) → ``Text``, redrawn when its widget is resized: the same screen reads at
+80×24 and fills 160×48.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ ROW = " ▏▎▍▌▋▊▉█"  # a bar's last cell, in eighths
 LABEL_WIDTH = 5  # "MAIL " — the widest channel label and a space
 MAX_LINES_PER_CHANNEL = 8  # taller bands add no information, only distance between rows
 LOAD_WORKER = "dashboard.load"  # names the worker whose failure the screen shows
+MAILBOXES_SECONDS = 2.0  # how often a live dashboard reads the mailboxes' health again
 PRIORITIES = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)  # worst first
 
 Draw = Callable[[int, int], Text]
@@ -261,10 +265,11 @@ class DashboardScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, desk: Desk, *, days: int = 14) -> None:
+    def __init__(self, desk: Desk, *, days: int = 14, live: bool = False) -> None:
         super().__init__(id="dashboard")
         self.desk = desk
         self.days = days
+        self.live = live
         self.loaded = False  # True once the first load has been drawn (or has failed visibly)
         self.stats: Dashboard | None = None
         self.mailboxes: list[MailboxStatus] = []
@@ -299,6 +304,8 @@ class DashboardScreen(Screen[None]):
         self.query_one("#satisfaction-panel").border_title = Text("Satisfaction")
         self.query_one("#mailboxes-panel").border_title = Text("Mailboxes")
         self.load()
+        if self.live and self.desk.settings.mailboxes:
+            self.set_interval(MAILBOXES_SECONDS, self.load_mailboxes)
 
     @work(thread=True, exclusive=True, exit_on_error=False, name=LOAD_WORKER)
     def load(self) -> None:
@@ -307,6 +314,20 @@ class DashboardScreen(Screen[None]):
             stats = dashboard_stats(session, now, days=self.days)
             mailboxes = mailbox_status(session, self.desk.settings.mailboxes, now)
         from_thread(self.app, self._show, stats, mailboxes, now)
+
+    @work(thread=True, exclusive=True, group="dashboard.mailboxes", exit_on_error=False)
+    def load_mailboxes(self) -> None:
+        """Only the health rows (a few, one quarantine count each): cheap enough to poll."""
+        now = self.desk.clock()
+        with self.desk.store.read() as session:
+            mailboxes = mailbox_status(session, self.desk.settings.mailboxes, now)
+        from_thread(self.app, self._mailboxes_loaded, mailboxes, now)
+
+    def _mailboxes_loaded(self, mailboxes: list[MailboxStatus], now: datetime) -> None:
+        if not self.is_attached or self.stats is None:  # closed, or the first load still to come
+            return
+        self.mailboxes = mailboxes
+        self._show_mailboxes(mailboxes, now)  # "for" and "polled" age even when nothing changed
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
