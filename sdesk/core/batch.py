@@ -103,10 +103,10 @@ def _defer_fts(sql: RawSql) -> tuple[list[int], list[str]]:
 
     A table with a trigger makes every INSERT into it a multi-write statement, which SQLite
     runs with a statement journal: each INSERT copied the ~6 pages it touched to a temp file
-    (218 MB in 106,000 writes for a 5,000-message sync, most of the store's system time). The
-    marker table of migration 0004 is left unused.
+    (218 MB in 106,000 writes for a 5,000-message sync, most of the store's system time).
     DDL is transactional in SQLite and this transaction holds the write lock, so no other
     connection ever sees the table without its triggers or a message without its index entry.
+    (The marker table of migration 0004, which the triggers still test, is no longer set.)
     """
     names = [f"{table}_fts_ai" for table, _ in _FTS_INDEXED]
     marks = "?" + ", ?" * (len(names) - 1)

@@ -62,7 +62,7 @@ def quiet_protocol_log(client: IMAPClient) -> None:
 
     imapclient sets imaplib's debug level to 5 and hands the trace to ``PROTOCOL_LOGGER``;
     imaplib then formats every response with ``%r`` before the logger drops it, message bodies
-    included: 25 MB of repr for a 5,000-message sync, ~6% of the poller's CPU. With that logger
+    included: 25 MB of repr for a 5,000-message sync, ~10% of the poller's CPU. With that logger
     at DEBUG (troubleshooting a server) the trace is kept as imapclient made it.
     """
     if not logging.getLogger(PROTOCOL_LOGGER).isEnabledFor(logging.DEBUG):

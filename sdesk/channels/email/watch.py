@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-log = logging.getLogger("sdesk.channels.email.imap")
+log = logging.getLogger("sdesk.channels.email.imap")  # the poller's one logger, as before the split
 
 # Seconds in one IDLE before it is re-issued (after a NOOP-like SELECT that proves the connection
 # alive and catches anything IDLE did not announce). Servers allow 29 minutes; a server that went
