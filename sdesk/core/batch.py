@@ -51,8 +51,9 @@ def intake_many(
     Unlike ``Desk.batch``, no savepoint is taken per message: a channel poller has no use for
     one (any failure must roll the whole batch back, cursor included, so it is fetched again),
     and each savepoint makes SQLite's FTS5 flush its pending terms as a new index segment. For
-    the same reason the full-text index is written once for the batch, its per-row insert
-    triggers dropped meanwhile (``_defer_fts``). An exception leaves nothing written.
+    the same reason a batch of ``DEFER_FTS_FROM`` or more writes the full-text index once, its
+    per-row insert triggers dropped meanwhile (``_defer_fts``). An exception leaves nothing
+    written.
     ``bulk``: one of many batches in a row (``Store.write``: checkpointed less often).
 
     The rows nothing in the batch reads back (events, attachment records) are written together
@@ -64,7 +65,7 @@ def intake_many(
         sql = RawSql(session)
         if sql.sqlite:
             sql.run(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # keep the growing indexes in memory
-        deferred = _defer_fts(sql) if sql.sqlite else None
+        deferred = _defer_fts(sql) if sql.sqlite and len(items) >= DEFER_FTS_FROM else None
         sql.defer_inserts("event", "attachment")
         for item in items:
             if isinstance(item, Unparsed):
@@ -95,6 +96,10 @@ def intake_many(
 
 
 _FTS_INDEXED = (("message", "text"), ("ticket", "subject"))
+# Items from which a batch takes its FTS triggers out (``_defer_fts``). Dropping them changes the
+# schema, which makes every other connection (a console's) re-read it; a few messages (IDLE
+# news) are cheaper indexed by the triggers as they go, in the batch's one transaction.
+DEFER_FTS_FROM = 50
 
 
 def _defer_fts(sql: RawSql) -> tuple[list[int], list[str]]:

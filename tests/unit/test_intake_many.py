@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from sdesk.config import Settings
+from sdesk.core import batch as batch_module
 from sdesk.core.batch import CursorMove, Unparsed, intake_many
 from sdesk.core.cursors import Cursor, get_cursor
 from sdesk.core.desk import Desk
@@ -20,6 +21,20 @@ from sdesk.store.engine import open_store
 from sdesk.store.models import Event, Message, RawInbound, Ticket
 from tests.conftest import FakeClock
 from tests.factories import email
+
+
+@pytest.fixture(autouse=True, params=["triggers dropped", "triggers kept"])
+def fts_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test for both ways a batch indexes: its FTS triggers out (a large batch) or left
+    to fire row by row (a few messages)."""
+    dropped = request.param == "triggers dropped"
+    monkeypatch.setattr(batch_module, "DEFER_FTS_FROM", 1 if dropped else 10_000)
+    return str(request.param)
+
+
+def schema_version(desk: Desk) -> int:
+    with desk.store.read() as s:
+        return int(s.execute(text("PRAGMA schema_version")).scalar_one())
 
 
 @pytest.fixture
@@ -192,3 +207,13 @@ def test_a_batch_finds_customers_and_repeats_like_one_by_one(desk: Desk, other: 
     ):
         assert rows(desk, sql) == rows(other, sql)
     assert rows(desk, "SELECT name FROM customer WHERE id = 1") == [("Kim Known",)]
+
+
+def test_only_a_large_batch_changes_the_schema(desk: Desk, fts_path: str) -> None:
+    """Dropping the triggers makes every other connection re-read the schema: not for a few
+    messages (IDLE news)."""
+    before = schema_version(desk)
+    intake_many(desk, batch(3), cursor=move(3))
+    changed = schema_version(desk) != before
+    assert changed is (fts_path == "triggers dropped")
+    assert len(fts_hits(desk, "message", "shared")) == 3
