@@ -13,7 +13,10 @@ from functools import lru_cache
 
 import charset_normalizer
 
+from sdesk.channels.email.sniff import iso2022_text, short_guess, utf7_text
+
 GUESS_SAMPLE_BYTES = 64 * 1024  # charset_normalizer costs ~10 ms per 64 KiB; never feed it more
+SHORT_SAMPLE = 256  # bytes; below, charset_normalizer reads latin-1 "Frösche" as Urdu
 
 # Labels that mean "no real charset": decode as undeclared.
 _NO_CHARSET = frozenset(
@@ -118,34 +121,50 @@ def decode_text(
     """Decode ``data`` declared as ``label``; returns (text, degraded).
 
     Order: the declared charset (strict, then with one U+FFFD plus 0.5%: one stray byte or a
-    character cut by a size cap must not send a whole body to the guesser) → ASCII/UTF-8 →
-    ``hint`` (e.g. the message's body charset for raw 8-bit headers) → charset_normalizer →
-    latin-1. ``degraded`` is True when the text may contain guesses or U+FFFD.
+    character cut by a size cap must not send a whole body to the guesser; UTF-7 leniently) →
+    ISO-2022 by its escape sequences → ASCII/UTF-8 → ``hint`` (e.g. the message's body charset
+    for raw 8-bit headers) → charset_normalizer (``guess``, samples of ``SHORT_SAMPLE`` bytes
+    or more) → ``short_guess`` (cp1252, or cp1251/KOI8-R for mostly-8-bit text).
+    ``degraded`` is True when the text may contain guesses or U+FFFD.
     """
+    return read_text(data, label, guess=guess, hint=hint)[:2]
+
+
+def read_text(
+    data: bytes, label: str | None = None, *, guess: bool = True, hint: str | None = None
+) -> tuple[str, bool, str | None]:
+    """``decode_text``, plus the codec that read an 8-bit text (None for ASCII)."""
     codec = codec_for(label)
+    if codec == "utf-7":
+        return utf7_text(data), False, codec
+    if codec in (None, "ascii") and b"\x1b" in data:  # 7-bit ISO-2022 (RFC 1468/1557)
+        text = iso2022_text(data)
+        if text is not None:
+            return text, False, None
     if codec is not None:
         try:
-            return data.decode(codec), False
+            return data.decode(codec), False, codec
         except (UnicodeError, LookupError):
             try:
                 text = data.decode(codec, "replace")
             except (UnicodeError, LookupError):
                 text = ""
             if text and text.count("\ufffd") <= 1 + len(text) // 200:
-                return text, True
+                return text, True, codec
     if data.isascii():
-        return data.decode("ascii"), codec is not None
+        return data.decode("ascii"), codec is not None, None
     try:
-        return data.decode("utf-8"), codec is not None and codec != "utf-8"
+        return data.decode("utf-8"), codec is not None and codec != "utf-8", "utf-8"
     except UnicodeDecodeError:
         pass
-    for candidate in (codec_for(hint), guess_codec(data) if guess else None):
-        if candidate is not None:
+    guessed = guess_codec(data) if guess and len(data) >= SHORT_SAMPLE else None
+    for candidate in (codec_for(hint), guessed, short_guess(data[:GUESS_SAMPLE_BYTES])):
+        if candidate is not None and candidate not in ("utf-8", "utf-7"):  # UTF-8 failed above
             try:
-                return data.decode(candidate, "replace"), True
+                return data.decode(candidate, "replace"), True, candidate
             except (UnicodeError, LookupError):
                 continue
-    return data.decode("latin-1"), True
+    return data.decode("latin-1"), True, "latin-1"
 
 
 # A well-formed RFC 2047 encoded-word (the charset may carry an RFC 2231 "*lang" suffix). Looser

@@ -14,7 +14,7 @@ from email.message import Message
 from email.utils import getaddresses, parsedate_tz
 from functools import lru_cache
 
-from sdesk.channels.email.charsets import decode_text
+from sdesk.channels.email.charsets import codec_for, decode_text
 from sdesk.channels.email.message import BoundedMessage
 
 MAX_VALUE_CHARS = 256 * 1024  # no field we read needs more (References is scanned to 256 KiB)
@@ -27,7 +27,9 @@ _CACHED_CHARS = 1024  # longer values are parsed afresh: bounds the caches' memo
 def header_text(value: object, *, hint: str | None = None, guess: bool = False) -> str:
     """One header value as text: unfolded, stripped, raw 8-bit bytes decoded, NUL removed.
 
-    Raw 8-bit values are tried as UTF-8, then as ``hint`` (the body's charset), then guessed.
+    Raw 8-bit values are tried as UTF-8, then as ``hint`` (the body's charset), then guessed;
+    raw 8-bit bytes inside an RFC 2047 Q word are read in the word's own charset; 7-bit
+    ISO-2022 text (ESC sequences) is decoded by the variant it names.
     """
     text = value if isinstance(value, str) else str(value)
     if "\n" in text or "\r" in text:
@@ -39,8 +41,27 @@ def header_text(value: object, *, hint: str | None = None, guess: bool = False) 
         except UnicodeEncodeError:  # already text (a caller's str Message): keep it
             pass
         else:
+            if b"=?" in data:
+                data = _Q_WORD_8BIT.sub(_escape_q_word, data)
             text = decode_text(data, guess=guess, hint=hint)[0]
+    elif "\x1b" in text:
+        text = decode_text(text.encode("ascii"))[0]
+    elif "+" in text and "=?" not in text and codec_for(hint) == "utf-7":  # a raw UTF-7 value
+        text = decode_text(text.encode("ascii"), hint)[0]
     return text.replace("\x00", "") if "\x00" in text else text
+
+
+# An RFC 2047 Q word whose text holds raw 8-bit bytes (a mailer that did not escape them).
+_Q_WORD_8BIT = re.compile(rb"(=\?[^?\s*]{1,64}(?:\*[^?\s]*)?\?[qQ]\?)([^?\s]*)(\?=)")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _escape_q_word(m: re.Match[bytes]) -> bytes:
+    """The word with its 8-bit bytes written as =XX, so it decodes in its declared charset."""
+    text = m.group(2)
+    if text.isascii():
+        return m.group(0)
+    return m.group(1) + _HIGH_BYTE.sub(lambda b: b"=%02X" % b.group()[0], text) + m.group(3)
 
 
 class HeaderView:

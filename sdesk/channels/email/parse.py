@@ -153,7 +153,7 @@ def _build(raw: bytes, limits: EmailLimits, received_at: datetime, source: str |
     else:
         top = _parse(raw, limits, notes, walk)
         text = walk.body_text()
-    h = HeaderView(top, hint=walk.charset)
+    h = HeaderView(top, hint=walk.charset or walk.guessed)
     mid = normalise_message_id(h.get("message-id"))
     meta: dict[str, str] = {}
     for field, label in (("to", "To"), ("cc", "Cc")):

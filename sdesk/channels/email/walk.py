@@ -10,7 +10,7 @@ from email import errors
 from email.message import Message
 from typing import TYPE_CHECKING
 
-from sdesk.channels.email.charsets import codec_for, decode_text, decode_words
+from sdesk.channels.email.charsets import codec_for, decode_text, decode_words, read_text
 from sdesk.channels.email.headers import header_text
 from sdesk.channels.email.htmltext import html_to_text
 from sdesk.channels.email.ids import normalise_message_id
@@ -110,7 +110,8 @@ class PartWalk:
         self.text_chars = 0
         self.parts = 0
         self.index = 0
-        self.charset: str | None = None
+        self.charset: str | None = None  # the first declared body charset
+        self.guessed: str | None = None  # else the codec an undeclared 8-bit body read as
         self.guesses = MAX_GUESSES
 
     def run(self, root: Message) -> None:
@@ -176,13 +177,15 @@ class PartWalk:
             return
         data = self.payload(part)
         guess = self.guesses > 0
-        text, degraded = decode_text(data[: room * 4], charset, guess=guess)
+        text, degraded, codec = read_text(data[: room * 4], charset, guess=guess)
         if guess and degraded:
             self.guesses -= 1
         if degraded:
             self.notes.add("body charset missing or wrong; some characters may be guessed")
         if self.charset is None and codec_for(charset):
             self.charset = charset
+        elif self.guessed is None and codec not in (None, "utf-8"):
+            self.guessed = codec  # what an undeclared 8-bit body read as: a hint for headers
         text = clean_text(text)
         if len(text) > room:
             text = text[:room]
