@@ -5,6 +5,7 @@ and bounces told from ordinary mail by their structure."""
 from __future__ import annotations
 
 from sdesk.channels.email.parse import parse_email
+from sdesk.core.enums import AutoKind
 
 HEAD = (
     b"From: Ann Lee <ann@example.org>\r\nTo: support@desk.test\r\n"
@@ -89,3 +90,55 @@ def test_raw_utf7_subject_of_a_utf7_mail_decodes() -> None:
     )
     inbound = parse_email(raw)
     assert (inbound.subject, inbound.text) == ("Grüße aus C++", "Hallo!")
+
+
+def test_ordinary_mail_from_postmaster_is_not_a_bounce() -> None:
+    raw = (
+        b"Return-Path: <postmaster@example.org>\r\n"
+        b"From: Postmaster <postmaster@example.org>\r\nTo: support@desk.test\r\n"
+        b"Subject: Our mail server moves on Friday\r\nMessage-ID: <pm1@example.org>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Hello, please update the relay address in the desk's SMTP settings. Thanks, Bob\r\n"
+    )
+    inbound = parse_email(raw)
+    assert inbound.auto is None
+    assert inbound.sender.contacts[0].value == "postmaster@example.org"
+
+
+def _dsn(outer: bytes) -> bytes:
+    return (
+        b"Return-Path: <>\r\nFrom: Mail Delivery System <postmaster@mx.example.net>\r\n"
+        b"To: support@desk.test\r\nSubject: Delivery report\r\n"
+        b"Message-ID: <dsn1@mx.example.net>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: " + outer + b'; boundary="B"\r\n\r\n'
+        b"--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        b"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.net\r\n\r\n"
+        b"Final-Recipient: rfc822; gone@example.com\r\nAction: failed\r\n"
+        b"Status: 5.1.1\r\n\r\n"
+        b"--B--\r\n"
+    )
+
+
+def test_delivery_status_report_is_a_bounce() -> None:
+    inbound = parse_email(_dsn(b"multipart/report; report-type=delivery-status"))
+    assert inbound.auto is AutoKind.BOUNCE
+    assert inbound.text == "Your message could not be delivered."
+
+
+def test_dsn_part_makes_a_bounce_without_report_type_or_null_path() -> None:
+    raw = _dsn(b"multipart/mixed").replace(b"Return-Path: <>\r\n", b"")
+    raw = raw.replace(b"postmaster@", b"relay@")
+    assert parse_email(raw).auto is AutoKind.BOUNCE
+    # the same part without DSN fields proves nothing
+    raw = raw.replace(b"Action: failed\r\nStatus: 5.1.1\r\n", b"").replace(b"Final-", b"X-")
+    assert parse_email(raw).auto is None
+
+
+def test_mailer_daemon_with_a_bounce_subject_and_no_structure_is_a_bounce() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n"
+        b"To: support@desk.test\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n"
+        b"This is the mail system at host mx.example.net.\r\n"
+    )
+    assert parse_email(raw).auto is AutoKind.BOUNCE

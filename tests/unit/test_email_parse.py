@@ -263,7 +263,11 @@ def _headers(text: str) -> email.message.Message:
     [
         ("From: a@x\nSubject: hi", None),
         ("From: MAILER-DAEMON@x\nSubject: failure", AutoKind.BOUNCE),
-        ("From: Mail System <postmaster@x>", AutoKind.BOUNCE),
+        ("From: Mail System <postmaster@x>", None),
+        ("From: Mail System <postmaster@x>\nSubject: Undeliverable: hi", AutoKind.BOUNCE),
+        ("From: postmaster@x\nSubject: Backup failed", None),
+        ("From: postmaster@x\nReturn-Path: <>", AutoKind.BOUNCE),
+        ("From: MAILER-DAEMON@x\nSubject: hello", AutoKind.AUTO_REPLY),
         ("Content-Type: multipart/report; report-type=delivery-status; b=1", AutoKind.BOUNCE),
         ("Return-Path: <>\nContent-Type: multipart/report; report-type=x", AutoKind.BOUNCE),
         ("Return-Path: <>\nFrom: a@x", AutoKind.AUTO_REPLY),

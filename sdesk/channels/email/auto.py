@@ -39,11 +39,17 @@ def _from_localpart(value: str) -> str:
     return words[0].strip("<>\"'").lower() if words else ""
 
 
-def detect_auto(msg: HeaderSource) -> AutoKind | None:
-    """BOUNCE > AUTO_REPLY > LIST > BULK, from headers alone (the body is never needed).
+def detect_auto(msg: HeaderSource, *, delivery_status: bool = False) -> AutoKind | None:
+    """BOUNCE > AUTO_REPLY > LIST > BULK, from headers (and, when the caller walked the body,
+    ``delivery_status``: a message/delivery-status part with DSN fields was found).
 
-    An empty Return-Path (``<>``) marks a machine-generated message: a bounce when it carries
-    a report (multipart/report), an auto-reply otherwise.
+    A bounce is told by its structure: a delivery-status report (multipart/report;
+    report-type=delivery-status, or a DSN part), or any multipart/report under an empty
+    Return-Path (``<>``). The sender's name alone is not enough: postmaster@ is a role address
+    people write from. A MAILER-DAEMON or postmaster sender counts as a bounce only with a
+    null Return-Path or a non-delivery subject ("Undeliverable:", "failure notice"...); a
+    MAILER-DAEMON without them is still a robot (AUTO_REPLY), never answered automatically.
+    An empty Return-Path on anything else marks an auto-reply.
     """
     ctype = _value(msg, "content-type")
     report = "multipart/report" in ctype.lower()
@@ -54,14 +60,21 @@ def detect_auto(msg: HeaderSource) -> AutoKind | None:
     else:
         dsn = False
     empty_path = _EMPTY_PATH.fullmatch(_value(msg, "return-path")) is not None
-    if dsn or (report and empty_path) or _from_localpart(_value(msg, "from")) in _BOUNCE_SENDERS:
+    if dsn or delivery_status or (report and empty_path):
         return AutoKind.BOUNCE
+    subject = " ".join(decode_words(_value(msg, "subject")).split()).lower()
+    robot = _from_localpart(_value(msg, "from"))
+    if robot in _BOUNCE_SENDERS:
+        daemon = robot == "mailer-daemon"
+        if empty_path or any(p in subject for p in _DAEMON_SUBJECTS if daemon or len(p) > 8):
+            return AutoKind.BOUNCE
+        if daemon:
+            return AutoKind.AUTO_REPLY
     submitted = _FIRST_TOKEN.match(_value(msg, "auto-submitted").strip().lower()).group()
     if (submitted and submitted != "no") or report or empty_path:
         return AutoKind.AUTO_REPLY
     if any(msg.get(name) is not None for name in _AUTO_HEADERS):
         return AutoKind.AUTO_REPLY
-    subject = " ".join(decode_words(_value(msg, "subject")).split()).lower()
     if subject.startswith(_AUTO_SUBJECTS):
         return AutoKind.AUTO_REPLY
     precedence = _value(msg, "precedence").strip().lower()
@@ -70,3 +83,40 @@ def detect_auto(msg: HeaderSource) -> AutoKind | None:
     if precedence in ("bulk", "junk"):
         return AutoKind.BULK
     return None
+
+
+# Non-delivery subjects of common MTAs (Postfix, Exim, Exchange, Sendmail, qmail, Gmail).
+# Short words (8 characters or fewer) count only from MAILER-DAEMON, never a person's address.
+_DAEMON_SUBJECTS = (
+    "undeliverable",
+    "undelivered mail",
+    "delivery status notification",
+    "mail delivery failed",
+    "delivery failure",
+    "failure notice",
+    "returned mail",
+    "non-delivery",
+    "nondeliverable",
+    "could not be delivered",
+    "delivery has failed",
+    "warning: could not send",
+    "failure",
+    "failed",
+    "delayed",
+    "returned",
+)
+
+
+def dsn_fields(blocks: object) -> bool:
+    """True when a message/delivery-status payload (its header blocks, as the stdlib parses
+    it) carries DSN fields (RFC 3464: Action, Status, Final-Recipient)."""
+    if not isinstance(blocks, list):
+        return False
+    for block in blocks[:50]:
+        get = getattr(block, "get", None)
+        if get is not None and any(get(name) is not None for name in _DSN_FIELDS):
+            return True
+    return False
+
+
+_DSN_FIELDS = ("action", "status", "final-recipient", "original-recipient")

@@ -180,7 +180,7 @@ def _build(raw: bytes, limits: EmailLimits, received_at: datetime, source: str |
         reply_to=reply_to,
         sent_at=parse_date(h.get("date")),
         received_at=received_at,
-        auto=detect_auto(h),
+        auto=detect_auto(h, delivery_status=walk.delivery_status),
         raw=raw,
         source=source,
         notes=tuple(notes.items),

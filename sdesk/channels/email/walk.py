@@ -10,6 +10,7 @@ from email import errors
 from email.message import Message
 from typing import TYPE_CHECKING
 
+from sdesk.channels.email.auto import dsn_fields
 from sdesk.channels.email.charsets import codec_for, decode_text, decode_words, read_text
 from sdesk.channels.email.headers import header_text
 from sdesk.channels.email.htmltext import html_to_text
@@ -113,6 +114,7 @@ class PartWalk:
         self.charset: str | None = None  # the first declared body charset
         self.guessed: str | None = None  # else the codec an undeclared 8-bit body read as
         self.guesses = MAX_GUESSES
+        self.delivery_status = False  # a message/delivery-status part with DSN fields seen
 
     def run(self, root: Message) -> None:
         """Depth-first, document order, explicit stack; message/* parts are not descended."""
@@ -147,6 +149,8 @@ class PartWalk:
                 self.notes.add("MIME boundary never closed; the message may be truncated")
 
     def leaf(self, part: Message, ctype: str, related: bool) -> None:
+        if ctype == "message/delivery-status" and not self.delivery_status:
+            self.delivery_status = dsn_fields(raw_payload(part))
         disp, cd = value_params(part.get("content-disposition"))
         ct = params(part)
         name = _param_text(cd.get("filename"), self.charset)
