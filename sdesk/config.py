@@ -135,6 +135,18 @@ class AutoreplySettings(BaseModel):
     )
 
 
+class DatabaseSettings(BaseModel):
+    """How the desk's database is used (``database_url`` says which one)."""
+
+    busy_timeout_seconds: float = Field(
+        60,
+        ge=0,
+        le=24 * 3600,
+        description="How long a write waits while another process holds the desk's write lock "
+        "(SQLite); then the command fails with 'the desk is busy' (exit 75).",
+    )
+
+
 Security = Literal["tls", "starttls", "none"]
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -222,6 +234,7 @@ class Settings(BaseSettings):
         "US", min_length=2, max_length=2, description="Region for phone numbers without +code."
     )
     first_ticket_number: int = Field(1001, ge=1)
+    database: DatabaseSettings = DatabaseSettings()
     sla: SLAPolicy = SLAPolicy()
     canned: list[CannedResponse] = Field(default_factory=lambda: list(DEFAULT_CANNED))
     console: ConsoleSettings = ConsoleSettings()

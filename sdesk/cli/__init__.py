@@ -42,7 +42,13 @@ def root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
 ) -> None:
     """Open the console on the desk: every channel in one keyboard-driven inbox."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    # Warnings reach a user without -v too (a write waiting for the desk's lock, a desk others
+    # can read), as "sdesk: ..." lines; -v adds the info logs, with their logger names.
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s:%(name)s: %(message)s" if verbose else "sdesk: %(message)s",
+    )
     ctx.obj = State(db=db, agent=agent)
     if ctx.invoked_subcommand is not None:
         gc.enable()

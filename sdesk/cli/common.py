@@ -14,7 +14,25 @@ import typer
 from sdesk.config import ConfigError, default_database, load_settings
 from sdesk.core.desk import Desk
 from sdesk.core.errors import DeskError
-from sdesk.store.engine import StoreError, open_store
+from sdesk.store.engine import open_store
+from sdesk.store.failures import (
+    DISK_FULL_ERRNOS,
+    BadDatabaseUrl,
+    DeskBusy,
+    DiskFull,
+    StoreError,
+    disk_full,
+    translate,
+)
+
+# Exit statuses (sysexits.h where one fits; README "Exit statuses"): 1 a desk or config error
+# the message explains, 2 a usage error (Typer's own, and a malformed --db / database_url, so
+# every "you typed it wrong" is one status), 74 EX_IOERR disk full, 75 EX_TEMPFAIL the desk stayed
+# busy (try again later), 70 EX_SOFTWARE internal error (a bug), 130 interrupted.
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+EXIT_DISK_FULL = 74
+EXIT_BUSY = 75
 
 DbOption = Annotated[
     str | None,
@@ -60,7 +78,9 @@ def resolve_db(ctx: typer.Context | None, db: str | None) -> str:
 
 
 def open_desk(ctx: typer.Context | None, db: str | None) -> Desk:
-    return Desk(open_store(resolve_db(ctx, db)), load_settings())
+    settings = load_settings()
+    store = open_store(resolve_db(ctx, db), busy_timeout=settings.database.busy_timeout_seconds)
+    return Desk(store, settings)
 
 
 def run_guarded(app: Callable[..., Any]) -> int:
@@ -74,6 +94,15 @@ def run_guarded(app: Callable[..., Any]) -> int:
     except CliError as exc:
         _say(str(exc))
         return exc.code
+    except BadDatabaseUrl as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    except DiskFull as exc:
+        _say(str(exc))
+        return EXIT_DISK_FULL
+    except DeskBusy as exc:
+        _say(str(exc))
+        return EXIT_BUSY
     except (DeskError, StoreError, ConfigError) as exc:
         _say(str(exc))
         return 1
@@ -84,10 +113,27 @@ def run_guarded(app: Callable[..., Any]) -> int:
         # Output piped into `head` and closed early: not an error worth a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        if exc.errno in DISK_FULL_ERRNOS:  # a file outside the store: an export, a blob
+            where = os.fsdecode(exc.filename) if exc.filename else "a file sdesk was writing"
+            _say(str(disk_full(where)))
+            return EXIT_DISK_FULL
+        return _internal(exc)
     except Exception as exc:  # last resort: one line, details only with SDESK_DEBUG=1
-        _say(f"internal error: {exc!r} (run with SDESK_DEBUG=1 for details)")
-        return 70
+        failure = translate(exc, None, None)  # a full disk or a lock met outside Store.write
+        if isinstance(failure, DiskFull):
+            _say(str(failure))
+            return EXIT_DISK_FULL
+        if isinstance(failure, DeskBusy):
+            _say(str(failure))
+            return EXIT_BUSY
+        return _internal(exc)
     return 0
+
+
+def _internal(exc: BaseException) -> int:
+    _say(f"internal error: {exc!r} (run with SDESK_DEBUG=1 for details)")
+    return EXIT_INTERNAL
 
 
 def _say(message: str) -> None:

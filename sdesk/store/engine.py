@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,17 +16,28 @@ from typing import Any
 
 from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session, create_engine
 
 from sdesk.store.blobs import BlobStore
+from sdesk.store.failures import (
+    BadDatabaseUrl,
+    StoreError,
+    desk_busy,
+    is_busy,
+    lock_holder,
+    translate,
+)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _WRITE = "sdesk_write"
+log = logging.getLogger("sdesk.store")
+URL_EXAMPLE = "give a SQLite path or a URL like postgresql+psycopg://user@host/db"
 
 
-class StoreError(Exception):
-    """A desk that cannot be opened; the message says what to fix."""
+def _shown(db: str) -> str:
+    """The URL as an error message may show it: a password in it is masked."""
+    return re.sub(r"(://[^:/@\[\]]*:)[^@/]*@", r"\1***@", db)
 
 
 def database_url(db: str | Path) -> str:
@@ -32,8 +46,8 @@ def database_url(db: str | Path) -> str:
     if "://" in db:
         try:
             make_url(db)
-        except ArgumentError as exc:
-            raise StoreError(f"bad database URL {db!r}: {exc}") from None
+        except (ArgumentError, ValueError) as exc:
+            raise BadDatabaseUrl(f"bad database URL {_shown(db)!r}: {exc}; {URL_EXAMPLE}") from None
         return db
     path = Path(db).expanduser()
     if path.is_dir():
@@ -59,33 +73,81 @@ _BULK = "sdesk_bulk_wal"
 HEAD = "0005"  # the newest migration; a desk already there opens without loading Alembic
 
 
-def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" hook issue BEGIN itself so writes can say IMMEDIATE.
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    # 8 MiB of page cache per connection (default 2 MiB). A console holds several pooled
-    # connections, so this stays modest; bulk writers raise it on theirs (``BULK_CACHE``).
-    cur.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
-    cur.close()
+DEFAULT_BUSY_TIMEOUT = 60.0  # seconds a write waits for the desk's write lock (configurable)
+NOTE_AFTER = 3.0  # a write that waited this long says so once, then waits the rest
 
 
-def _sqlite_checkin(dbapi_conn: sqlite3.Connection | None, record: Any) -> None:
-    # A connection a bulk writer used goes back to the default checkpointing for whoever is next.
-    if record is not None and record.info.pop(_BULK, False) and dbapi_conn is not None:
-        # A broken connection fails its next use too, and the pool then discards it.
-        with contextlib.suppress(sqlite3.Error):
-            dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+class _SqliteHooks:
+    """The pool's hooks for one SQLite desk: pragmas on connect, BEGIN, check-in."""
+
+    def __init__(self, database: str | None, busy_timeout: float) -> None:
+        self.database = database
+        self.busy_timeout = busy_timeout
+
+    def connect(self, dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook issue BEGIN itself so writes can say IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={_ms(self.busy_timeout)}")
+        # 8 MiB of page cache per connection (default 2 MiB). A console holds several pooled
+        # connections, so this stays modest; bulk writers raise it on theirs (``BULK_CACHE``).
+        cur.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
+        cur.close()
+
+    @staticmethod
+    def checkin(dbapi_conn: sqlite3.Connection | None, record: Any) -> None:
+        # A connection a bulk writer used goes back to the default checkpointing for the next.
+        if record is not None and record.info.pop(_BULK, False) and dbapi_conn is not None:
+            # A broken connection fails its next use too, and the pool then discards it.
+            with contextlib.suppress(sqlite3.Error):
+                dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+
+    def begin(self, conn: Connection) -> None:
+        # A deferred read-then-write transaction fails with BUSY at once, ignoring busy_timeout
+        # (DESIGN rule 6), so every write transaction takes the write lock up front.
+        if not conn.get_execution_options().get(_WRITE, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        self.begin_immediate(conn.connection.driver_connection)  # type: ignore[arg-type]
+
+    def begin_immediate(self, raw: sqlite3.Connection) -> None:
+        """Take the write lock. Only this BEGIN is ever retried, never a half-done transaction:
+        SQLite waits ``NOTE_AFTER`` seconds, then, with a note that says who holds the lock,
+        the rest of the busy timeout; after that the write fails with ``DeskBusy``."""
+        began = time.monotonic()
+        first = min(self.busy_timeout, NOTE_AFTER)
+        if _try_begin(raw, first):
+            return
+        rest = self.busy_timeout - first
+        if rest > 0:
+            holder = lock_holder(self.database) if self.database else None
+            log.warning(
+                "waiting for the desk's write lock (held by %s), up to %g s more...",
+                holder or "another process",
+                rest,
+            )
+            if _try_begin(raw, rest):
+                return
+        raise desk_busy(self.database, round(time.monotonic() - began, 1))
 
 
-def _sqlite_begin(conn: Connection) -> None:
-    # A deferred read-then-write transaction fails with BUSY at once, ignoring busy_timeout
-    # (DESIGN rule 6), so every write transaction takes the write lock up front.
-    immediate = conn.get_execution_options().get(_WRITE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+def _try_begin(raw: sqlite3.Connection, wait: float) -> bool:
+    """BEGIN IMMEDIATE, SQLite waiting up to ``wait`` seconds for the lock; False if still busy."""
+    raw.execute(f"PRAGMA busy_timeout={_ms(wait)}")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        return False
+    return True
+
+
+def _ms(seconds: float) -> int:
+    return max(0, int(seconds * 1000))
 
 
 @dataclass
@@ -95,6 +157,8 @@ class Store:
     url: str
     engine: Engine
     blobs: BlobStore
+    database: str | None = None  # the SQLite file, named in disk-full and busy messages
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT
 
     @property
     def is_sqlite(self) -> bool:
@@ -113,13 +177,21 @@ class Store:
         up to ``BULK_WAL_PAGES`` in the WAL rather than checkpointing every 4 MiB.
         """
         bind = self.engine.execution_options(**{_WRITE: True})
-        with Session(bind, expire_on_commit=False) as session, session.begin():
-            if bulk and self.is_sqlite:
-                conn = session.connection()
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_WAL_PAGES}")
-                conn.connection.info[_BULK] = True  # reset on check-in (_sqlite_checkin)
-            yield session
-            self.blobs.flush()
+        try:
+            with Session(bind, expire_on_commit=False) as session, session.begin():
+                if bulk and self.is_sqlite:
+                    conn = session.connection()
+                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_WAL_PAGES}")
+                    conn.connection.info[_BULK] = True  # reset on check-in (``checkin``)
+                yield session
+                self.blobs.flush()
+        except (DBAPIError, sqlite3.Error, OSError) as exc:
+            # A full disk (SQLite's or a blob's) or a lock that stayed taken: a clear error,
+            # the transaction rolled back; anything else passes unchanged.
+            failure = translate(exc, self.database, self.busy_timeout)
+            if failure is None:
+                raise
+            raise failure from exc
 
     def dispose(self) -> None:
         self.blobs.close()
@@ -136,33 +208,76 @@ def _attachments_dir(url: str) -> Path:
     return data_dir() / "attachments"
 
 
-def open_store(db: str | Path, *, attachments: Path | None = None, upgrade: bool = True) -> Store:
+def open_store(
+    db: str | Path,
+    *,
+    attachments: Path | None = None,
+    upgrade: bool = True,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+) -> Store:
     """Open (creating if needed) and bring the schema to the current revision.
 
     An older SQLite desk is copied aside before it is upgraded, so a failed upgrade loses nothing.
+    ``busy_timeout``: seconds a write waits for another process's write lock (SQLite).
     """
     url = database_url(db)
+    engine = _create_engine(url)
+    database = _sqlite_file(url) if engine.dialect.name == "sqlite" else None
+    if engine.dialect.name == "sqlite":
+        hooks = _SqliteHooks(database, busy_timeout)
+        event.listen(engine, "connect", hooks.connect)
+        event.listen(engine, "begin", hooks.begin)
+        event.listen(engine, "checkin", hooks.checkin)
+    store = Store(
+        url=url,
+        engine=engine,
+        blobs=BlobStore(attachments or _attachments_dir(url)),
+        database=database,
+        busy_timeout=busy_timeout,
+    )
+    try:
+        _migrate(store, upgrade=upgrade)
+    except (DBAPIError, sqlite3.DatabaseError, OSError) as exc:
+        engine.dispose()
+        failure = translate(exc, database, busy_timeout)
+        if failure is not None:
+            raise failure from None
+        if isinstance(exc, OSError):
+            raise
+        detail = exc.orig if isinstance(exc, DBAPIError) else exc
+        raise StoreError(f"cannot open desk {_shown(url)}: {detail}") from None
+    return store
+
+
+# Driver modules SQLAlchemy imports for a URL, and the package that provides each.
+_DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary"}
+
+
+def _create_engine(url: str) -> Engine:
     try:
         # LIFO: a worker gets the connection used last, whose page cache is warm; FIFO handed
         # out each of the pooled connections in turn, each with a cold cache (bench/console
         # searches ran 2-4x slower than the same SQL on one connection).
-        engine = create_engine(url, pool_use_lifo=True)
-    except (ArgumentError, ImportError) as exc:  # e.g. a driver that is not installed
-        raise StoreError(f"cannot use database {url!r}: {exc}") from None
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        event.listen(engine, "checkin", _sqlite_checkin)
-    store = Store(url=url, engine=engine, blobs=BlobStore(attachments or _attachments_dir(url)))
-    try:
-        _migrate(store, upgrade=upgrade)
-    except DBAPIError as exc:
-        engine.dispose()
-        raise StoreError(f"cannot open desk {url}: {exc.orig}") from None
-    except sqlite3.DatabaseError as exc:
-        engine.dispose()
-        raise StoreError(f"cannot open desk {url}: {exc}") from None
-    return store
+        return create_engine(url, pool_use_lifo=True)
+    except NoSuchModuleError:
+        kind = make_url(url).drivername
+        raise BadDatabaseUrl(
+            f"bad database URL {_shown(url)!r}: no database driver {kind!r}; {URL_EXAMPLE}"
+        ) from None
+    except ImportError as exc:  # the dialect is known, its driver module is not installed
+        module = exc.name or str(exc)
+        package = _DRIVER_PACKAGES.get(module, module)
+        raise StoreError(
+            f"cannot use database {_shown(url)}: its driver {module!r} is not installed "
+            f"(pip install '{package}')"
+        ) from None
+    except ArgumentError as exc:
+        raise BadDatabaseUrl(f"bad database URL {_shown(url)!r}: {exc}; {URL_EXAMPLE}") from None
+
+
+def _sqlite_file(url: str) -> str | None:
+    database = make_url(url).database
+    return database if database and database != ":memory:" else None
 
 
 def _alembic_config(connection: Connection) -> Any:

@@ -23,7 +23,39 @@ def test_unknown_ticket(sdesk: Run, tmp_path: Path) -> None:
 
 
 def test_bad_database_url(sdesk: Run) -> None:
-    assert_one_line_error(sdesk("--db", "nosuchdriver://x/y", "inbox"), "nosuchdriver")
+    result = sdesk("--db", "nosuchdriver://x/y", "inbox")
+    assert_one_line_error(result, "no database driver 'nosuchdriver'")
+    assert result.returncode == 2  # a usage error, like Typer's own
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql+psycopg://[::1", "postgresql://u@host:notaport/db", "://nothing"]
+)
+def test_malformed_database_url_is_a_usage_error(sdesk: Run, url: str) -> None:
+    result = sdesk("--db", url, "inbox")
+    assert_one_line_error(result, f"bad database URL {url!r}")
+    assert result.returncode == 2
+    assert "internal error" not in result.stderr
+    assert "postgresql+psycopg://user@host/db" in result.stderr  # what a good one looks like
+
+
+def test_a_bad_url_from_the_environment_does_not_show_its_password(
+    sdesk: Run, sdesk_env: dict[str, str]
+) -> None:
+    sdesk_env["SDESK_DATABASE_URL"] = "postgresql://desk:hunter2@[::1/desk"
+    result = sdesk("inbox")
+    assert_one_line_error(result, "bad database URL 'postgresql://desk:***@[::1/desk'")
+    assert result.returncode == 2
+    assert "hunter2" not in result.stderr
+
+
+def test_database_driver_not_installed(sdesk: Run) -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("pymssql") is None  # the premise: a driver we lack
+    result = sdesk("--db", "mssql+pymssql://u@localhost/desk", "inbox")
+    assert_one_line_error(result, "its driver 'pymssql' is not installed (pip install 'pymssql')")
+    assert result.returncode == 1
 
 
 def test_database_in_a_missing_folder(sdesk: Run) -> None:

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from sdesk.core.desk import Desk
 from sdesk.store.blobs import BlobStore
 from sdesk.store.engine import StoreError, database_url, open_store
+from sdesk.store.failures import BadDatabaseUrl, DeskBusy
 from sdesk.store.inbox import search
 from sdesk.store.queries import fts_query
 from tests.factories import email
@@ -40,7 +41,30 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60000  # the default
+    configured = open_store(tmp_path / "d.db", busy_timeout=2.5)
+    with configured.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2500
+
+
+def test_a_write_that_found_the_desk_busy_fails_clearly_and_the_store_stays_usable(
+    tmp_path: Path,
+) -> None:
+    store = open_store(tmp_path / "d.db", busy_timeout=0.5)
+    raw = sqlite3.connect(tmp_path / "d.db", isolation_level=None)
+    raw.execute("BEGIN IMMEDIATE")
+    busy = pytest.raises(DeskBusy, match="this process .* held its write lock")
+    with busy, store.write() as session:
+        session.execute(text("INSERT INTO lease VALUES ('x', 'me', '2026-01-01')"))
+    raw.execute("COMMIT")
+    raw.close()
+    for _ in range(3):  # every pooled connection is clean: no transaction left open
+        with store.write() as session:
+            session.execute(text("DELETE FROM lease"))
+            session.execute(text("INSERT INTO lease VALUES ('x', 'me', '2026-01-01')"))
+    with store.read() as session:
+        assert session.execute(text("SELECT count(*) FROM lease")).scalar() == 1
+    store.dispose()
 
 
 def test_write_transactions_take_the_lock_up_front(tmp_path: Path) -> None:
@@ -101,6 +125,14 @@ def test_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bad", ["nosuchdriver://x/y", "/no/such/folder/d.db"])
 def test_bad_urls_and_paths(bad: str) -> None:
     with pytest.raises(StoreError):
+        open_store(bad)
+
+
+@pytest.mark.parametrize(
+    "bad", ["postgresql+psycopg://[::1", "postgresql://u@h:port/db", "nosuchdriver://x/y"]
+)
+def test_malformed_urls_are_bad_database_urls(bad: str) -> None:
+    with pytest.raises(BadDatabaseUrl, match="give a SQLite path or a URL like"):
         open_store(bad)
 
 

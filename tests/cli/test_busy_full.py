@@ -1,0 +1,91 @@
+"""A desk another process keeps locked, and a disk that fills up: real processes, real files.
+
+Each is a clear one-line error with its own exit status (75 busy, 74 disk full), never an
+"internal error"; a lock held for less than the busy timeout is waited out, with a note.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Run
+from tests.cli.test_errors import assert_one_line_error
+
+# Holds the desk's write lock (BEGIN IMMEDIATE, as any sdesk write does) for argv[2] seconds.
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+@pytest.fixture
+def desk_db(sdesk: Run, tmp_path: Path) -> str:
+    db = str(tmp_path / "d.db")
+    assert sdesk("--db", db, "inbox").returncode == 0  # made, at the newest schema
+    return db
+
+
+@pytest.fixture
+def hold_lock(desk_db: str) -> Iterator[object]:
+    procs: list[subprocess.Popen[str]] = []
+
+    def hold(seconds: float) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, desk_db, str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        procs.append(proc)
+        return proc
+
+    yield hold
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_lock_held_longer_than_the_busy_timeout_is_a_clear_error(
+    sdesk: Run, sdesk_env: dict[str, str], desk_db: str, hold_lock
+) -> None:
+    holder = hold_lock(30)
+    sdesk_env["SDESK_DATABASE__BUSY_TIMEOUT_SECONDS"] = "1"
+    began = time.monotonic()
+    result = sdesk("--db", desk_db, "agent", "add", "bob")
+    took = time.monotonic() - began
+    assert result.returncode == 75, result.stderr
+    assert_one_line_error(result, "the desk is busy")
+    line = result.stderr.strip().splitlines()[0]
+    assert f"pid {holder.pid} (" in line  # who holds it, from /proc/locks
+    assert "busy_timeout_seconds" in line
+    assert "internal error" not in result.stderr
+    assert took < 15  # gave up after about the configured second, not a minute
+    holder.kill()
+    holder.wait()
+    assert "bob" not in sdesk("--db", desk_db, "agent", "list").stdout
+
+
+def test_a_lock_held_for_less_than_the_timeout_is_waited_out_with_a_note(
+    sdesk: Run, sdesk_env: dict[str, str], desk_db: str, hold_lock
+) -> None:
+    holder = hold_lock(6)
+    sdesk_env["SDESK_DATABASE__BUSY_TIMEOUT_SECONDS"] = "60"
+    result = sdesk("--db", desk_db, "agent", "add", "bob")
+    assert result.returncode == 0, result.stderr
+    assert "added agent bob" in result.stdout
+    notes = [ln for ln in result.stderr.splitlines() if "waiting for the desk's write lock" in ln]
+    assert len(notes) == 1, result.stderr  # said once
+    assert notes[0].startswith("sdesk: ")
+    assert f"held by pid {holder.pid} (" in notes[0]
+    assert holder.wait(5) == 0  # the holder committed normally: nobody broke its lock
+    assert "bob" in sdesk("--db", desk_db, "agent", "list").stdout
