@@ -4,6 +4,8 @@ and bounces told from ordinary mail by their structure."""
 
 from __future__ import annotations
 
+import binascii
+
 from sdesk.channels.email.parse import parse_email
 from sdesk.core.enums import AutoKind
 
@@ -142,3 +144,50 @@ def test_mailer_daemon_with_a_bounce_subject_and_no_structure_is_a_bounce() -> N
         b"This is the mail system at host mx.example.net.\r\n"
     )
     assert parse_email(raw).auto is AutoKind.BOUNCE
+
+
+FILE = bytes(range(256)) * 3 + b"tail"
+
+
+def _uu(data: bytes, name: str, *, zero_line: bytes = b"`") -> bytes:
+    lines = [f"begin 644 {name}".encode()]
+    lines += [binascii.b2a_uu(data[i : i + 45]).rstrip(b"\n") for i in range(0, len(data), 45)]
+    return b"\r\n".join([*lines, zero_line, b"end"]) + b"\r\n"
+
+
+def test_x_uuencode_part_is_decoded_even_with_blank_stripped_lines() -> None:
+    # Old encoders end with a " " line; a mail system that strips trailing blanks leaves it
+    # empty, where the stdlib's decoder gives up and returns the encoded text.
+    encoded = _uu(FILE, "report.pdf", zero_line=b"").replace(b" \r\n", b"\r\n")
+    raw = _mail(
+        b"Subject: file\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="B"\r\n',
+        b"--B\r\nContent-Type: text/plain\r\n\r\nthe file\r\n"
+        b"--B\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Transfer-Encoding: x-uuencode\r\n\r\n" + encoded + b"--B--\r\n",
+    )
+    inbound = parse_email(raw)
+    assert inbound.text == "the file"
+    (att,) = inbound.attachments
+    assert att.data == FILE
+    assert att.filename == "report.pdf"  # from the begin line: the part has no name
+
+
+def test_inline_uuencoded_block_becomes_an_attachment() -> None:
+    raw = _mail(
+        b"Subject: logs\r\n",
+        b"Hello,\r\n\r\nthe log is below.\r\n\r\n" + _uu(FILE, "screen shot.jpg") + b"\r\nBye\r\n",
+    )
+    inbound = parse_email(raw)
+    (att,) = inbound.attachments
+    assert (att.filename, att.data, att.content_type) == ("screen shot.jpg", FILE, "image/jpeg")
+    assert "begin 644" not in inbound.text and "M" not in inbound.text.split("below.")[1][:3]
+    assert inbound.text.startswith("Hello,\n\nthe log is below.")
+    assert inbound.text.endswith("[uuencoded file: screen shot.jpg]\n\nBye")
+    assert any("screen shot.jpg" in note for note in inbound.notes)
+
+
+def test_begin_line_in_prose_is_left_alone() -> None:
+    text = b"begin 644 is what the old tool printed\r\nAND THEN: END\r\nend\r\n"
+    inbound = parse_email(_mail(b"Subject: prose\r\n", text))
+    assert inbound.attachments == () and "begin 644 is what" in inbound.text

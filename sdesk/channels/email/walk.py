@@ -6,6 +6,7 @@ text is capped, charset guessing is budgeted, and every degradation leaves a not
 
 from __future__ import annotations
 
+import mimetypes
 from email import errors
 from email.message import Message
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from sdesk.channels.email.message import (
     raw_payload,
     value_params,
 )
+from sdesk.channels.email.uu import UU_ENCODINGS, decode_uu, inline_blocks
 from sdesk.core.filenames import safe_filename
 from sdesk.core.inbound import InboundAttachment
 
@@ -52,6 +54,16 @@ _EXT = {
     "text/rfc822-headers": ".txt",
     "application/pgp-signature": ".asc",
 }
+
+
+def file_type(name: str) -> str:
+    """A content type for a file known only by its name (uuencode, TNEF)."""
+    return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+
+
+def _cte(part: Message) -> str:
+    value = part.get("content-transfer-encoding")
+    return value.strip().lower() if isinstance(value, str) else ""
 
 
 def fmt_size(n: int) -> str:
@@ -155,7 +167,8 @@ class PartWalk:
         ct = params(part)
         name = _param_text(cd.get("filename"), self.charset)
         name = name or _param_text(ct.get("name"), self.charset)
-        if disp != "attachment" and not name and ctype in ("text/plain", "text/html"):
+        uu = _cte(part) in UU_ENCODINGS  # a file, whatever its type says
+        if disp != "attachment" and not name and ctype in ("text/plain", "text/html") and not uu:
             self.body_part(part, ctype, param_str(ct.get("charset")) or None)
         elif not self.excerpt:  # an excerpt's attachments are cut off
             inline = ctype.startswith("image/") and (
@@ -164,9 +177,16 @@ class PartWalk:
             self.attachment(part, ctype, inline, name)
 
     def payload(self, part: Message) -> bytes:
-        """Transfer-decoded body (base64, quoted-printable, uuencode) by the stdlib."""
-        if raw_payload(part) is None:  # cut off by the part cap before its body was read
+        """Transfer-decoded body: base64, quoted-printable by the stdlib, uuencode here."""
+        raw = raw_payload(part)
+        if raw is None:  # cut off by the part cap before its body was read
             return b""
+        if isinstance(raw, str) and _cte(part) in UU_ENCODINGS:
+            found = decode_uu(raw.encode("ascii", "surrogateescape"))
+            if found is not None:
+                return found[0]
+            self.notes.add("uuencoded part without a begin line; kept as received")
+            return raw.encode("ascii", "surrogateescape")
         seen = len(part.defects)
         data = part.get_payload(decode=True)
         if any(isinstance(d, _BASE64_DEFECTS) for d in part.defects[seen:]):
@@ -191,6 +211,11 @@ class PartWalk:
         elif self.guessed is None and codec not in (None, "utf-8"):
             self.guessed = codec  # what an undeclared 8-bit body read as: a hint for headers
         text = clean_text(text)
+        if ctype == "text/plain" and "begin " in text:  # files uuencoded into the text
+            text, files = inline_blocks(text)
+            for name, data in files:
+                self.notes.add(f"uuencoded file {one_line(name, 60)} in the text: an attachment")
+                self.store(name, file_type(name), data)
         if len(text) > room:
             text = text[:room]
             kind = "text" if ctype == "text/plain" else "HTML part"
@@ -203,7 +228,6 @@ class PartWalk:
 
     def attachment(self, part: Message, ctype: str, inline: bool, name: str) -> None:
         self.index += 1
-        fallback = f"attachment-{self.index}{_EXT.get(ctype, '.bin')}"
         cap = self.limits.max_attachment_bytes
         payload = raw_payload(part)
         if isinstance(payload, list):  # message/*: the encapsulated message, as received
@@ -214,6 +238,26 @@ class PartWalk:
                 name = f"{subject}.eml" if subject else ""
         else:
             data = self.payload(part)
+            if not name and _cte(part) in UU_ENCODINGS and isinstance(payload, str):
+                found = decode_uu(payload[:4096].encode("ascii", "surrogateescape"))
+                name = found[1] if found else ""  # the name on its begin line
+        self.store(name, ctype, data, inline, part.get("content-id"), counted=True)
+
+    def store(
+        self,
+        name: str,
+        ctype: str,
+        data: bytes | None,
+        inline: bool = False,
+        content_id: str | None = None,
+        *,
+        counted: bool = False,
+    ) -> None:
+        """One attachment kept, or dropped with a note when over the size cap."""
+        if not counted:
+            self.index += 1
+        fallback = f"attachment-{self.index}{_EXT.get(ctype, '.bin')}"
+        cap = self.limits.max_attachment_bytes
         if data is None or len(data) > cap:
             shown = safe_filename(one_line(decode_words(name), 4096), fallback)
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
@@ -225,7 +269,7 @@ class PartWalk:
                 content_type=ctype,
                 data=data,
                 inline=inline,
-                content_id=normalise_message_id(part.get("content-id")),
+                content_id=normalise_message_id(content_id),
                 size=len(data),
             )
         )
