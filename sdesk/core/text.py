@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-# C0 except TAB and LF, DEL, C1; bidi embeddings/overrides/isolates; zero-width and BOM.
+# C0 except TAB and LF, DEL, C1; bidi embeddings/overrides/isolates; zero-width and BOM; the
+# Unicode line and paragraph separators (a terminal may break the line at them).
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
 )
 _ESC_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.)?")
 
@@ -33,3 +34,19 @@ def safe_text(text: str, *, single_line: bool = False) -> str:
     if single_line:
         text = " ".join(text.split())
     return _UNSAFE.sub(_placeholder, text)
+
+
+class Safe(str):
+    """Text that went through ``safe_text``: fit for a terminal as it is. Only ``safe()`` makes
+    one; anything built from it (``+``, an f-string, ``.format``) is a plain ``str`` again, so
+    customer text added later is not taken for safe."""
+
+    __slots__ = ()
+
+
+def safe(value: object, *, single_line: bool = False) -> Safe:
+    """``value`` as ``Safe`` text: the one way customer text reaches a toast or a widget that
+    takes a plain string (DESIGN rule 8)."""
+    if isinstance(value, Safe) and not single_line:
+        return value
+    return Safe(safe_text(str(value), single_line=single_line))

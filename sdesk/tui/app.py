@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future
+from contextlib import suppress
 from functools import partial
 from typing import ClassVar
 
@@ -16,11 +17,15 @@ from rich.console import RenderableType
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.markup import MarkupError
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sdesk.core.desk import Desk
+from sdesk.core.text import Safe, safe
 from sdesk.store.inbox import PAGE, InboxFilter, Page, inbox_page
 from sdesk.store.live import Stamp, stamp, tickets_after
 from sdesk.store.queries import AgentRow
@@ -165,7 +170,7 @@ class SdeskApp(App[None]):
             urgent = [t for t in message.new if t.priority == "urgent"]
             for t in urgent[:3]:
                 self.notify(
-                    f"#{t.number} {t.subject}",
+                    safe(f"#{t.number} {t.subject}", single_line=True),
                     title="New urgent ticket",
                     severity="warning",
                     markup=False,
@@ -194,7 +199,32 @@ class SdeskApp(App[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             log.error("worker %s failed: %r", event.worker.name, error)
-            self.notify(str(error) or type(error).__name__, severity="error", markup=False)
+            self.notify(safe(str(error) or type(error).__name__), severity="error", markup=False)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast of the console passes here (a widget's ``notify`` calls the app's), so
+        none can carry a live escape or markup from customer text (DESIGN rule 8). The text
+        is shown as ``safe()`` made it and never parsed; a string that is not ``Safe`` yet is
+        made so, its markup first reduced to its words when it asked for markup (Textual's
+        own "Press [b]ctrl+q[/b] to quit")."""
+        if markup and not isinstance(message, Safe):
+            with suppress(MarkupError):  # not markup after all: shown as it is, made safe
+                message = Content.from_markup(message).plain
+        super().notify(
+            safe(message),
+            title=safe(title, single_line=True),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # -- screens and the palette -----------------------------------------------------------
 

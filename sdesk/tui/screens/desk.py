@@ -33,7 +33,7 @@ from sdesk.store.queries import (
 )
 from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
-from sdesk.tui.render import Columns, header_line
+from sdesk.tui.render import Columns, header_line, safe
 from sdesk.tui.screens.desk_acts import DeskActs
 from sdesk.tui.screens.desk_filters import DeskFilters
 from sdesk.tui.screens.desk_health import DeskHealth
@@ -242,7 +242,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
     ) -> None:
         if picture is None:
             self._opening = None
-            self.notify(f"no ticket #{number}", severity="error", markup=False)
+            self.notify(safe(f"no ticket #{number}"), severity="error", markup=False)
             return
         current = self.query_one(InboxList).current
         if self._opening is None and not self.ticket_open and current and current.number != number:

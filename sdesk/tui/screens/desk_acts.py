@@ -18,7 +18,7 @@ from sdesk.core.calls import telephony_problem
 from sdesk.core.enums import Priority, Status
 from sdesk.core.errors import DeskError, StaleTicket
 from sdesk.store.queries import AttachmentRow, MessageRow
-from sdesk.tui.render import plain, size
+from sdesk.tui.render import plain, safe, size
 from sdesk.tui.screens.pickers import ChoiceScreen, ConfirmScreen, PromptScreen
 from sdesk.tui.threads import from_thread
 
@@ -81,7 +81,7 @@ class DeskActs(_Base):
         from_thread(self.app, self._acted, done, result, then, moves_away, scroll_end)
 
     def _refused(self, why: str, stale: bool) -> None:
-        self.notify(why, severity="error", markup=False, timeout=8)
+        self.notify(safe(why), severity="error", markup=False, timeout=8)
         if stale:
             self.reload()  # show what changed; the operator decides again
 
@@ -94,7 +94,7 @@ class DeskActs(_Base):
         scroll_end: bool,
     ) -> None:
         if done:
-            self.notify(done, markup=False)
+            self.notify(safe(done), markup=False)
         if then is not None:
             then(result)
         self.reload(stay=moves_away, scroll_end=scroll_end)
@@ -276,14 +276,14 @@ class DeskActs(_Base):
         desk = self.sapp.desk
         problem = telephony_problem(desk)
         if problem:
-            self.notify(problem, severity="error", markup=False, timeout=8)
+            self.notify(safe(problem), severity="error", markup=False, timeout=8)
             return
         if self.card is None or not self._is_detail(number):
             self.notify("open the ticket first (Enter)", severity="warning", markup=False)
             return
         phones, name = self.card.phones, self.card.name or "the customer"
         if not phones:
-            self.notify(f"{name} has no phone number on the card", severity="warning", markup=False)
+            self.notify(safe(f"{name} has no phone number on the card"), severity="warning")
             return
 
         def confirmed(phone: str, yes: bool | None) -> None:
@@ -351,7 +351,7 @@ class DeskActs(_Base):
                     self.run_act(
                         "",
                         lambda: save_attachment(blobs, a.sha256, a.filename, Path(folder)),
-                        then=lambda path: self.notify(f"saved {path}", markup=False),
+                        then=lambda path: self.notify(safe(f"saved {path}"), markup=False),
                     )
 
             self.app.push_screen(
@@ -387,7 +387,8 @@ class DeskActs(_Base):
             if t.number != current
         ]
         if not options:
-            self.notify(f"{self.card.name or 'this customer'} has no other tickets", markup=False)
+            who = self.card.name or "this customer"
+            self.notify(safe(f"{who} has no other tickets"), markup=False)
             return
         self.app.push_screen(
             ChoiceScreen(f"Tickets of {self.card.name}", options),

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.app import SuspendNotSupported
 
 from sdesk.core.attachments import check_files
-from sdesk.tui.render import channel_label, plain
+from sdesk.tui.render import channel_label, plain, safe
 from sdesk.tui.screens.pickers import ChoiceScreen, PromptScreen
 from sdesk.tui.widgets.reply import Mode, ReplyBox
 
@@ -160,7 +160,7 @@ class DeskWriting(_Base):
         channel = self._reply_channel()[0] if self._is_detail(number) else "email"
         if channel != "email":
             self.notify(
-                f"this reply goes by {channel_label(channel)}; only email carries files",
+                safe(f"this reply goes by {channel_label(channel)}; only email carries files"),
                 severity="warning",
                 markup=False,
             )
@@ -250,12 +250,16 @@ class DeskWriting(_Base):
                 code = subprocess.call(command, stdin=subprocess.DEVNULL)
             except FileNotFoundError:
                 self.notify(
-                    f"editor not found: {editor} (set $EDITOR)", severity="error", markup=False
+                    safe(f"editor not found: {editor} (set $EDITOR)"),
+                    severity="error",
+                    markup=False,
                 )
                 return None
             if code != 0:
                 self.notify(
-                    f"{editor} exited with {code}; text unchanged", severity="warning", markup=False
+                    safe(f"{editor} exited with {code}; text unchanged"),
+                    severity="warning",
+                    markup=False,
                 )
                 return None
             return Path(name).read_text(encoding="utf-8", errors="replace").rstrip("\n")

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from sdesk.tui.render import plain
+from sdesk.tui.render import plain, safe
 
 T = TypeVar("T")
 
@@ -78,7 +78,11 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(plain(self.title_text, "bold"), classes="dialog-title", markup=False)
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Input(
+                safe(self.value, single_line=True),
+                placeholder=safe(self.placeholder, single_line=True),
+                id="prompt-input",
+            )
             yield Static("", id="prompt-error", markup=False)
 
     def on_mount(self) -> None:
