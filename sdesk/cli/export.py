@@ -6,12 +6,25 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
 from sdesk.cli.common import DbOption, fail, open_desk
 from sdesk.core.clock import as_utc
+from sdesk.core.text import safe_text
+
+
+class _Terminal:
+    """stdout when it is a terminal: what the export writes is shown, never obeyed, so a
+    customer's ESC or C1 control cannot retitle the window or set the clipboard. A file or a
+    pipe gets the data exactly (JSON Lines escapes the invisible controls itself)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, text: str, /) -> int:
+        return self.out.write(safe_text(text))
 
 
 class Format(StrEnum):
@@ -46,12 +59,12 @@ def export(
     tickets = iter_tickets(desk.store, since=_since(since))
     write = write_jsonl if format is Format.JSONL else write_csv
     if output is None:
-        write(tickets, sys.stdout)
+        write(tickets, _Terminal(sys.stdout) if sys.stdout.isatty() else sys.stdout)
         return
     try:
         fh = output.open("w", encoding="utf-8", newline="")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}")
     with fh:
-        count = write(tickets, fh)
+        count = write(tickets, _Terminal(fh) if fh.isatty() else fh)  # e.g. -o /dev/tty
     typer.echo(f"exported {count} tickets to {output}", err=True)

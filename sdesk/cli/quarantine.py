@@ -24,7 +24,7 @@ def list_(ctx: typer.Context, db: DbOption = None) -> None:
     for row in desk.quarantined():
         table.add_row(
             str(row.id),
-            row.channel,
+            plain(row.channel),
             row.received_at.strftime("%Y-%m-%d %H:%M"),
             str(row.size),
             plain(row.source),

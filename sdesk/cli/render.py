@@ -47,7 +47,8 @@ def channel_label(channel: str) -> str:
 
 
 def ticket_table(rows: Sequence[TicketRow], now: datetime, title: str = "Inbox") -> Table:
-    table = Table(title=title, expand=True, header_style="bold")
+    # A title string would be read as markup: the search words are typed by the operator.
+    table = Table(title=plain(title, style="table.title"), expand=True, header_style="bold")
     for name, kwargs in (
         ("#", {"justify": "right", "no_wrap": True}),
         ("Ch", {"no_wrap": True}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -109,3 +110,44 @@ def test_csv_export_and_since(sdesk: Run, tmp_path: Path) -> None:
     assert all(r["subject"].startswith("'=") for r in rows if r["ticket"] == "1001")
     later = sdesk("--db", str(a), "export", "--since", "2026-11-02T10:00:00Z")
     assert [json.loads(x)["number"] for x in later.stdout.splitlines()] == [1002, 1003]
+
+
+HOSTILE = (
+    "\x1b]52;c;SGVsbG8=\x07 \x9b31m \x9d \u202eevil \u200bzw \u2066iso\u2069 \ufeff \u2028 \u061c"
+)
+
+
+def test_jsonl_escapes_invisible_controls_and_ingest_reads_them_back(
+    sdesk: Run, tmp_path: Path
+) -> None:
+    """To a file (or pipe) the data is exact, but C1, bidi and zero-width characters are
+    written as \\uXXXX: a ``cat`` of the file cannot be steered by them."""
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    desk = Desk(open_store(a), Settings(desk_domain="a.test"))
+    desk.intake(email("h@x", name=f"Mal {HOSTILE}", subject=f"S {HOSTILE}", text=f"T {HOSTILE}"))
+    desk.close()
+    out = tmp_path / "a.jsonl"
+    assert sdesk("--db", str(a), "export", "-o", str(out)).returncode == 0
+    raw = out.read_text(encoding="utf-8")
+    assert not any(c in raw for c in "\x1b\x9b\x9d\u202e\u200b\u2066\u2069\ufeff\u2028\u061c")
+    for escaped in ("\\u001b]52", "\\u009b31m", "\\u009d", "\\u202eevil", "\\u200bzw", "\\u2028"):
+        assert escaped in raw
+    ticket = json.loads(raw)
+    assert ticket["subject"] == f"S {HOSTILE}"  # the same string, exactly
+    assert ticket["customer"]["name"] == f"Mal {HOSTILE}"
+    Desk(open_store(b), Settings(desk_domain="b.test")).close()
+    assert sdesk("--db", str(b), "ingest", str(out)).returncode == 0
+    again = tmp_path / "b.jsonl"
+    assert sdesk("--db", str(b), "export", "-o", str(again)).returncode == 0
+    assert json.loads(again.read_text(encoding="utf-8"))["messages"][0]["text"] == f"T {HOSTILE}"
+
+
+def test_csv_to_a_pipe_is_the_data_exactly(sdesk: Run, tmp_path: Path) -> None:
+    """Neutralising is for terminals (tests/smoke/test_pty_hostile.py); a pipe gets the bytes."""
+    a = tmp_path / "a.db"
+    desk = Desk(open_store(a), Settings(desk_domain="a.test"))
+    desk.intake(email("h@x", subject=f"S {HOSTILE}", text=f"T {HOSTILE}"))
+    desk.close()
+    result = sdesk("--db", str(a), "export", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+    assert [(r["subject"], r["text"]) for r in rows] == [(f"S {HOSTILE}", f"T {HOSTILE}")]

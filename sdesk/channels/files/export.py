@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -131,10 +132,28 @@ def _page(session: Any, tickets: list[Ticket]) -> Iterator[dict[str, Any]]:
         }
 
 
-def write_jsonl(tickets: Iterator[dict[str, Any]], out: IO[str]) -> int:
+class Sink(Protocol):
+    """Where an export goes: a file, stdout, or anything else with ``write``."""
+
+    def write(self, text: str, /) -> object: ...
+
+
+# Written as \uXXXX in JSON Lines even to a file: C1 controls, bidi embeddings, overrides and
+# isolates, zero-width characters, the BOM, the line and paragraph separators. ``json.dumps``
+# escapes only C0; these would otherwise reach whoever reads the file with cat, less or an
+# editor. Still the same JSON: ``sdesk ingest`` reads back the very same strings.
+_JSON_INVISIBLE = re.compile("[\x80-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def json_line(record: dict[str, Any]) -> str:
+    text = json.dumps(record, ensure_ascii=False)
+    return _JSON_INVISIBLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
+
+
+def write_jsonl(tickets: Iterator[dict[str, Any]], out: Sink) -> int:
     n = 0
     for ticket in tickets:
-        out.write(json.dumps(ticket, ensure_ascii=False) + "\n")
+        out.write(json_line(ticket))
         n += 1
     return n
 
@@ -146,7 +165,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def write_csv(tickets: Iterator[dict[str, Any]], out: IO[str]) -> int:
+def write_csv(tickets: Iterator[dict[str, Any]], out: Sink) -> int:
     """One row per message with its ticket's columns repeated, for spreadsheets."""
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
