@@ -79,9 +79,11 @@ class BlobStore:
             finally:
                 os.close(fd)
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError) and exc.filename is None:
+                exc.filename = tmp  # os.write names no file: say where (e.g. "disk full: ...")
             raise
         return digest
 

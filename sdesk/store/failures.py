@@ -109,7 +109,7 @@ def _free_space(where: str) -> str:
                 free = shutil.disk_usage(candidate).free
             except OSError:
                 return ""
-            return f" ({free / 2**20:.1f} MiB free)"
+            return f" ({free / 2**20:.1f} MiB free now)"
     return ""
 
 

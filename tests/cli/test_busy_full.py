@@ -89,3 +89,45 @@ def test_a_lock_held_for_less_than_the_timeout_is_waited_out_with_a_note(
     assert f"held by pid {holder.pid} (" in notes[0]
     assert holder.wait(5) == 0  # the holder committed normally: nobody broke its lock
     assert "bob" in sdesk("--db", desk_db, "agent", "list").stdout
+
+
+def test_a_disk_that_fills_up_is_a_clear_error_and_the_rerun_completes(
+    sdesk: Run, tmp_path: Path
+) -> None:
+    """A real tmpfs fills during an ingest: exit 74 and one line saying what to do; the
+    committed batches are kept and whole, and the same command completes once there is room."""
+    import json
+    import os
+    import random
+    import sqlite3
+
+    from tests.small_disk import fill, small_disk
+
+    src = tmp_path / "in.jsonl"
+    rnd = random.Random(1)
+    with src.open("w") as f:  # 2,500 messages, ~3 MB of text that does not compress
+        for i in range(2500):
+            text = " ".join(f"w{rnd.randrange(10**6)}" for _ in range(150))
+            record = {"channel": "sms", "from": {"phone": f"+1415555{i:04d}"}, "text": text,
+                      "external_id": f"s{i}"}  # fmt: skip
+            f.write(json.dumps(record) + "\n")
+    with small_disk(tmp_path / "small", 24 * 1024) as disk:
+        db = disk / "d.db"
+        filler = fill(disk, leave_kib=4000)
+        result = sdesk("--db", str(db), "ingest", str(src))
+        assert result.returncode == 74, result.stderr
+        errors = [ln for ln in result.stderr.splitlines() if ln.startswith("sdesk: error:")]
+        assert errors == [
+            f"sdesk: error: disk full: {db} (0.0 MiB free now); free space and run the same "
+            "command again (everything committed so far is kept)"
+        ], result.stderr
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            kept = conn.execute("SELECT count(*) FROM message").fetchone()[0]
+        assert kept % 1000 == 0 and kept < 2500  # whole batches only
+        os.unlink(filler)
+        again = sdesk("--db", str(db), "ingest", str(src))
+        assert again.returncode == 0, again.stderr
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT count(*) FROM message").fetchone() == (2500,)

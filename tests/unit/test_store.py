@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 from sdesk.core.desk import Desk
 from sdesk.store.blobs import BlobStore
 from sdesk.store.engine import StoreError, database_url, open_store
-from sdesk.store.failures import BadDatabaseUrl, DeskBusy
+from sdesk.store.failures import BadDatabaseUrl, DeskBusy, DiskFull
 from sdesk.store.inbox import search
 from sdesk.store.queries import fts_query
 from tests.factories import email
@@ -273,4 +273,41 @@ def test_a_bulk_write_checkpoints_less_and_its_connection_goes_back_to_the_defau
         with store.read() as session:
             assert setting(session) == WAL_AUTOCHECKPOINT
     finally:
+        store.dispose()
+
+
+def test_a_full_database_is_disk_full_and_keeps_what_was_committed(tmp_path: Path) -> None:
+    """SQLITE_FULL for real: the connection may not grow the file past max_page_count."""
+    db = tmp_path / "d.db"
+    store = open_store(db)
+    with store.write() as session:
+        session.execute(text("INSERT INTO lease VALUES ('kept', 'me', '2026-01-01')"))
+    full = pytest.raises(DiskFull, match=rf"^disk full: {db} \(.* MiB free now\); free space and")
+    with full, store.write() as session:
+        pages = session.execute(text("PRAGMA page_count")).scalar()
+        session.execute(text(f"PRAGMA max_page_count = {pages + 2}"))
+        for n in range(200):
+            session.execute(
+                text("INSERT INTO lease VALUES (:n, :h, '2026-01-01')"),
+                {"n": f"l{n}", "h": "x" * 4000},
+            )
+    store.dispose()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT name FROM lease").fetchall() == [("kept",)]
+
+
+def test_a_blob_that_does_not_fit_is_disk_full_and_nothing_points_at_it(tmp_path: Path) -> None:
+    """ENOSPC from a real 1 MiB filesystem while a transaction's attachment is written."""
+    from tests.small_disk import small_disk
+
+    with small_disk(tmp_path / "small", 1024) as disk:
+        store = open_store(tmp_path / "d.db", attachments=disk / "blobs")
+        where = rf"{disk}/blobs/[0-9a-f]{{2}}"  # the attachment's folder
+        full = pytest.raises(DiskFull, match=rf"^disk full: {where} \([0-9.]+ MiB free now\); free")
+        with full, store.write() as session:
+            session.execute(text("INSERT INTO lease VALUES ('x', 'me', '2026-01-01')"))
+            store.blobs.put_later(b"\1" * (2 * 1024 * 1024))
+        with store.read() as session:
+            assert session.execute(text("SELECT count(*) FROM lease")).scalar() == 0
+        assert [p.name for p in (disk / "blobs").rglob("*") if p.is_file()] == []
         store.dispose()
