@@ -17,7 +17,7 @@ from sdesk.core.text import safe_text
 if TYPE_CHECKING:  # the readers and parsers load when a command runs, not with every command
     from sdesk.channels.files.importer import Summary
 
-MAX_FAILURES_SHOWN = 50
+MAX_LISTED = 50  # skipped and failed entries each; the count says how many more
 
 
 def _sigterm_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -43,7 +43,11 @@ def ingest(
         ),
     ] = None,
 ) -> None:
-    """Import messages; running it again adds nothing. Exit 0 only when nothing failed."""
+    """Import messages; running it again adds nothing. Exit 0 only when nothing failed.
+
+    Files in a folder that hold no message (a README, an image) are named on stderr as
+    ``skipped: FILE: reason`` and counted, but do not change the exit status: nothing was lost.
+    """
     from sdesk.channels.files.importer import ingest as run_ingest
     from sdesk.channels.files.readers import total_bytes
 
@@ -65,24 +69,28 @@ def ingest(
             )
     else:
         summary = run_ingest(desk, paths, parallel=parallel)
-    _report(summary)
+    _report(summary, verb="interrupted after" if summary.interrupted else "ingested")
     if summary.interrupted:
         raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)
 
 
-def _report(s: Summary) -> None:
-    seen = s.created + s.appended + s.duplicates + s.quarantined + len(s.failed)
+def _report(s: Summary, *, verb: str) -> None:
     typer.echo(
-        f"{'interrupted after' if s.interrupted else 'ingested'} {seen} messages: "
+        f"{verb} {s.seen} messages: "
         f"{s.created} tickets created, {s.appended} messages appended, "
         f"{s.duplicates} duplicates skipped, {s.auto} auto-replies, "
-        f"{s.quarantined} quarantined, {len(s.failed)} failed"
+        f"{s.quarantined} quarantined, {len(s.skipped)} skipped, {len(s.failed)} failed"
     )
-    for source, reason in s.failed[:MAX_FAILURES_SHOWN]:
-        typer.echo(safe_text(f"failed: {source}: {reason}", single_line=True), err=True)
-    if len(s.failed) > MAX_FAILURES_SHOWN:
-        typer.echo(f"... and {len(s.failed) - MAX_FAILURES_SHOWN} more failures", err=True)
+    _list("skipped", s.skipped)
+    _list("failed", s.failed)
     if s.interrupted:
         typer.echo("everything counted above is committed; run the same command to finish")
+
+
+def _list(what: str, entries: list[tuple[str, str]]) -> None:
+    for source, reason in entries[:MAX_LISTED]:
+        typer.echo(safe_text(f"{what}: {source}: {reason}", single_line=True), err=True)
+    if len(entries) > MAX_LISTED:
+        typer.echo(f"... and {len(entries) - MAX_LISTED} more {what}", err=True)

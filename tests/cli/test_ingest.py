@@ -91,11 +91,15 @@ def test_every_format_once_and_a_rerun_adds_nothing(sdesk: Run, tmp_path: Path) 
     db = str(tmp_path / "d.db")
     first = sdesk("--db", db, "ingest", *paths)
     assert first.returncode == 0, first.stderr
-    assert "ingested 9 messages: 7 tickets created, 2 messages appended" in first.stdout
-    assert "0 failed" in first.stdout
+    # 9 messages and the README, which is named (it used to vanish without a word)
+    assert "ingested 10 messages: 7 tickets created, 2 messages appended" in first.stdout
+    assert "0 quarantined, 1 skipped, 0 failed" in first.stdout
+    readme = corpus / "folder" / "deeper" / "README.txt"
+    assert f"skipped: {readme}: not a mail, mbox or JSON Lines file" in first.stderr
     again = sdesk("--db", db, "ingest", *paths)
     assert again.returncode == 0
     assert "0 tickets created, 0 messages appended, 9 duplicates skipped" in again.stdout
+    assert "1 skipped, 0 failed" in again.stdout
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM message").fetchone() == (9,)
         assert conn.execute("SELECT count(*) FROM customer").fetchone() == (2,)

@@ -2,6 +2,10 @@
 
 A re-run completes an interrupted one: every message is keyed (DESIGN rule 2) and exact raw bytes
 already stored are skipped before parsing.
+
+Intake is accounted for: every message an input holds ends in exactly one of the summary's counts
+(created, appended, duplicate, quarantined, failed), and every file in a folder that holds no
+message is counted and named as skipped, so the counts add up to what was read.
 """
 
 from __future__ import annotations
@@ -37,7 +41,20 @@ class Summary:
     auto: int = 0
     quarantined: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # files that hold no message
     interrupted: bool = False
+
+    @property
+    def seen(self) -> int:
+        """Everything read: the sum of every category (auto-replies are also created/appended)."""
+        return (
+            self.created
+            + self.appended
+            + self.duplicates
+            + self.quarantined
+            + len(self.failed)
+            + len(self.skipped)
+        )
 
     def count(self, result: IntakeResult) -> None:
         if result.outcome is Outcome.CREATED:
@@ -58,11 +75,14 @@ class Summary:
         self.auto += other.auto
         self.quarantined += other.quarantined
         self.failed.extend(other.failed)
+        self.skipped.extend(other.skipped)
 
 
 def _apply(batch: Batch, prepared: Prepared, pending: Summary) -> None:
     if prepared.kind == "failed":
         pending.failed.append((prepared.source, prepared.error))
+    elif prepared.kind == "skipped":
+        pending.skipped.append((prepared.source, prepared.error))
     elif prepared.kind == "duplicate":
         pending.duplicates += 1
     elif prepared.kind == "quarantine":

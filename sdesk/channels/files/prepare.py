@@ -14,12 +14,13 @@ from sdesk.channels.email.parse import EmailLimits, UnparseableEmail, parse_emai
 from sdesk.channels.files.readers import Item, iter_items
 from sdesk.channels.files.records import RecordError, is_ticket, to_inbound, to_ticket
 
-Kind = Literal["inbound", "ticket", "quarantine", "duplicate", "failed"]
+Kind = Literal["inbound", "ticket", "quarantine", "duplicate", "failed", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """One input message, ready to store (or to count as a duplicate or a failure)."""
+    """One input message, ready to store (or to count as a duplicate, a failure, or a file that
+    holds no message and was skipped)."""
 
     kind: Kind
     source: str
@@ -53,6 +54,8 @@ class SeenRaw:
 def prepare(item: Item, *, limits: EmailLimits, region: str, seen: SeenRaw) -> Prepared:
     if item.kind == "error":
         return Prepared("failed", item.source, item.consumed, error=item.error)
+    if item.kind == "skipped":
+        return Prepared("skipped", item.source, item.consumed, error=item.error)
     if item.kind == "email":
         if seen(hashlib.sha256(item.raw).hexdigest()):
             return Prepared("duplicate", item.source, item.consumed)

@@ -8,27 +8,35 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from sdesk.channels.files.mbox import BOM, CHUNK, is_separator_start, iter_mbox, looks_like_headers
+
 EMAIL_SUFFIXES = {".eml", ".msg.eml", ".email"}
 MBOX_SUFFIXES = {".mbox", ".mbx"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 MAX_JSON_LINE = 64 * 1024 * 1024
+_HINTS = (
+    ("eml", tuple(EMAIL_SUFFIXES)),
+    ("mbox", tuple(MBOX_SUFFIXES)),
+    ("jsonl", tuple(JSONL_SUFFIXES)),
+)
+HEAD_BYTES = 16384  # what a file is judged on
+NOT_A_MESSAGE = "not a mail, mbox or JSON Lines file"
 
 
 @dataclass(frozen=True, slots=True)
 class Item:
     """One message's worth of input. ``kind`` says how to read ``raw``/``record``."""
 
-    kind: Literal["email", "json", "error"]
+    kind: Literal["email", "json", "error", "skipped"]
     source: str  # "file", "file:line" or "file#n": where an operator finds it again
     raw: bytes = b""
     record: Any = None
-    error: str = ""
+    error: str = ""  # why it failed or was skipped
     consumed: int = 0  # bytes of input this item used, for progress
 
 
@@ -83,106 +91,86 @@ def _iter_dir(root: Path, max_message_bytes: int) -> Iterator[Item]:
 
 
 def sniff(path: Path) -> str | None:
-    name = path.name.lower()
-    if any(name.endswith(s) for s in EMAIL_SUFFIXES):
-        return "eml"
-    if any(name.endswith(s) for s in MBOX_SUFFIXES):
-        return "mbox"
-    if any(name.endswith(s) for s in JSONL_SUFFIXES):
-        return "jsonl"
+    """The kind, "eml", "mbox" or "jsonl", or None when neither the content nor the name says."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(512)
+            head = fh.read(HEAD_BYTES)
     except OSError:
         return None
-    if head.startswith(b"From "):
-        return "mbox"
-    if head.lstrip().startswith(b"{"):
-        return "jsonl"
+    return sniff_head(head, path.name, complete=len(head) < HEAD_BYTES)
+
+
+def sniff_head(head: bytes, name: str, *, complete: bool) -> str | None:
+    """What the first bytes of a file say it is; the name is a hint that content overrides.
+
+    mbox: a first line ``From `` that follows the From_ grammar or is followed by headers; JSON
+    Lines: the first non-blank line is a JSON object; a mail: an RFC 5322 header block. A UTF-8
+    BOM is ignored. ``complete``: ``head`` is the whole file.
+    """
+    head = head.removeprefix(BOM)
+    text = head.lstrip(b"\r\n")
+    if text.startswith(b"From "):
+        eol = text.find(b"\n")
+        if eol >= 0 or complete:
+            line = text if eol < 0 else text[:eol]
+            if is_separator_start(line, text, len(line) + 1, complete=complete):
+                return "mbox"
+    first = text.lstrip()
+    if first.startswith(b"{"):
+        eol = first.find(b"\n")
+        if eol < 0 and not complete:
+            return "jsonl"  # a first line longer than the head: its brace is all we see
+        try:
+            if isinstance(json.loads(first if eol < 0 else first[:eol]), dict):
+                return "jsonl"
+        except ValueError:
+            pass
+    if looks_like_headers(head, 0, complete=complete):
+        return "eml"
+    lower = name.lower()
+    for kind, suffixes in _HINTS:
+        if lower.endswith(suffixes):
+            return kind
     return None
 
 
 def _iter_file(path: Path, max_message_bytes: int, *, explicit: bool) -> Iterator[Item]:
-    kind = sniff(path)
-    if kind is None:
-        if not explicit:
-            return  # a stray file in a folder (README, index) is not a message
-        kind = "eml"
+    """One file. A file named on the command line is read as a mail when nothing says otherwise
+    (the parser quarantines it if it is not one); in a folder it is skipped, and named."""
     try:
-        if kind == "eml":
-            size = path.stat().st_size
-            with path.open("rb") as fh:
-                raw = fh.read(max_message_bytes + 1)
-            yield Item("email", str(path), raw=raw, consumed=size)
-        elif kind == "mbox":
-            with path.open("rb") as fh:
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+            kind = sniff_head(head, path.name, complete=len(head) < HEAD_BYTES)
+            if kind is None and not explicit:
+                size = _size(path)
+                reason = "empty file" if not head else NOT_A_MESSAGE
+                yield Item("skipped", str(path), error=reason, consumed=size)
+                return
+            fh.seek(0)
+            if kind == "mbox":
                 yield from _iter_mbox(fh, str(path), max_message_bytes)
-        else:
-            with path.open("rb") as fh:
+            elif kind == "jsonl":
                 yield from _iter_jsonl(fh, str(path))
+            else:
+                raw = fh.read(max_message_bytes + 1 + len(BOM))
+                size = _size(path)
+                yield Item("email", str(path), raw=raw.removeprefix(BOM), consumed=size)
     except OSError as exc:
         yield Item("error", str(path), error=f"cannot read: {exc.strerror or exc}")
-
-
-_SEPARATOR = re.compile(rb"\r?\n(\r?\n)From ")
-_QUOTED_FROM = re.compile(rb"(?m)^>(>*From )")
-CHUNK = 1 << 20
 
 
 def _iter_mbox(
     fh: BinaryIO, name: str, max_message_bytes: int, chunk: int = CHUNK
 ) -> Iterator[Item]:
-    """Split at From_ lines that follow a blank line, undoing mboxrd ``>From`` quoting.
-
-    Reads in 1 MiB chunks and searches them with a regex (a Python loop over lines costs more
-    than parsing the mail). Memory stays bounded: a message over ``max_message_bytes`` keeps its
-    first ``max_message_bytes + 1`` bytes, enough for the parser to see it is oversize.
-    """
-    buf = fh.read(chunk)
-    pos = 0
-    eof = not buf
-    index = 0
-    while pos < len(buf):
-        head_end = buf.find(b"\n", pos)
-        while head_end < 0 and not eof:
-            buf, pos, eof = _refill(fh, buf, pos, chunk)
-            head_end = buf.find(b"\n", pos)
-        if head_end < 0:
-            return  # a From_ line with nothing after it
-        start = head_end + 1
-        kept = b""  # the head of an oversize message
-        while True:
-            match = _SEPARATOR.search(buf, start)
-            if match is not None:
-                end, next_pos = match.start(1), match.end(1)
-                break
-            if eof:
-                end = next_pos = len(buf)
-                break
-            if len(buf) - start > max_message_bytes + 8 and not kept:
-                kept = buf[start : start + max_message_bytes + 1]
-            if kept:
-                start = len(buf) - 8  # keep a little for a separator split across chunks
-            buf, pos, eof = _refill(fh, buf, start, chunk)
-            start = 0
-        raw = kept or buf[start:end]
-        if next_pos == len(buf):  # the last message: drop the file's trailing blank line
-            raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith(b"\n") else raw
-        if b">" in raw:
-            raw = _QUOTED_FROM.sub(rb"\1", raw)
-        index += 1
-        yield Item("email", f"{name}#{index}", raw=raw, consumed=next_pos - pos)
-        pos = next_pos
-
-
-def _refill(fh: BinaryIO, buf: bytes, keep_from: int, chunk: int) -> tuple[bytes, int, bool]:
-    more = fh.read(chunk)
-    return buf[keep_from:] + more, 0, not more
+    for index, (raw, consumed) in enumerate(iter_mbox(fh, max_message_bytes, chunk), start=1):
+        yield Item("email", f"{name}#{index}", raw=raw, consumed=consumed)
 
 
 def _iter_jsonl(fh: BinaryIO, name: str) -> Iterator[Item]:
     for number, line in enumerate(fh, start=1):
         source = f"{name}:{number}"
+        if number == 1:
+            line = line.removeprefix(BOM)
         if not line.strip():
             continue
         if len(line) > MAX_JSON_LINE:

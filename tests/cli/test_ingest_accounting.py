@@ -1,0 +1,105 @@
+"""Intake accounting through the real command: every message a folder holds is ingested, a
+duplicate, quarantined or named; files are recognised by content, whatever their names."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+from tests.cli.conftest import Run
+
+SUMMARY = re.compile(
+    r"(?:ingested|stopped after) (\d+) messages: (\d+) tickets created, (\d+) messages appended, "
+    r"(\d+) duplicates skipped, (\d+) auto-replies, (\d+) quarantined, (\d+) skipped, (\d+) failed"
+)
+
+
+def counts(stdout: str) -> dict[str, int]:
+    match = SUMMARY.search(stdout)
+    assert match is not None, stdout
+    names = ("total", "created", "appended", "duplicates", "auto", "quarantined", "skipped")
+    values = dict(zip(names, map(int, match.groups()), strict=False))
+    values["failed"] = int(match.group(8))
+    parts = ("created", "appended", "duplicates", "quarantined", "skipped", "failed")
+    assert values["total"] == sum(values[k] for k in parts), stdout  # the numbers add up
+    return values
+
+
+def mail(n: int, body: str = "") -> bytes:
+    return (
+        f"Return-Path: <c{n}@example.org>\n"
+        f"From: Customer {n} <c{n}@example.org>\n"
+        f"To: support@desk.test\n"
+        f"Subject: request {n}\n"
+        f"Message-ID: <r{n}@example.org>\n"
+        f"Date: Mon, 02 Nov 2026 09:{n:02d}:00 +0000\n"
+        f"\n{body or f'text {n}'}\n"
+    ).encode()
+
+
+def cl2(n: int, body: str) -> bytes:
+    head, rest = mail(n, body).split(b"\n\n", 1)
+    return head + b"\nContent-Length: %d\n\n" % len(rest) + rest
+
+
+def make_folder(root: Path) -> int:
+    """The trial's folder, in small: returns how many messages it holds."""
+    root.mkdir()
+    sep = b"From MAILER-DAEMON Fri Jul  8 12:08:34 2011\n"
+    # .box mboxes: separators with no blank line before them, and an mboxcl2
+    (root / "a.box").write_bytes(b"".join(sep + mail(n) for n in range(1, 5)))
+    forwarded = "see below\n\nFrom x@example.org Mon Nov  2 09:00:00 2026\nSubject: old\n\nold"
+    (root / "b.box").write_bytes(sep + cl2(5, forwarded) + b"\n" + sep + cl2(6, "ok") + b"\n")
+    mails = root / "mails"
+    mails.mkdir()
+    for n in range(7, 12):
+        (mails / f"{n:03d}.txt").write_bytes(mail(n))
+    (root / "no-extension").write_bytes(mail(12))
+    (root / "outlook.msg").write_bytes(mail(13))
+    # a .txt that is an mbox: content wins over the name; a prose body line stays in its body
+    prose = "Hello,\n\nFrom my point of view the router is fine.\nthanks"
+    (root / "archive.txt").write_bytes(
+        b"".join(
+            b"From - Thu Nov 16 10:20:53 2006\n" + mail(n, prose) + b"\n" for n in (14, 15, 16)
+        )
+    )
+    (root / "README.txt").write_text("This folder holds the mail we exported.\n\nFrom: us\n")
+    (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    (root / "empty.txt").write_bytes(b"")
+    return 16
+
+
+def test_unknown_extensions_are_read_by_content_and_every_file_is_accounted_for(
+    sdesk: Run, tmp_path: Path
+) -> None:
+    folder, db = tmp_path / "export", str(tmp_path / "d.db")
+    held = make_folder(folder)
+    first = sdesk("--db", db, "ingest", str(folder))
+    assert first.returncode == 0, first.stderr  # skipped files are named, not failures
+    got = counts(first.stdout)
+    assert (got["created"], got["appended"], got["skipped"], got["failed"]) == (held, 0, 3, 0)
+    assert got["total"] == held + 3
+    assert f"skipped: {folder / 'README.txt'}: not a mail, mbox or JSON Lines file" in first.stderr
+    assert f"skipped: {folder / 'logo.png'}: not a mail, mbox or JSON Lines file" in first.stderr
+    assert f"skipped: {folder / 'empty.txt'}: empty file" in first.stderr
+    with sqlite3.connect(db) as conn:
+        subjects = {r[0] for r in conn.execute("SELECT subject FROM ticket")}
+        forwarded = conn.execute(
+            "SELECT text FROM message WHERE message_id = 'r5@example.org'"
+        ).fetchone()[0]
+        prose = conn.execute(
+            "SELECT text FROM message WHERE message_id = 'r15@example.org'"
+        ).fetchone()[0]
+    assert subjects == {f"request {n}" for n in range(1, held + 1)}
+    assert "From x@example.org Mon Nov  2 09:00:00 2026" in forwarded  # kept by Content-Length
+    assert "From my point of view the router is fine." in prose
+
+    again = sdesk("--db", db, "ingest", str(folder))
+    assert again.returncode == 0, again.stderr
+    repeat = counts(again.stdout)
+    assert (repeat["created"], repeat["appended"], repeat["duplicates"]) == (0, 0, held)
+    assert repeat["skipped"] == 3 and repeat["total"] == held + 3
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM message").fetchone() == (held,)
+
