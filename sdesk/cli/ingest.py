@@ -48,27 +48,41 @@ def ingest(
     Files in a folder that hold no message (a README, an image) are named on stderr as
     ``skipped: FILE: reason`` and counted, but do not change the exit status: nothing was lost.
     """
+    from sdesk.channels.files.importer import Summary
     from sdesk.channels.files.importer import ingest as run_ingest
     from sdesk.channels.files.readers import total_bytes
 
     desk = open_desk(ctx, db)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     show = sys.stderr.isatty() if progress is None else progress
-    if show:
-        bar = Progress(
-            TextColumn("ingest"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-        )
-        with bar:
-            task = bar.add_task("ingest", total=total_bytes(paths) or None)
-            summary = run_ingest(
-                desk, paths, progress=lambda n: bar.advance(task, n), parallel=parallel
+    summary = Summary()
+    try:
+        if show:
+            bar = Progress(
+                TextColumn("ingest"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                transient=True,
             )
-    else:
-        summary = run_ingest(desk, paths, parallel=parallel)
+            with bar:
+                task = bar.add_task("ingest", total=total_bytes(paths) or None)
+                run_ingest(
+                    desk,
+                    paths,
+                    progress=lambda n: bar.advance(task, n),
+                    parallel=parallel,
+                    summary=summary,
+                )
+        else:
+            run_ingest(desk, paths, parallel=parallel, summary=summary)
+    except Exception:  # the store failed: say what is safe, then the error itself
+        _report(summary, verb="stopped after")
+        typer.echo(
+            "everything counted above is committed; run the same command again to resume",
+            err=True,
+        )
+        raise
     _report(summary, verb="interrupted after" if summary.interrupted else "ingested")
     if summary.interrupted:
         raise typer.Exit(130)

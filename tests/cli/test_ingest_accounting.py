@@ -1,13 +1,20 @@
 """Intake accounting through the real command: every message a folder holds is ingested, a
-duplicate, quarantined or named; files are recognised by content, whatever their names."""
+duplicate, quarantined or named; files are recognised by content, whatever their names; a store
+that fails mid-import leaves a summary of exactly what was committed."""
 
 from __future__ import annotations
 
 import re
+import resource
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import Run
+from tests.corpus.bulk import write_mbox
 
 SUMMARY = re.compile(
     r"(?:ingested|stopped after) (\d+) messages: (\d+) tickets created, (\d+) messages appended, "
@@ -103,3 +110,39 @@ def test_unknown_extensions_are_read_by_content_and_every_file_is_accounted_for(
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM message").fetchone() == (held,)
 
+
+def _limit_file_size() -> None:  # the desk's disk is "full" at 4 MiB: one batch fits
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, 4 << 20))
+
+
+@pytest.mark.parametrize("mode", ["--serial", "--parallel"])
+def test_a_store_failure_reports_what_was_committed_and_a_rerun_resumes(
+    mode: str, sdesk_env: dict[str, str], sdesk: Run, tmp_path: Path
+) -> None:
+    mbox, db = tmp_path / "big.mbox", tmp_path / "d.db"
+    write_mbox(mbox, 2500)
+    failed = subprocess.run(
+        [sys.executable, "-m", "sdesk", "--db", str(db), "ingest", mode, str(mbox)],
+        env=sdesk_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_limit_file_size,
+    )
+    assert failed.returncode not in (0, 1, 130), failed.stderr
+    assert "stopped after" in failed.stdout, failed.stdout + failed.stderr
+    committed = counts(failed.stdout)
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT count(*) FROM message").fetchone()[0]
+    assert 0 < committed["total"] == stored < 2500
+    assert committed["failed"] == 0  # the store's failure is not blamed on messages
+    assert (
+        "everything counted above is committed; run the same command again to resume"
+        in failed.stderr
+    )
+    rerun = sdesk("--db", str(db), "ingest", mode, str(mbox))
+    assert rerun.returncode == 0, rerun.stderr
+    assert counts(rerun.stdout)["duplicates"] == stored
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM message").fetchone() == (2500,)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from sdesk.channels.email.parse import EmailLimits
@@ -78,6 +80,22 @@ class Summary:
         self.skipped.extend(other.skipped)
 
 
+# The store itself failing (disk full, locked, I/O error): not one message's fault, so the import
+# stops (the batch rolls back) instead of counting every later message as failed.
+_STORE_FAILURES = (
+    sa_exc.OperationalError,
+    sa_exc.InternalError,
+    sqlite3.OperationalError,
+    sqlite3.InternalError,
+    OSError,
+    MemoryError,
+)
+
+
+def _store_failure(exc: Exception) -> bool:
+    return isinstance(exc, _STORE_FAILURES) or type(exc).__module__.startswith("sdesk.store")
+
+
 def _apply(batch: Batch, prepared: Prepared, pending: Summary) -> None:
     if prepared.kind == "failed":
         pending.failed.append((prepared.source, prepared.error))
@@ -124,10 +142,14 @@ def ingest(
     batch_size: int = BATCH_SIZE,
     limits: EmailLimits | None = None,
     parallel: bool | None = None,
+    summary: Summary | None = None,
 ) -> Summary:
     """Ingest everything under ``paths``; KeyboardInterrupt keeps what was committed.
 
     ``parallel`` (default: when there is more than a few MiB) parses in a second process.
+    ``summary`` receives each batch's counts once the batch is committed: when the store fails
+    (disk full, a lock held too long) the exception propagates and ``summary`` holds exactly what
+    was committed before it.
     """
     limits = limits or EmailLimits()
     region = desk.settings.default_region
@@ -139,7 +161,7 @@ def ingest(
         )
     source = prepared_in_child if parallel else prepare_all
     stream = source(paths, limits=limits, region=region, sqlite_path=_sqlite_path(desk))
-    summary = Summary()
+    summary = summary if summary is not None else Summary()
     exhausted = False
     try:
         while not exhausted:
@@ -155,6 +177,8 @@ def ingest(
                     try:
                         _apply(batch, prepared, pending)
                     except Exception as exc:  # a bug must cost one message, not the import
+                        if _store_failure(exc):
+                            raise
                         log.exception("ingest failed on %s", prepared.source)
                         pending.failed.append((prepared.source, f"internal error: {exc!r}"[:300]))
             summary.add(pending)
