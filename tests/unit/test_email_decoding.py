@@ -4,7 +4,12 @@ and bounces told from ordinary mail by their structure."""
 
 from __future__ import annotations
 
+import base64
 import binascii
+import struct
+import time
+
+import compressed_rtf
 
 from sdesk.channels.email.parse import parse_email
 from sdesk.core.enums import AutoKind
@@ -191,3 +196,121 @@ def test_begin_line_in_prose_is_left_alone() -> None:
     text = b"begin 644 is what the old tool printed\r\nAND THEN: END\r\nend\r\n"
     inbound = parse_email(_mail(b"Subject: prose\r\n", text))
     assert inbound.attachments == () and "begin 644 is what" in inbound.text
+
+
+# A TNEF stream built by hand (MS-OXTNEF): signature, key, then attributes of level, id, type,
+# length, data and a checksum (the data's byte sum mod 65536); MAPI properties as lists of
+# (type, id, value count, length, padded value). tnefparse 1.4 reads these identically.
+def _attr(level: int, att: int, kind: int, data: bytes) -> bytes:
+    head = struct.pack("<BHHI", level, att, kind, len(data))
+    return head + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+
+def _prop(kind: int, prop: int, value: bytes) -> bytes:
+    return struct.pack("<HHII", kind, prop, 1, len(value)) + value + b"\x00" * (-len(value) % 4)
+
+
+def _tnef(
+    body: str | None = None,
+    files: tuple[tuple[str, str, bytes], ...] = (),
+    rtf: bytes | None = None,
+) -> bytes:
+    out = struct.pack("<IH", 0x223E9F78, 0x0102)
+    out += _attr(1, 0x9006, 0x0008, struct.pack("<I", 0x10000))  # attTnefVersion
+    out += _attr(1, 0x9007, 0x0006, struct.pack("<II", 1252, 0))  # attOemCodepage
+    props = []
+    if body is not None:  # PR_BODY, PT_STRING8
+        props.append(_prop(0x001E, 0x1000, body.encode("cp1252") + b"\x00"))
+    if rtf is not None:  # PR_RTF_COMPRESSED, PT_BINARY
+        props.append(_prop(0x0102, 0x1009, rtf))
+    if props:  # attMsgProps
+        out += _attr(1, 0x9003, 0x0006, struct.pack("<I", len(props)) + b"".join(props))
+    for short, long, data in files:
+        out += _attr(2, 0x9002, 0x0006, b"\x01\x00" + b"\xff" * 12)  # attAttachRendData
+        out += _attr(2, 0x8010, 0x0001, short.encode("cp1252") + b"\x00")  # attAttachTitle
+        out += _attr(2, 0x800F, 0x0006, data)  # attAttachData
+        long_name = _prop(0x001F, 0x3707, (long + "\x00").encode("utf-16-le"))
+        out += _attr(2, 0x9005, 0x0006, struct.pack("<I", 1) + long_name)  # attAttachment
+    return out
+
+
+PDF = b"%PDF-1.4\n" + bytes(range(256)) + b"\x00\x00"  # ends in NUL bytes, kept exactly
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def test_exchange_tnef_only_mail_gives_its_body_and_files() -> None:
+    text = "Hallo, die Rechnung für Köln anbei."
+    blob = _tnef(text, (("RECHNU~1.PDF", "Rechnung März.pdf", PDF),))
+    raw = _mail(
+        b"Subject: Rechnung\r\nMIME-Version: 1.0\r\nContent-Type: application/ms-tnef; "
+        b'name="winmail.dat"\r\nContent-Transfer-Encoding: base64\r\n',
+        _b64(blob),
+    )
+    inbound = parse_email(raw)
+    assert inbound.text == text
+    (att,) = inbound.attachments
+    assert (att.filename, att.content_type) == ("Rechnung März.pdf", "application/pdf")
+    assert att.data == PDF
+
+
+def test_winmail_dat_next_to_a_text_body_gives_its_files() -> None:
+    blob = _tnef("the same text", (("A.TXT", "notes.txt", b"abc"), ("B.CSV", "data.csv", b"1,2")))
+    raw = _mail(
+        b"Subject: files\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="B"\r\n',
+        b"--B\r\nContent-Type: text/plain\r\n\r\nsee the files\r\n"
+        b"--B\r\nContent-Type: application/octet-stream; name=winmail.dat\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + _b64(blob) + b"--B--\r\n",
+    )
+    inbound = parse_email(raw)
+    assert inbound.text == "see the files"
+    assert [(a.filename, a.data) for a in inbound.attachments] == [
+        ("notes.txt", b"abc"),
+        ("data.csv", b"1,2"),
+    ]
+
+
+def test_tnef_rtf_body_becomes_text() -> None:
+    rtf = rb"{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Arial;}}\f0 Drucker in K\'f6ln defekt.\par}"
+    raw = _mail(
+        b"Subject: rtf\r\nContent-Type: application/ms-tnef\r\n"
+        b"Content-Transfer-Encoding: base64\r\n",
+        _b64(_tnef(rtf=compressed_rtf.compress(rtf))),
+    )
+    inbound = parse_email(raw)
+    assert inbound.text == "Drucker in Köln defekt."
+    assert inbound.attachments == ()
+
+
+def test_broken_tnef_is_kept_as_received_with_a_note() -> None:
+    blob = _tnef("body", (("A.TXT", "a.txt", b"abc" * 100),))
+    for broken in (blob[:-150], blob[:40] + b"\xff" * 8 + blob[48:], b"not tnef at all"):
+        raw = _mail(
+            b"Subject: broken\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/mixed; boundary="B"\r\n',
+            b"--B\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+            b"--B\r\nContent-Type: application/ms-tnef; name=winmail.dat\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + _b64(broken) + b"--B--\r\n",
+        )
+        inbound = parse_email(raw)
+        assert inbound.text == "hi"
+        (att,) = inbound.attachments
+        assert (att.filename, att.data) == ("winmail.dat", broken)
+        assert any("winmail.dat (TNEF) unreadable" in note for note in inbound.notes)
+
+
+def test_tnef_counts_are_bounded_by_the_data() -> None:
+    # MAPI lists of 2^32-1 properties, or a multi-valued property of 2^32-1 values: refused
+    # at once instead of looping on counts the bytes cannot hold.
+    many = struct.pack("<I", 0xFFFFFFFF) + b"\x00" * 64
+    mv_short = struct.pack("<IHHI", 1, 0x1002, 0x0E07, 0xFFFFFFFF) + b"\x00" * 64
+    for props in (many, mv_short):
+        blob = struct.pack("<IH", 0x223E9F78, 1) + _attr(1, 0x9003, 0x0006, props)
+        raw = _mail(b"Subject: x\r\nContent-Type: application/ms-tnef\r\n", blob)
+        started = time.monotonic()
+        inbound = parse_email(raw)
+        assert time.monotonic() - started < 0.5
+        assert [a.filename for a in inbound.attachments] == ["winmail.dat"]

@@ -24,6 +24,7 @@ from sdesk.channels.email.message import (
     raw_payload,
     value_params,
 )
+from sdesk.channels.email.tnef import Tnef, TnefError, read_tnef, rtf_text
 from sdesk.channels.email.uu import UU_ENCODINGS, decode_uu, inline_blocks
 from sdesk.core.filenames import safe_filename
 from sdesk.core.inbound import InboundAttachment
@@ -39,6 +40,7 @@ _BASE64_DEFECTS = (
     errors.InvalidBase64PaddingDefect,
     errors.InvalidBase64LengthDefect,
 )
+_TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 _EXT = {
     "text/plain": ".txt",
     "text/html": ".html",
@@ -119,6 +121,7 @@ class PartWalk:
         self.excerpt = False  # a cut-off body: no attachments, no "never closed" remarks
         self.texts: list[str] = []
         self.htmls: list[str] = []
+        self.tnef_text: str | None = None  # a winmail.dat's body, for mail with no other
         self.attachments: list[InboundAttachment] = []
         self.text_chars = 0
         self.parts = 0
@@ -170,7 +173,11 @@ class PartWalk:
         uu = _cte(part) in UU_ENCODINGS  # a file, whatever its type says
         if disp != "attachment" and not name and ctype in ("text/plain", "text/html") and not uu:
             self.body_part(part, ctype, param_str(ct.get("charset")) or None)
-        elif not self.excerpt:  # an excerpt's attachments are cut off
+        elif self.excerpt:  # an excerpt's attachments are cut off
+            return
+        elif ctype in _TNEF_TYPES or name.lower() == "winmail.dat":
+            self.tnef(part, ctype, name)
+        else:
             inline = ctype.startswith("image/") and (
                 disp != "attachment" or (related and "content-id" in part)
             )  # referenced from HTML by cid: even when the client labelled it "attachment"
@@ -274,11 +281,43 @@ class PartWalk:
             )
         )
 
+    def tnef(self, part: Message, ctype: str, name: str) -> None:
+        """A winmail.dat: its files as the message's attachments, its body kept for a mail
+        without another; unreadable, it is kept as received with a note. A read one is not
+        kept (the raw message holds it): operators cannot open it and it doubles the size."""
+        data = self.payload(part)
+        try:
+            found = read_tnef(data)
+        except TnefError as exc:
+            self.notes.add(f"winmail.dat (TNEF) unreadable ({exc}); kept as received")
+            self.store(name or "winmail.dat", ctype, data)
+            return
+        for file in found.files:
+            self.store(file.name, file.mime or file_type(file.name), file.data)
+        if self.tnef_text is None:
+            self.tnef_text = self._tnef_body(found)
+
+    def _tnef_body(self, found: Tnef) -> str | None:
+        if found.body and found.body.strip():
+            return clean_text(found.body)
+        if found.html:
+            html = decode_text(found.html[: self.limits.max_text_chars * 4], found.html_codec)[0]
+            return clean_text(html_to_text(html))
+        if found.rtf:
+            text = rtf_text(found.rtf)
+            if text is None:
+                self.notes.add("winmail.dat body in RTF too large or unreadable; not shown")
+            return clean_text(text) if text else None
+        return None
+
     def body_text(self) -> str:
-        """Plain parts joined; else the HTML converted (inscriptis, or a strip when huge)."""
+        """Plain parts joined; else the HTML converted (inscriptis, or a strip when huge); else
+        a winmail.dat's body."""
         text = "\n\n".join(t.strip("\n") for t in self.texts if t.strip())
         if not text and self.htmls:
             text = clean_text(html_to_text("\n".join(self.htmls)))
+        if not text and self.tnef_text:
+            text = self.tnef_text.strip("\n")
         if len(text) > self.limits.max_text_chars:
             text = text[: self.limits.max_text_chars]
             self.notes.add(f"text over {self.limits.max_text_chars} characters; truncated")
