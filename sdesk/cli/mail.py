@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from sdesk.cli.common import DbOption, fail, open_desk
+from sdesk.cli.common import EXIT_BUSY, DbOption, fail, open_desk
 from sdesk.config import MailboxSettings, config_path
 from sdesk.core.desk import Desk
 
@@ -40,14 +40,31 @@ def _mailboxes(desk: Desk, name: str | None) -> list[MailboxSettings]:
 
 
 def fetch(ctx: typer.Context, db: DbOption = None, mailbox: MailboxOption = None) -> None:
-    """Fetch new mail once from every mailbox (or one), then exit."""
-    from sdesk.channels.email.imap import MailboxError, MailboxPoller
+    """Fetch new mail once from every mailbox (or one), then exit.
+
+    Exit 75 (EX_TEMPFAIL) when the only trouble was a mailbox another live process is fetching
+    (try again later); 1 when a mailbox failed.
+    """
+    from sdesk.channels.email.imap import MailboxError, MailboxPoller, lease_name
+    from sdesk.core import leases
 
     desk = open_desk(ctx, db)
-    failed = False
+    failed = busy = False
     for box in _mailboxes(desk, mailbox):
+        poller = MailboxPoller(desk, box)
+        # Taken here first (fetch_once renews it) to name a live holder; a dead one on this host
+        # gives the lease up at once.
+        if not leases.acquire(desk, lease_name(box), poller.holder):
+            held = leases.current(desk, lease_name(box))
+            who = leases.describe(held[0]) if held else "another process"
+            typer.echo(
+                f"{box.name}: mailbox {box.name} is being fetched by {who}; try again later",
+                err=True,
+            )
+            busy = True
+            continue
         try:
-            r = MailboxPoller(desk, box).fetch_once()
+            r = poller.fetch_once()
         except MailboxError as exc:
             typer.echo(f"{box.name}: {exc}", err=True)
             failed = True
@@ -57,8 +74,8 @@ def fetch(ctx: typer.Context, db: DbOption = None, mailbox: MailboxOption = None
             f"{box.name}: fetched {r.fetched}, new {r.stored}, duplicates {r.duplicates}, "
             f"quarantined {r.quarantined}, oversized {r.oversized}{resets}"
         )
-    if failed:
-        raise typer.Exit(1)
+    if failed or busy:
+        raise typer.Exit(1 if failed else EXIT_BUSY)
 
 
 def serve(ctx: typer.Context, db: DbOption = None) -> None:
