@@ -24,6 +24,7 @@ from sdesk.store.failures import (
     disk_full,
     translate,
 )
+from sdesk.store.private import private_dir
 
 # Exit statuses (sysexits.h where one fits; README "Exit statuses"): 1 a desk or config error
 # the message explains, 2 a usage error (Typer's own, and a malformed --db / database_url, so
@@ -73,7 +74,7 @@ def resolve_db(ctx: typer.Context | None, db: str | None) -> str:
     if settings.database_url:
         return settings.database_url
     path = Path(default_database())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # the default data dir: the user's alone (0700) when made here
     return str(path)
 
 

@@ -9,6 +9,8 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from sdesk.store.private import private_dir
+
 
 class BlobStore:
     """Files under ``root``; ``put_later`` writes on a small thread pool so creating files (slow
@@ -62,7 +64,7 @@ class BlobStore:
             return digest
         folder = target.parent
         if folder not in self._folders:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)  # 0700, and the blob root above it if new
             self._folders.add(folder)
         tmp = f"{folder}/.tmp-{digest[:16]}-{os.getpid()}-{threading.get_ident()}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
@@ -70,7 +72,7 @@ class BlobStore:
             try:
                 fd = os.open(tmp, flags, 0o600)  # customer files: for the desk's user only
             except FileNotFoundError:  # the folder went away meanwhile
-                folder.mkdir(parents=True, exist_ok=True)
+                private_dir(folder)
                 fd = os.open(tmp, flags, 0o600)
             try:
                 view = memoryview(data)

@@ -24,10 +24,13 @@ from sdesk.store.failures import (
     BadDatabaseUrl,
     StoreError,
     desk_busy,
+    disk_full,
     is_busy,
+    is_disk_full,
     lock_holder,
     translate,
 )
+from sdesk.store.private import private_file, warn_if_shared
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _WRITE = "sdesk_write"
@@ -223,6 +226,9 @@ def open_store(
     url = database_url(db)
     engine = _create_engine(url)
     database = _sqlite_file(url) if engine.dialect.name == "sqlite" else None
+    attachments = attachments or _attachments_dir(url)
+    if database is not None:
+        _keep_private(Path(database), attachments)
     if engine.dialect.name == "sqlite":
         hooks = _SqliteHooks(database, busy_timeout)
         event.listen(engine, "connect", hooks.connect)
@@ -231,7 +237,7 @@ def open_store(
     store = Store(
         url=url,
         engine=engine,
-        blobs=BlobStore(attachments or _attachments_dir(url)),
+        blobs=BlobStore(attachments),
         database=database,
         busy_timeout=busy_timeout,
     )
@@ -273,6 +279,19 @@ def _create_engine(url: str) -> Engine:
         ) from None
     except ArgumentError as exc:
         raise BadDatabaseUrl(f"bad database URL {_shown(url)!r}: {exc}; {URL_EXAMPLE}") from None
+
+
+def _keep_private(database: Path, attachments: Path) -> None:
+    """A new desk's file is made 0600 before SQLite opens it (its -wal and -shm files follow);
+    an existing one that others can read is named once, not changed."""
+    try:
+        made = private_file(database)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full(database.parent) from None
+        return  # SQLite says why it cannot open the file, in its own words
+    if not made:
+        warn_if_shared(database, attachments)
 
 
 def _sqlite_file(url: str) -> str | None:
@@ -337,5 +356,10 @@ def _backup_before_upgrade(store: Store, revision: str) -> None:
         return  # server databases are backed up by their own tools; say so in the docs
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     target = Path(f"{database}.before-{revision}-{stamp}")
-    with sqlite3.connect(database) as src, sqlite3.connect(target) as dst:
+    private_file(target)  # a copy of the customers' data: as private as the desk
+    src, dst = sqlite3.connect(database), sqlite3.connect(target)
+    try:
         src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
