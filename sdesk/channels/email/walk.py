@@ -176,19 +176,20 @@ class PartWalk:
         elif self.excerpt:  # an excerpt's attachments are cut off
             return
         elif ctype in _TNEF_TYPES or name.lower() == "winmail.dat":
-            self.tnef(part, ctype, name)
+            self.tnef(part, ctype, name, uu)
         else:
             inline = ctype.startswith("image/") and (
                 disp != "attachment" or (related and "content-id" in part)
             )  # referenced from HTML by cid: even when the client labelled it "attachment"
-            self.attachment(part, ctype, inline, name)
+            self.attachment(part, ctype, inline, name, uu)
 
-    def payload(self, part: Message) -> bytes:
-        """Transfer-decoded body: base64, quoted-printable by the stdlib, uuencode here."""
+    def payload(self, part: Message, uu: bool = False) -> bytes:
+        """Transfer-decoded body: base64, quoted-printable by the stdlib, uuencode (``uu``:
+        the part's Content-Transfer-Encoding says so) here."""
         raw = raw_payload(part)
         if raw is None:  # cut off by the part cap before its body was read
             return b""
-        if isinstance(raw, str) and _cte(part) in UU_ENCODINGS:
+        if uu and isinstance(raw, str):
             found = decode_uu(raw.encode("ascii", "surrogateescape"))
             if found is not None:
                 return found[0]
@@ -233,7 +234,9 @@ class PartWalk:
         else:
             self.htmls.append(text)
 
-    def attachment(self, part: Message, ctype: str, inline: bool, name: str) -> None:
+    def attachment(
+        self, part: Message, ctype: str, inline: bool, name: str, uu: bool = False
+    ) -> None:
         self.index += 1
         cap = self.limits.max_attachment_bytes
         payload = raw_payload(part)
@@ -244,8 +247,8 @@ class PartWalk:
                 subject = one_line(decode_words(subject[:4096]), 200)
                 name = f"{subject}.eml" if subject else ""
         else:
-            data = self.payload(part)
-            if not name and _cte(part) in UU_ENCODINGS and isinstance(payload, str):
+            data = self.payload(part, uu)
+            if uu and not name and isinstance(payload, str):
                 found = decode_uu(payload[:4096].encode("ascii", "surrogateescape"))
                 name = found[1] if found else ""  # the name on its begin line
         self.store(name, ctype, data, inline, part.get("content-id"), counted=True)
@@ -281,11 +284,11 @@ class PartWalk:
             )
         )
 
-    def tnef(self, part: Message, ctype: str, name: str) -> None:
+    def tnef(self, part: Message, ctype: str, name: str, uu: bool) -> None:
         """A winmail.dat: its files as the message's attachments, its body kept for a mail
         without another; unreadable, it is kept as received with a note. A read one is not
         kept (the raw message holds it): operators cannot open it and it doubles the size."""
-        data = self.payload(part)
+        data = self.payload(part, uu)
         try:
             found = read_tnef(data)
         except TnefError as exc:
