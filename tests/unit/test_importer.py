@@ -31,13 +31,18 @@ def test_parallel_and_serial_ingest_store_the_same(tmp_path: Path) -> None:
     write_mbox(corpus / "bulk.mbox", 700)
     for name, raw in hostile_messages()[:12]:
         (corpus / f"{name}.eml").write_bytes(raw)
+    (corpus / "notes.txt").write_text("Not a message.\n")
     results = []
     for mode in (False, True):
         desk = Desk(open_store(tmp_path / f"{mode}.db"), Settings())
         summary = ingest(desk, [corpus], parallel=mode, batch_size=97)
-        results.append((summary.created, summary.appended, summary.quarantined, snapshot(desk)))
+        counts = (summary.created, summary.appended, summary.quarantined, summary.skipped)
+        results.append((*counts, snapshot(desk)))
+        assert summary.seen == 700 + 12 + 1  # every message and the stray file, accounted for
         again = ingest(desk, [corpus], parallel=mode)
         assert again.created == again.appended == 0
+        assert again.seen == summary.seen
         desk.close()
     assert results[0] == results[1]
     assert results[0][0] > 100
+    assert results[0][3] == [(str(corpus / "notes.txt"), "not a mail, mbox or JSON Lines file")]

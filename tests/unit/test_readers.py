@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 
 import pytest
 
@@ -56,3 +57,28 @@ def test_oversize_message_is_capped_and_the_next_one_survives() -> None:
     assert len(got) == 2
     assert got[0] == big[:1001]
     assert got[1] == small
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_any_mix_of_separator_styles_at_any_chunk_size(seed: int) -> None:
+    """Blank line or none before each From_ line, LF or CRLF, dated or dash senders, bodies with
+    "From " lines in them: every message back, whatever chunk boundary falls where."""
+    rng = random.Random(seed)
+    newline = b"\r\n" if seed % 3 == 0 else b"\n"
+    seps = [
+        SEP,
+        b"From - Thu Nov 16 10:20:53 2006\n",
+        b"From a@b  Mon Mar  3 12:00:00 +0000 2003\n",
+    ]
+    messages, data = [], b""
+    for n, raw in enumerate(bulk_messages(30)):
+        if n % 4 == 1:
+            raw += b"\nFrom my point of view, fine.\nFrom here on: nothing\n"
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\n", newline)
+        if not raw.endswith(newline):
+            raw += newline
+        blank = newline if rng.random() < 0.5 else b""
+        data += rng.choice(seps).replace(b"\n", newline) + raw + blank
+        messages.append(raw)
+    got = read(data, rng.choice([5, 17, 256, 4096]))
+    assert [g.rstrip(b"\r\n") for g in got] == [m.rstrip(b"\r\n") for m in messages]

@@ -146,15 +146,17 @@ def _iter_file(path: Path, max_message_bytes: int, *, explicit: bool) -> Iterato
                 reason = "empty file" if not head else NOT_A_MESSAGE
                 yield Item("skipped", str(path), error=reason, consumed=size)
                 return
+            if kind not in ("mbox", "jsonl"):
+                if len(head) >= HEAD_BYTES:  # a small mail is read once
+                    head += fh.read(max_message_bytes + 1 + len(BOM) - len(head))
+                raw = head.removeprefix(BOM)[: max_message_bytes + 1]
+                yield Item("email", str(path), raw=raw, consumed=_size(path))
+                return
             fh.seek(0)
             if kind == "mbox":
                 yield from _iter_mbox(fh, str(path), max_message_bytes)
-            elif kind == "jsonl":
-                yield from _iter_jsonl(fh, str(path))
             else:
-                raw = fh.read(max_message_bytes + 1 + len(BOM))
-                size = _size(path)
-                yield Item("email", str(path), raw=raw.removeprefix(BOM), consumed=size)
+                yield from _iter_jsonl(fh, str(path))
     except OSError as exc:
         yield Item("error", str(path), error=f"cannot read: {exc.strerror or exc}")
 
