@@ -10,10 +10,10 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from sdesk.core.enums import Channel
-from sdesk.core.text import Safe, safe, safe_text
+from sdesk.core.text import Safe as Safe
+from sdesk.core.text import safe as safe  # for widgets that take a plain str
+from sdesk.core.text import safe_text
 from sdesk.store.queries import TicketRow
-
-__all__ = ["Safe", "plain", "safe"]  # plus the helpers below; safe: text for a str-only widget
 
 PRESENCE_MARK = {"viewing": "◉", "replying": "✎"}
 

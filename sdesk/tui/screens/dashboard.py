@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Priority
 from sdesk.core.health import MailboxStatus, mailbox_status
+from sdesk.core.text import safe
 from sdesk.store.dashboard import Dashboard, dashboard_stats
 from sdesk.tui.screens.dashboard_charts import (
     channel_chart,
@@ -160,7 +161,7 @@ class DashboardScreen(Screen[None]):
         message = str(error).strip().splitlines()[0] if error and str(error).strip() else ""
         self.error = f"Could not load the dashboard: {message or type(error).__name__}"
         banner = self.query_one("#dashboard-error", Static)
-        banner.update(Text(self.error, no_wrap=True, overflow="ellipsis"))
+        banner.update(Text(safe(self.error), no_wrap=True, overflow="ellipsis"))
         banner.display = True
         self.loaded = True
 

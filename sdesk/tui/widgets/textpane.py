@@ -20,6 +20,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from sdesk.core.text import safe
 from sdesk.tui.widgets.virtual import set_virtual_size
 
 _consoles = threading.local()
@@ -55,7 +56,7 @@ class TextPane(ScrollView, can_focus=True):
 
     def __init__(self, text: Text | str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._text = text if isinstance(text, Text) else Text(text)
+        self._text = text if isinstance(text, Text) else Text(safe(text))
         self._lines: list[Strip] = []
         self._lines_width = -1  # the width self._lines were wrapped for
         self._wrapped_for = -1  # the width the scroll state (virtual size) was settled for

@@ -19,6 +19,7 @@ from sdesk.tui.render import (
     age,
     channel_label,
     plain,
+    safe,
     short,
     size,
     sla_text,
@@ -93,7 +94,8 @@ def message_text(m: MessageRow, now: datetime) -> Text:
     for a in m.attachments:
         out.append("\n  📎 ")
         out.append_text(plain(a.filename))
-        out.append(f"  {a.content_type}, {size(a.size).replace(' ', chr(0xA0))}", style="dim")
+        kind = safe(a.content_type, single_line=True)  # a MIME type is the sender's to write
+        out.append(f"  {kind}, {size(a.size).replace(' ', chr(0xA0))}", style="dim")
         if not a.stored:
             out.append(" (not stored)", style="dim")
     if m.notes:
