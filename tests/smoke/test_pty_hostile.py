@@ -179,7 +179,7 @@ def hostile_inbound(external_id: str, *, priority: Priority | None, subject: str
         message_id=external_id,
         priority=priority,
         attachments=(
-            InboundAttachment(f"invoice{HOSTILE}.pdf", "application/pdf", b"%PDF-1.4 hostile"),
+            InboundAttachment(f"invoice{HOSTILE}.pdf", f"application/{HOSTILE}", b"%PDF-1.4 x"),
         ),
     )
 
