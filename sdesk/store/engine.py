@@ -227,8 +227,7 @@ def open_store(
     engine = _create_engine(url)
     database = _sqlite_file(url) if engine.dialect.name == "sqlite" else None
     attachments = attachments or _attachments_dir(url)
-    if database is not None:
-        _keep_private(Path(database), attachments)
+    made = database is not None and _create_private(Path(database))
     if engine.dialect.name == "sqlite":
         hooks = _SqliteHooks(database, busy_timeout)
         event.listen(engine, "connect", hooks.connect)
@@ -252,6 +251,8 @@ def open_store(
             raise
         detail = exc.orig if isinstance(exc, DBAPIError) else exc
         raise StoreError(f"cannot open desk {_shown(url)}: {detail}") from None
+    if database is not None and not made:  # an existing desk: named if others can read it
+        warn_if_shared(Path(database), attachments)
     return store
 
 
@@ -281,17 +282,15 @@ def _create_engine(url: str) -> Engine:
         raise BadDatabaseUrl(f"bad database URL {_shown(url)!r}: {exc}; {URL_EXAMPLE}") from None
 
 
-def _keep_private(database: Path, attachments: Path) -> None:
+def _create_private(database: Path) -> bool:
     """A new desk's file is made 0600 before SQLite opens it (its -wal and -shm files follow);
-    an existing one that others can read is named once, not changed."""
+    True when it was made here. An existing one is not changed."""
     try:
-        made = private_file(database)
+        return private_file(database)
     except OSError as exc:
         if is_disk_full(exc):
             raise disk_full(database.parent) from None
-        return  # SQLite says why it cannot open the file, in its own words
-    if not made:
-        warn_if_shared(database, attachments)
+        return True  # not there and not creatable: SQLite says why, in its own words
 
 
 def _sqlite_file(url: str) -> str | None:
