@@ -58,7 +58,7 @@ def make_folder(root: Path) -> int:
     (root / "a.box").write_bytes(b"".join(sep + mail(n) for n in range(1, 5)))
     forwarded = "see below\n\nFrom x@example.org Mon Nov  2 09:00:00 2026\nSubject: old\n\nold"
     (root / "b.box").write_bytes(sep + cl2(5, forwarded) + b"\n" + sep + cl2(6, "ok") + b"\n")
-    mails = root / "mails"
+    mails = root / "new"  # a folder named like a Maildir's, in a folder that is no Maildir
     mails.mkdir()
     for n in range(7, 12):
         (mails / f"{n:03d}.txt").write_bytes(mail(n))

@@ -73,7 +73,10 @@ def _is_maildir(path: Path) -> bool:
 
 
 def _iter_dir(root: Path, max_message_bytes: int) -> Iterator[Item]:
-    if _is_maildir(root):
+    """Every file under ``root``, except hidden ones and a Maildir's own machinery (its ``tmp``,
+    deliveries in progress, and the index files beside ``cur``/``new``), which are not reported."""
+    maildir = _is_maildir(root)
+    if maildir:
         for sub in ("cur", "new"):
             for entry in sorted((root / sub).iterdir()):
                 if entry.is_file() and not entry.name.startswith("."):
@@ -81,9 +84,10 @@ def _iter_dir(root: Path, max_message_bytes: int) -> Iterator[Item]:
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
             continue  # Maildir++ subfolders are .Name; walk them but not tmp or hidden files
-        if entry.is_dir() and entry.name not in ("cur", "new", "tmp"):
-            yield from _iter_dir(entry, max_message_bytes)
-        elif entry.is_file() and not _is_maildir(root):
+        if entry.is_dir():
+            if not (maildir and entry.name in ("cur", "new", "tmp")):
+                yield from _iter_dir(entry, max_message_bytes)
+        elif entry.is_file() and not maildir:
             yield from _iter_file(entry, max_message_bytes, explicit=False)
     for entry in sorted(root.glob(".*")):
         if entry.is_dir() and _is_maildir(entry):
