@@ -290,7 +290,7 @@ def test_console_and_cli_never_write_customer_escapes(pty_term: Pty, tmp_path: P
         key(escape)
         key(escape)
         key("\x11")  # ctrl+q
-        console.wait(timeout=15)
+        assert console.wait(timeout=15) == 0, pty_term.text()[-3000:]  # quit, not crashed
     finally:
         if console.poll() is None:
             console.kill()
