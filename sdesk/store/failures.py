@@ -103,6 +103,8 @@ def _sqlite_code(exc: sqlite3.Error) -> int | None:
 
 def _free_space(where: str) -> str:
     path = Path(where)
+    if not path.is_absolute():  # "the desk's database", "a file sdesk was writing"
+        return ""
     for candidate in (path, *path.parents):
         if candidate.exists():
             try:

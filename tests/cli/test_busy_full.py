@@ -131,3 +131,25 @@ def test_a_disk_that_fills_up_is_a_clear_error_and_the_rerun_completes(
         assert again.returncode == 0, again.stderr
         with sqlite3.connect(db) as conn:
             assert conn.execute("SELECT count(*) FROM message").fetchone() == (2500,)
+
+
+def test_a_full_disk_outside_the_store_is_the_same_clear_error(
+    sdesk: Run, tmp_path: Path
+) -> None:
+    """ENOSPC raised by a file the command writes itself (an export), not by the store."""
+    from tests.small_disk import small_disk
+
+    db = str(tmp_path / "d.db")
+    src = tmp_path / "in.jsonl"
+    text = "x" * 2000
+    src.write_text("".join(
+        f'{{"channel": "sms", "from": {{"phone": "+1415555{i:04d}"}}, "text": "{text}", '
+        f'"external_id": "s{i}"}}\n' for i in range(300)
+    ))  # fmt: skip
+    assert sdesk("--db", db, "ingest", str(src)).returncode == 0
+    with small_disk(tmp_path / "small", 256) as disk:
+        result = sdesk("--db", db, "export", "-o", str(disk / "out.jsonl"))
+    assert result.returncode == 74, result.stderr
+    assert_one_line_error(result, "disk full: ")
+    assert "free space and run the same command again" in result.stderr
+    assert "internal error" not in result.stderr
