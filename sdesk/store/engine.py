@@ -128,7 +128,7 @@ class _SqliteHooks:
         if rest > 0:
             holder = lock_holder(self.database) if self.database else None
             log.warning(
-                "waiting for the desk's write lock (held by %s), up to %g s more...",
+                "waiting for the desk's write lock, held by %s; up to %g s more...",
                 holder or "another process",
                 rest,
             )
