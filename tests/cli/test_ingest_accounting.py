@@ -74,6 +74,7 @@ def make_folder(root: Path) -> int:
     (root / "README.txt").write_text("This folder holds the mail we exported.\n\nFrom: us\n")
     (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
     (root / "empty.txt").write_bytes(b"")
+    (root / "gone.eml").symlink_to(root / "moved-away.eml")
     return 16
 
 
@@ -85,11 +86,12 @@ def test_unknown_extensions_are_read_by_content_and_every_file_is_accounted_for(
     first = sdesk("--db", db, "ingest", str(folder))
     assert first.returncode == 0, first.stderr  # skipped files are named, not failures
     got = counts(first.stdout)
-    assert (got["created"], got["appended"], got["skipped"], got["failed"]) == (held, 0, 3, 0)
-    assert got["total"] == held + 3
+    assert (got["created"], got["appended"], got["skipped"], got["failed"]) == (held, 0, 4, 0)
+    assert got["total"] == held + 4
     assert f"skipped: {folder / 'README.txt'}: not a mail, mbox or JSON Lines file" in first.stderr
     assert f"skipped: {folder / 'logo.png'}: not a mail, mbox or JSON Lines file" in first.stderr
     assert f"skipped: {folder / 'empty.txt'}: empty file" in first.stderr
+    assert f"skipped: {folder / 'gone.eml'}: not a file (a broken link" in first.stderr
     with sqlite3.connect(db) as conn:
         subjects = {r[0] for r in conn.execute("SELECT subject FROM ticket")}
         forwarded = conn.execute(
@@ -106,7 +108,7 @@ def test_unknown_extensions_are_read_by_content_and_every_file_is_accounted_for(
     assert again.returncode == 0, again.stderr
     repeat = counts(again.stdout)
     assert (repeat["created"], repeat["appended"], repeat["duplicates"]) == (0, 0, held)
-    assert repeat["skipped"] == 3 and repeat["total"] == held + 3
+    assert repeat["skipped"] == 4 and repeat["total"] == held + 4
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM message").fetchone() == (held,)
 

@@ -74,7 +74,15 @@ def _is_maildir(path: Path) -> bool:
 
 def _iter_dir(root: Path, max_message_bytes: int) -> Iterator[Item]:
     """Every file under ``root``, except hidden ones and a Maildir's own machinery (its ``tmp``,
-    deliveries in progress, and the index files beside ``cur``/``new``), which are not reported."""
+    deliveries in progress, and the index files beside ``cur``/``new``), which are not reported.
+    A folder that cannot be listed is a failure of its own; the walk goes on."""
+    try:
+        yield from _walk(root, max_message_bytes)
+    except OSError as exc:
+        yield Item("error", str(root), error=f"cannot read the folder: {exc.strerror or exc}")
+
+
+def _walk(root: Path, max_message_bytes: int) -> Iterator[Item]:
     maildir = _is_maildir(root)
     if maildir:
         for sub in ("cur", "new"):
@@ -87,8 +95,12 @@ def _iter_dir(root: Path, max_message_bytes: int) -> Iterator[Item]:
         if entry.is_dir():
             if not (maildir and entry.name in ("cur", "new", "tmp")):
                 yield from _iter_dir(entry, max_message_bytes)
-        elif entry.is_file() and not maildir:
+        elif maildir:
+            continue
+        elif entry.is_file():
             yield from _iter_file(entry, max_message_bytes, explicit=False)
+        else:
+            yield Item("skipped", str(entry), error="not a file (a broken link, a pipe, a device)")
     for entry in sorted(root.glob(".*")):
         if entry.is_dir() and _is_maildir(entry):
             yield from _iter_dir(entry, max_message_bytes)
