@@ -49,8 +49,12 @@ def database_url(db: str | Path) -> str:
     if "://" in db:
         try:
             make_url(db)
-        except (ArgumentError, ValueError) as exc:
+        except ArgumentError as exc:
             raise BadDatabaseUrl(f"bad database URL {_shown(db)!r}: {exc}; {URL_EXAMPLE}") from None
+        except ValueError as exc:  # e.g. a port that is not a number
+            why = "an IPv6 host's [ is not closed" if db.count("[") != db.count("]") else ""
+            why = why or f"its host or port is malformed ({exc})"
+            raise BadDatabaseUrl(f"bad database URL {_shown(db)!r}: {why}; {URL_EXAMPLE}") from None
         return db
     path = Path(db).expanduser()
     if path.is_dir():
