@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 SIGNATURE = 0x223E9F78
 MAX_ATTRIBUTES = 10_000  # a real winmail.dat has ~10 plus ~6 per attachment
 MAX_FILES = 500
+MAX_MAPI_VALUES = 50_000  # MAPI properties and values read from one blob (~1 us each)
 
 # Attribute ids (low word of the TNEF attribute id; MS-OXTNEF 2.1.3.2)
 ATT_BODY = 0x800C
@@ -97,14 +98,28 @@ def _text(raw: bytes, kind: int, codec: str) -> str:
     return raw.decode(codec, "replace").split("\x00", 1)[0]
 
 
-def mapi_props(data: bytes, codec: str) -> dict[int, tuple[int, bytes]]:
+class _Budget:
+    """MAPI properties and values left to read in one blob."""
+
+    def __init__(self) -> None:
+        self.left = MAX_MAPI_VALUES
+
+    def spend(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise TnefError(f"more than {MAX_MAPI_VALUES} MAPI values in TNEF")
+
+
+def mapi_props(data: bytes, budget: _Budget) -> dict[int, tuple[int, bytes]]:
     """Property id -> (type, first value's bytes) of a MAPI property list; linear, bounded:
-    every count is checked against the bytes left before anything is read for it."""
+    every count is checked against the bytes left, and spent from ``budget``, before
+    anything is read for it."""
     out: dict[int, tuple[int, bytes]] = {}
     end = len(data)
     count, at = _u32(data, 0), 4
     if count > end // 4:
         raise TnefError("MAPI property count beyond the data")
+    budget.spend(count)
     for _ in range(count):
         kind, prop = _u16(data, at), _u16(data, at + 2)
         at += 4
@@ -121,6 +136,7 @@ def mapi_props(data: bytes, codec: str) -> dict[int, tuple[int, bytes]]:
         if kind in _VARIABLE:
             if values > (end - at) // 4:
                 raise TnefError("MAPI value count beyond the data")
+            budget.spend(values)
             first = b""
             for i in range(values):
                 size = _u32(data, at)
@@ -157,6 +173,7 @@ def _read(data: bytes) -> Tnef:
         raise TnefError("no TNEF signature")
     out = Tnef()
     codec = "cp1252"
+    budget = _Budget()
     current: TnefFile | None = None
     at, end, seen = 6, len(data), 0
     while end - at >= 11:  # shorter trailing bytes are padding some writers add
@@ -174,13 +191,13 @@ def _read(data: bytes) -> Tnef:
             current = TnefFile()
             out.files.append(current)
         if level == LVL_ATTACHMENT and current is not None:
-            _attachment_attribute(current, att, value, codec)
+            _attachment_attribute(current, att, value, codec, budget)
         elif att == ATT_OEM_CODEPAGE and len(value) >= 4:
             codec = codec_of(_u32(value, 0))
         elif att == ATT_BODY:
             out.body = value.decode(codec, "replace").rstrip("\x00")
         elif att == ATT_MSG_PROPS:
-            _message_props(out, mapi_props(value, codec), codec)
+            _message_props(out, mapi_props(value, budget), codec)
     return out
 
 
@@ -198,13 +215,15 @@ def _message_props(out: Tnef, props: dict[int, tuple[int, bytes]], codec: str) -
         out.rtf = props[PR_RTF_COMPRESSED][1]
 
 
-def _attachment_attribute(file: TnefFile, att: int, value: bytes, codec: str) -> None:
+def _attachment_attribute(
+    file: TnefFile, att: int, value: bytes, codec: str, budget: _Budget
+) -> None:
     if att == ATT_ATTACH_TITLE:
         file.name = file.name or value.decode(codec, "replace").split("\x00", 1)[0]
     elif att == ATT_ATTACH_DATA:
         file.data = value
     elif att == ATT_ATTACHMENT:
-        props = mapi_props(value, codec)
+        props = mapi_props(value, budget)
         for prop in (PR_ATTACH_LONG_FILENAME, PR_ATTACH_FILENAME, PR_DISPLAY_NAME):
             if prop in props:
                 name = _text(props[prop][1], props[prop][0], codec)
@@ -218,7 +237,7 @@ def _attachment_attribute(file: TnefFile, att: int, value: bytes, codec: str) ->
             file.data = raw[16:] if kind == PT_OBJECT else raw  # an object starts with its IID
 
 
-MAX_RTF_BYTES = 256 * 1024  # compressed; decompression is pure Python (~1 us per byte out)
+MAX_RTF_BYTES = 64 * 1024  # compressed: pure-Python LZFu, ~0.8 us per byte out, up to 8x out
 
 
 def rtf_text(compressed: bytes) -> str | None:
