@@ -245,7 +245,7 @@ def rtf_text(compressed: bytes) -> str | None:
     if not 16 <= len(compressed) <= MAX_RTF_BYTES or _u32(compressed, 4) > 4 * MAX_RTF_BYTES:
         return None
     from compressed_rtf import decompress  # type: ignore[import-untyped]
-    from striprtf.striprtf import rtf_to_text  # type: ignore[import-untyped]
+    from striprtf.striprtf import rtf_to_text
 
     try:
         rtf = decompress(compressed).decode("latin-1")  # 7-bit; \'xx escapes carry 8-bit

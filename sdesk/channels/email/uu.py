@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import binascii
 import re
+from bisect import bisect_left
 
 UU_ENCODINGS = frozenset({"x-uuencode", "uuencode", "x-uue", "uue"})
 MAX_BLOCKS = 50  # inline blocks extracted from one text
 _BEGIN = re.compile(rb"^begin[ \t]+[0-7]{3,4}[ \t]+([^\r\n]*?)[ \t]*\r?$", re.MULTILINE)
 _BEGIN_TEXT = re.compile(r"^begin [0-7]{3,4} ([^\n]*\S)[ \t]*\n", re.MULTILINE)
 _END_TEXT = re.compile(r"^end[ \t]*$", re.MULTILINE)
+_NOT_UU = re.compile(r"[^\x20-\x60\n\t]")
 
 
 def _line(line: bytes) -> bytes:
@@ -66,15 +68,19 @@ def inline_blocks(text: str) -> tuple[str, list[tuple[str, bytes]]]:
         return text, []
     files: list[tuple[str, bytes]] = []
     out: list[str] = []
-    pos = 0
+    pos = tries = 0
+    ends = [m for m in _END_TEXT.finditer(text)] if _BEGIN_TEXT.search(text) else []
+    starts = [m.start() for m in ends]
     for begin in _BEGIN_TEXT.finditer(text):
-        if begin.start() < pos or len(files) >= MAX_BLOCKS:
+        if begin.start() < pos:
             continue
-        end = _END_TEXT.search(text, begin.end())
-        if end is None:
+        i = bisect_left(starts, begin.end())
+        tries += 1
+        if i == len(ends) or tries > 2 * MAX_BLOCKS or len(files) >= MAX_BLOCKS:
             break
+        end = ends[i]
         block = text[begin.end() : end.start()]
-        if not block.isascii():
+        if _NOT_UU.search(block):  # stops at the first character uuencode never writes
             continue
         data = _decode_lines(block.encode("ascii").split(b"\n"), strict=True)
         if data is None:
