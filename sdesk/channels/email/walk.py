@@ -121,7 +121,7 @@ class PartWalk:
         self.excerpt = False  # a cut-off body: no attachments, no "never closed" remarks
         self.texts: list[str] = []
         self.htmls: list[str] = []
-        self.tnef_text: str | None = None  # a winmail.dat's body, for mail with no other
+        self.tnef_found: Tnef | None = None  # a winmail.dat's body, for mail with no other
         self.attachments: list[InboundAttachment] = []
         self.text_chars = 0
         self.parts = 0
@@ -175,7 +175,7 @@ class PartWalk:
             self.body_part(part, ctype, param_str(ct.get("charset")) or None)
         elif self.excerpt:  # an excerpt's attachments are cut off
             return
-        elif ctype in _TNEF_TYPES or name.lower() == "winmail.dat":
+        elif (ctype in _TNEF_TYPES or name.lower() == "winmail.dat") and not part.is_multipart():
             self.tnef(part, ctype, name, uu)
         else:
             inline = ctype.startswith("image/") and (
@@ -297,8 +297,8 @@ class PartWalk:
             return
         for file in found.files:
             self.store(file.name, file.mime or file_type(file.name), file.data)
-        if self.tnef_text is None:
-            self.tnef_text = self._tnef_body(found)
+        if self.tnef_found is None and (found.body or found.html or found.rtf):
+            self.tnef_found = found  # read (RTF converted) only when no other body is found
 
     def _tnef_body(self, found: Tnef) -> str | None:
         if found.body and found.body.strip():
@@ -319,8 +319,8 @@ class PartWalk:
         text = "\n\n".join(t.strip("\n") for t in self.texts if t.strip())
         if not text and self.htmls:
             text = clean_text(html_to_text("\n".join(self.htmls)))
-        if not text and self.tnef_text:
-            text = self.tnef_text.strip("\n")
+        if not text and self.tnef_found is not None:
+            text = (self._tnef_body(self.tnef_found) or "").strip("\n")
         if len(text) > self.limits.max_text_chars:
             text = text[: self.limits.max_text_chars]
             self.notes.add(f"text over {self.limits.max_text_chars} characters; truncated")
