@@ -244,14 +244,13 @@ def _judge(w: _Window, cand: int, low: int) -> tuple[int, int] | None:
         if not w.eof or len(buf) - line_start > MAX_FROM_LINE:
             return None
         eol = len(buf)
-    line = buf[line_start:eol].rstrip(b"\r")
     if c - 1 >= lo and buf[c - 1] == 0x0A:
         blank, end = True, c
     elif c - 2 >= lo and buf[c - 2 : c] == b"\n\r":
         blank, end = True, c - 1
     else:
         blank, end = False, c + 1
-    grammar = FROM_LINE.match(line) is not None
+    grammar = FROM_LINE.match(buf, line_start, eol) is not None
     if not (blank and grammar) and not (
         (blank or grammar) and looks_like_headers(buf, eol + 1, complete=w.eof)
     ):
