@@ -181,7 +181,9 @@ class Store:
         """One write transaction: committed on success, rolled back on any exception.
 
         ``bulk`` (one of many batches in a row, e.g. a first sync): on SQLite the commit leaves
-        up to ``BULK_WAL_PAGES`` in the WAL rather than checkpointing every 4 MiB.
+        up to ``BULK_WAL_PAGES`` in the WAL rather than checkpointing every 4 MiB. A full disk
+        (the database's or an attachment's) raises ``DiskFull``, a write lock another process
+        keeps past ``busy_timeout`` ``DeskBusy``; earlier transactions stay committed.
         """
         bind = self.engine.execution_options(**{_WRITE: True})
         try:
