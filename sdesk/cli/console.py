@@ -32,10 +32,12 @@ def open_console(desk: Desk, agent: str | None) -> None:
         fail(f"config console.keys: no action {unknown[0]!r}; actions: {', '.join(sorted(known))}")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         fail("the console needs a terminal; to print the inbox use: sdesk inbox")
+    from sdesk.cli.consolelog import logs_aside
     from sdesk.tui.app import SdeskApp
 
     try:
-        SdeskApp(desk, me).run()
+        with logs_aside():
+            SdeskApp(desk, me).run()
     finally:
         desk.announce(me.login, None)  # others stop seeing "viewing" at once, not after the TTL
         desk.close()
