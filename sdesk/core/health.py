@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from sdesk.core.enums import RawState
 from sdesk.core.text import safe_text
+from sdesk.store.failures import StoreError
 from sdesk.store.models import MailboxHealth, RawInbound
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ class HealthRecorder:
                 if error is not None:
                     row.last_error, row.last_error_at = error, now
                 row.holder = self.holder
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, StoreError) as exc:
             log.warning("mailbox %s: could not store its health: %s", self.mailbox, exc)
             return
         self._connected = connected

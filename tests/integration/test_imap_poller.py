@@ -282,3 +282,60 @@ def test_start_from_now_never_flags_the_mail_that_was_there(
     assert "\\Seen" in dovecot.flags(new)
     assert all("\\Seen" not in dovecot.flags(uid) for uid in old)
     desk.close()
+
+
+# Holds the desk's write lock (BEGIN IMMEDIATE, as any sdesk write does) for argv[2] seconds.
+LOCK_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+def test_a_desk_busy_past_its_timeout_delays_the_poller_but_does_not_end_it(
+    desk_path: Path, dovecot: DovecotServer
+) -> None:
+    """DeskBusy used to escape the poller's loop and end its thread: mail then stopped coming
+    in until a restart. It is a failed round now, retried with backoff, and nothing doubles."""
+    box = mailbox_for(dovecot)
+    desk = Desk(
+        open_store(desk_path, busy_timeout=0.3),
+        Settings(desk_domain="desk.test", mailboxes=[box]),
+    )
+    for n in range(2):
+        dovecot.deliver(mail(n))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(desk_path), "3"], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    stop = threading.Event()
+    runner = threading.Thread(target=poller(desk, dovecot).run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        time.sleep(1.0)
+        assert runner.is_alive() and count(desk, Message) == 0  # still locked out
+        assert holder.wait(timeout=10) == 0
+        deadline = time.monotonic() + 20
+        while count(desk, Message) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert count(desk, Message) == 2
+        assert runner.is_alive()
+    finally:
+        stop.set()
+        runner.join(10)
+        holder.kill()
+        desk.close()
+    assert not runner.is_alive()
+    assert count_after_restart(desk_path, box, dovecot) == 2  # exactly once
+
+
+def count_after_restart(path: Path, box: MailboxSettings, server: DovecotServer) -> int:
+    again = open_desk(path, box)
+    try:
+        poller(again, server).fetch_once()
+        return count(again, Message)
+    finally:
+        again.close()

@@ -24,6 +24,7 @@ from sdesk.core import leases
 from sdesk.core.cursors import get_cursor
 from sdesk.core.enums import Channel
 from sdesk.core.health import HealthRecorder
+from sdesk.store.failures import StoreError
 
 if TYPE_CHECKING:
     from sdesk.channels.email.imap import MailboxPoller
@@ -54,12 +55,12 @@ class MailboxWatch(_Base):
         held = False
         name = lease_name(self.mailbox)
         while not stop.is_set():
-            if not leases.acquire(self.desk, name, self.holder):
-                stop.wait(leases.DEFAULT_TTL.total_seconds() / 4)
-                continue
-            held = True
             client: IMAPClient | None = None
             try:
+                if not leases.acquire(self.desk, name, self.holder):
+                    stop.wait(leases.DEFAULT_TTL.total_seconds() / 4)
+                    continue
+                held = True
                 client = connect(self.mailbox, cafile=self.cafile)
                 failures = 0
                 self.health.connected()
@@ -67,10 +68,16 @@ class MailboxWatch(_Base):
                     # Lost the lease: the new holder writes the health row from now on.
                     held = False
                     self.health = HealthRecorder(self.desk, self.mailbox.name, self.holder)
-            except (MailboxError, *NETWORK_ERRORS) as exc:
+            except (MailboxError, StoreError, *NETWORK_ERRORS) as exc:
+                # A desk that stays busy or full fails this round like a network error: nothing
+                # was committed past the cursor, so the next round fetches the same mail again.
                 failures += 1
-                message = str(exc) if isinstance(exc, MailboxError) else first_line(exc)
-                log.warning("mailbox %s: %s", self.account, message)
+                if isinstance(exc, MailboxError):
+                    message = str(exc)  # it names the mailbox already
+                    log.warning("%s", message)
+                else:
+                    message = f"the desk: {exc}" if isinstance(exc, StoreError) else first_line(exc)
+                    log.warning("mailbox %s: %s", self.account, message)
                 self.health.failed(message)
                 if on_error is not None:
                     on_error(message)
@@ -80,7 +87,10 @@ class MailboxWatch(_Base):
                     close_client(client)
         if held:  # only the holder speaks for the mailbox; a waiting poller has nothing to say
             self.health.stopped()
-        leases.release(self.desk, name, self.holder)
+        # A desk still busy at stop keeps the lease until it expires, or until the next poller
+        # sees this process gone (``leases``): never a traceback on the way out.
+        with contextlib.suppress(StoreError):
+            leases.release(self.desk, name, self.holder)
 
     def _serve(self, client: IMAPClient, stop: threading.Event) -> bool:
         """Sync and wait for news until ``stop`` (True) or until the lease is lost (False)."""
