@@ -46,7 +46,9 @@ def demo(
     console.print(ticket_table(rows, desk.clock(), title="sdesk demo — inbox"))
     console.print(
         f"demo desk: {path} ({stats.tickets} tickets, {stats.messages} messages); "
-        f"try: sdesk --db {path} show {rows[0].number if rows else 1001}"
+        f"try: sdesk --db {path} show {rows[0].number if rows else 1001}",
+        markup=False,  # a path may hold brackets
+        highlight=False,
     )
 
 

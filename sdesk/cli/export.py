@@ -13,6 +13,7 @@ import typer
 from sdesk.cli.common import DbOption, fail, open_desk
 from sdesk.core.clock import as_utc
 from sdesk.core.text import safe_text
+from sdesk.store.private import private_file
 
 
 class _Terminal:
@@ -62,6 +63,9 @@ def export(
         write(tickets, _Terminal(sys.stdout) if sys.stdout.isatty() else sys.stdout)
         return
     try:
+        # Customer mail and phone numbers: a new file is the user's alone, whatever the umask
+        # (an existing one keeps the mode its owner gave it).
+        private_file(output)
         fh = output.open("w", encoding="utf-8", newline="")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}")

@@ -40,3 +40,18 @@ def test_the_default_data_dir_and_desk_are_private(
     lines = [ln for ln in again.stderr.splitlines() if "readable by other users" in ln]
     assert len(lines) == 1 and lines[0].startswith("sdesk: desk "), again.stderr
     assert "(mode 0640)" in lines[0]
+
+
+def test_an_export_file_is_private_and_an_existing_one_keeps_its_mode(
+    sdesk: Run, tmp_path: Path, umask_022: None
+) -> None:
+    db = str(tmp_path / "d.db")
+    assert sdesk("--db", db, "inbox").returncode == 0
+    new = tmp_path / "tickets.jsonl"
+    assert sdesk("--db", db, "export", "-o", str(new)).returncode == 0
+    assert mode(new) == 0o600  # was 0644: every customer's mail, readable by all
+    shared = tmp_path / "shared.csv"
+    shared.write_text("old")
+    shared.chmod(0o644)  # the admin chose this: left alone
+    assert sdesk("--db", db, "export", "-f", "csv", "-o", str(shared)).returncode == 0
+    assert mode(shared) == 0o644 and "old" not in shared.read_text()
