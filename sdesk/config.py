@@ -114,7 +114,7 @@ class AutoreplySettings(BaseModel):
 
     Never sent to robots (RFC 3834 Auto-Submitted, Precedence, List-Id, X-Autoreply, empty
     Return-Path, MAILER-DAEMON, noreply senders) and capped per recipient, so two robots
-    cannot answer each other forever (DESIGN rule 9).
+    cannot answer each other forever (ARCHITECTURE.md rule 9).
     """
 
     enabled: bool = False

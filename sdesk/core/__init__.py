@@ -1,1 +1,1 @@
-"""The domain: every write to the desk goes through here (see shared/DESIGN.md)."""
+"""The domain: every write to the desk goes through here (see docs/ARCHITECTURE.md)."""

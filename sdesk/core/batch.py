@@ -46,7 +46,7 @@ def intake_many(
     cursor: CursorMove | None = None,
     bulk: bool = False,
 ) -> list[IntakeResult]:
-    """Store a poller's batch and move its cursor in ONE transaction (DESIGN: cursors).
+    """Store a poller's batch and move its cursor in ONE transaction (ARCHITECTURE.md transactions).
 
     Unlike ``Desk.batch``, no savepoint is taken per message: a channel poller has no use for
     one (any failure must roll the whole batch back, cursor included, so it is fetched again),

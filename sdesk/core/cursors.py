@@ -1,6 +1,6 @@
 """Channel positions (IMAP UIDVALIDITY + last UID per folder, Telegram offset). A cursor moves in
-the same transaction as the intake of what it covers (DESIGN: cursors), so a crash between the
-two can only make the next run fetch again what intake's keys then absorb.
+the same transaction as the intake of what it covers (ARCHITECTURE.md transactions), so a crash
+between the two can only make the next run fetch again what intake's keys then absorb.
 
 IMAP folders have a second cursor, "acted through": the last UID whose after-intake action
 (\\Seen or a move) the server confirmed. It moves only after that action succeeded, so a crash

@@ -23,7 +23,7 @@ class Channel(StrEnum):
 
     @property
     def is_chat(self) -> bool:
-        """Chat channels thread by conversation, not by headers (DESIGN threading rule 3)."""
+        """Chat channels thread by conversation, not headers (ARCHITECTURE.md threading rules)."""
         return self in (Channel.TELEGRAM, Channel.SMS, Channel.PHONE, Channel.WEB, Channel.APP)
 
 

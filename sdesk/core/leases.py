@@ -1,7 +1,7 @@
-"""One holder per poller or scheduler (DESIGN rule 5): a lease row with an expiry. The holder
-renews it well before it runs out; a holder that died is replaced once its lease expired, or at
-once when it ran on this host: its process is gone (or its pid now belongs to another process,
-told apart by the process's start time)."""
+"""One holder per poller or scheduler (ARCHITECTURE.md rule 5): a lease row with an expiry. The
+holder renews it well before it runs out; a holder that died is replaced once its lease expired,
+or at once when it ran on this host: its process is gone (or its pid now belongs to another
+process, told apart by the process's start time)."""
 
 from __future__ import annotations
 

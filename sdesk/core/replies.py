@@ -1,5 +1,6 @@
 """Replies: an operator's answer on a ticket, threaded for the customer's client and queued in
-the outbox for the channel the customer used (DESIGN: the outbox); and a failed one sent again."""
+the outbox for the channel the customer used (ARCHITECTURE.md transactions); and a failed one
+sent again."""
 
 from __future__ import annotations
 

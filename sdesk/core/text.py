@@ -1,4 +1,4 @@
-"""Making untrusted text safe to show (DESIGN rule 8).
+"""Making untrusted text safe to show (ARCHITECTURE.md rule 8).
 
 Rich and Textual strip only a few controls; ESC, C1, NUL, DEL, bidi overrides and zero-width
 characters pass through and would let a customer move the cursor, retitle the terminal or
@@ -46,7 +46,7 @@ class Safe(str):
 
 def safe(value: object, *, single_line: bool = False) -> Safe:
     """``value`` as ``Safe`` text: the one way customer text reaches a toast or a widget that
-    takes a plain string (DESIGN rule 8)."""
+    takes a plain string (ARCHITECTURE.md rule 8)."""
     if isinstance(value, Safe) and not single_line:
         return value
     return Safe(safe_text(str(value), single_line=single_line))

@@ -1,4 +1,4 @@
-"""Which ticket a new inbound message joins (DESIGN, threading rules)."""
+"""Which ticket a new inbound message joins (ARCHITECTURE.md threading rules)."""
 
 from __future__ import annotations
 

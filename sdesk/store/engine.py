@@ -114,7 +114,7 @@ class _SqliteHooks:
 
     def begin(self, conn: Connection) -> None:
         # A deferred read-then-write transaction fails with BUSY at once, ignoring busy_timeout
-        # (DESIGN rule 6), so every write transaction takes the write lock up front.
+        # (ARCHITECTURE.md rule 6), so every write transaction takes the write lock up front.
         if not conn.get_execution_options().get(_WRITE, False):
             conn.exec_driver_sql("BEGIN")
             return

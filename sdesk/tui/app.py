@@ -211,7 +211,7 @@ class SdeskApp(App[None]):
         markup: bool = True,
     ) -> None:
         """Every toast of the console passes here (a widget's ``notify`` calls the app's), so
-        none can carry a live escape or markup from customer text (DESIGN rule 8). The text
+        none can carry a live escape or markup from customer text (ARCHITECTURE.md rule 8). The text
         is shown as ``safe()`` made it and never parsed; a string that is not ``Safe`` yet is
         made so, its markup first reduced to its words when it asked for markup (Textual's
         own "Press [b]ctrl+q[/b] to quit")."""

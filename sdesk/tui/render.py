@@ -1,5 +1,6 @@
 """Turning read-model rows into Rich ``Text``. Customer data only ever enters through
-``plain()``, which neutralises escapes and controls and never parses markup (DESIGN rule 8)."""
+``plain()``, which neutralises escapes and controls and never parses markup (ARCHITECTURE.md
+rule 8)."""
 
 from __future__ import annotations
 

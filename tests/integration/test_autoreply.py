@@ -1,5 +1,5 @@
-"""The automatic acknowledgement of a new email ticket (DESIGN rule 9), with a real aiosmtpd
-server (and Dovecot for the end-to-end case): exactly once, never to a robot, capped per
+"""The automatic acknowledgement of a new email ticket (ARCHITECTURE.md rule 9), with a real
+aiosmtpd server (and Dovecot for the end-to-end case): exactly once, never to a robot, capped per
 recipient, visible on the ticket.
 
 Mail comes in through the real parser (and the real poller where it says so); the dispatcher,

@@ -4,7 +4,7 @@ pseudo-terminal is read back and searched for the customer's escape sequences an
 A ticket whose subject, sender, text and attachment name carry OSC 52 (set the clipboard),
 OSC 2 (retitle the window), CSI 2J (clear the screen), an OSC 8 link, raw C1 controls, a
 right-to-left override and a zero-width space arrives while the console is open; the test
-waits for its toast, then walks every screen that shows it. DESIGN rule 8.
+waits for its toast, then walks every screen that shows it. ARCHITECTURE.md rule 8.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Customer text reaches Textual and Rich through one path (DESIGN rule 8), checked two ways:
+"""Customer text reaches Textual and Rich through one path (ARCHITECTURE.md rule 8), checked
+two ways:
 
 * the source of ``sdesk/tui``: no ``notify`` gets anything but a literal or ``safe(...)``, and no
   widget, ``Text`` or ``update`` gets an f-string, a concatenation or a bare value that holds a

@@ -411,7 +411,7 @@ def test_nul_bytes_are_stripped() -> None:
 
 
 def test_terminal_and_markup_text_is_kept_as_data() -> None:
-    """Neutralising is the display's job (DESIGN rule 8); the parser keeps one-line data."""
+    """Neutralising is the display's job (ARCHITECTURE.md rule 8); the parser keeps one line."""
     escaped = parse_email(H["terminal_escapes"])
     assert "pwned" in escaped.subject and "\n" not in escaped.subject
     markup = parse_email(H["rich_markup_subject"])

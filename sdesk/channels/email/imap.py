@@ -1,4 +1,4 @@
-"""The IMAP poller: mail in, exactly once (DESIGN reliability rules 1–7).
+"""The IMAP poller: mail in, exactly once (ARCHITECTURE.md rules 1–7).
 
 * UID commands only; messages are fetched with ``BODY.PEEK[]`` (never marks them read) from the
   stored cursor on, never selected by UNSEEN, so mail another client already read still comes in.

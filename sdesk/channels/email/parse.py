@@ -2,7 +2,7 @@
 
 The MIME structure, header fields, transfer decoding and RFC 2231 parameters come from the
 standard library's ``email`` package (compat32; guarded in ``message.py``); this module turns the
-one Message it parses into an ``Inbound``. Every cost is bounded (DESIGN reliability rule 7):
+one Message it parses into an ``Inbound``. Every cost is bounded (ARCHITECTURE.md rule 7):
 a size cap and a parse-cost estimate (headers plus a text excerpt above them), MIME depth and
 part caps, address and text caps, a budget for charset guessing and HTML conversion, so any
 input up to the size cap returns within ~2 s on a 2-core box. What was degraded is said in

@@ -1,9 +1,9 @@
 """Mail out: a reply from the outbox becomes one RFC 5322 message sent over SMTP, with the
 operator's attachments (from the desk's blobs) and, when asked, the customer's quoted message.
 
-No CR or LF from a subject, a display name or an address can reach a header (DESIGN rule 9):
-every header value is flattened to one line before the message is built, and the stdlib's SMTP
-policy refuses anything that still would fold into a new header.
+No CR or LF from a subject, a display name or an address can reach a header (ARCHITECTURE.md
+rule 9): every header value is flattened to one line before the message is built, and the
+stdlib's SMTP policy refuses anything that still would fold into a new header.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``sdesk ingest``: files in, tickets out, in committed batches so an interrupt loses nothing.
 
-A re-run completes an interrupted one: every message is keyed (DESIGN rule 2) and exact raw bytes
-already stored are skipped before parsing.
+A re-run completes an interrupted one: every message is keyed (ARCHITECTURE.md rule 2) and exact
+raw bytes already stored are skipped before parsing.
 
 Intake is accounted for: every message an input holds ends in exactly one of the summary's counts
 (created, appended, duplicate, quarantined, failed), and every file in a folder that holds no
