@@ -7,7 +7,6 @@ Each is a clear one-line error with its own exit status (75 busy, 74 disk full),
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,16 +15,7 @@ import pytest
 
 from tests.cli.conftest import Run
 from tests.cli.test_errors import assert_one_line_error
-
-# Holds the desk's write lock (BEGIN IMMEDIATE, as any sdesk write does) for argv[2] seconds.
-HOLDER = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("held", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("COMMIT")
-"""
+from tests.locks import hold_write_lock
 
 
 @pytest.fixture
@@ -40,12 +30,7 @@ def hold_lock(desk_db: str) -> Iterator[object]:
     procs: list[subprocess.Popen[str]] = []
 
     def hold(seconds: float) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, desk_db, str(seconds)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        proc = hold_write_lock(desk_db, seconds)
         procs.append(proc)
         return proc
 

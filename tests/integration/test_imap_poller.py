@@ -21,6 +21,7 @@ from sdesk.core.desk import Desk
 from sdesk.store.engine import open_store
 from sdesk.store.models import Event, Message, RawInbound, Ticket
 from tests.integration.mailservers import DovecotServer
+from tests.locks import hold_write_lock
 
 
 def mail(n: int, *, message_id: str | None = "auto", subject: str | None = None) -> bytes:
@@ -284,17 +285,6 @@ def test_start_from_now_never_flags_the_mail_that_was_there(
     desk.close()
 
 
-# Holds the desk's write lock (BEGIN IMMEDIATE, as any sdesk write does) for argv[2] seconds.
-LOCK_HOLDER = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("held", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("COMMIT")
-"""
-
-
 def test_a_desk_busy_past_its_timeout_delays_the_poller_but_does_not_end_it(
     desk_path: Path, dovecot: DovecotServer
 ) -> None:
@@ -307,10 +297,7 @@ def test_a_desk_busy_past_its_timeout_delays_the_poller_but_does_not_end_it(
     )
     for n in range(2):
         dovecot.deliver(mail(n))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, str(desk_path), "3"], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    holder = hold_write_lock(str(desk_path), 3)
     stop = threading.Event()
     runner = threading.Thread(target=poller(desk, dovecot).run, args=(stop,), daemon=True)
     runner.start()
