@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, column, func, literal, select, text, tuple_
+from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
+from sdesk.store.fulltext import ticket_hits
 from sdesk.store.models import Agent, Ticket
-from sdesk.store.queries import ACTIVE, TicketRow, fts_query, rows_query, sla_due, to_row
+from sdesk.store.queries import ACTIVE, TicketRow, rows_query, sla_due, to_row
 from sdesk.store.types import UTCDateTime
 
 # Active tickets without a deadline (imported ones, say) sort after every real deadline.
@@ -227,24 +228,10 @@ def search(
     Only the most recent matching messages are considered, so a word found in half the desk
     costs a bounded amount; ``more_after`` says the list was cut.
     """
-    match = fts_query(words)
+    ids = ticket_hits(session, words, _SEARCH_HITS)
     terms = _conditions(session, flt)
-    if match is None or terms is None:
+    if ids is None or terms is None:
         return Page((), False, False)
-    # Merged tickets forward to where their messages went: messages moved with the merge, and a
-    # merged ticket's subject hit is followed along merged_into_id to the ticket now open.
-    hits = text(
-        "WITH RECURSIVE hit(id) AS (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :q"
-        " UNION SELECT t.merged_into_id FROM ticket t JOIN hit ON t.id = hit.id"
-        " WHERE t.merged_into_id IS NOT NULL)"
-        " SELECT id FROM hit UNION SELECT ticket_id FROM message INDEXED BY ix_message_id_ticket"
-        " WHERE id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH :q"
-        " ORDER BY rowid DESC LIMIT :n)"
-    )
-    # One statement: the hits stay in SQLite rather than travel to Python and back as an IN list.
-    # A message's ticket comes from the small (id, ticket_id) index, not from the message rows
-    # scattered over the file (migration 0005).
-    ids = hits.bindparams(q=match, n=_SEARCH_HITS).columns(column("id", Integer))
     # The newest ``limit`` tickets are chosen on the ticket table alone; only they are then
     # joined with customer and assignee (a common word matches thousands of tickets).
     newest = Ticket.last_message_at.desc(), Ticket.id.desc()

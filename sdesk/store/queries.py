@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -203,19 +202,6 @@ def ticket_detail(session: Session, number: int) -> TicketDetail | None:
             for m in messages
         ),
     )
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def fts_query(user_query: str) -> str | None:
-    """User words → an FTS5 query of quoted terms (prefix on the last), so no input is syntax."""
-    words = _WORD.findall(user_query)[:16]
-    if not words:
-        return None
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
 
 
 @dataclass(frozen=True, slots=True)

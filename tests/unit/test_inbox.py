@@ -33,7 +33,7 @@ from sdesk.store.inbox import (
 )
 from sdesk.store.models import Ticket
 from sdesk.store.queries import TicketRow, current_number, ticket_detail
-from tests.conftest import T0, FakeClock
+from tests.conftest import T0, FakeClock, new_desk_url
 from tests.factories import chat, email
 
 CHANNELS = (Channel.EMAIL, Channel.TELEGRAM, Channel.SMS, Channel.WEB)
@@ -134,12 +134,16 @@ def build(desk: Desk, clock: FakeClock) -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """A read-only desk shared by the tests that only look."""
-    path = tmp_path_factory.mktemp("busy") / "desk.db"
+@pytest.fixture(scope="module", params=("sqlite", "postgresql"))
+def busy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Desk]:
+    """A read-only desk shared by the tests that only look, on each database."""
+    folder = tmp_path_factory.mktemp("busy")
+    url = new_desk_url(request.param, request, folder)
     clock = FakeClock()
-    d = Desk(open_store(path), Settings(desk_domain="desk.test"), clock=clock)
+    store = open_store(url, attachments=folder / "files")
+    d = Desk(store, Settings(desk_domain="desk.test"), clock=clock)
     build(d, clock)
     yield d
     d.close()

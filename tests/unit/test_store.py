@@ -16,8 +16,8 @@ from sdesk.core.desk import Desk
 from sdesk.store.blobs import BlobStore
 from sdesk.store.engine import StoreError, database_url, open_store
 from sdesk.store.failures import BadDatabaseUrl, DeskBusy, DiskFull
+from sdesk.store.fulltext import fts_query, ts_query
 from sdesk.store.inbox import search
-from sdesk.store.queries import fts_query
 from tests.factories import email
 
 HEAD = "0005"
@@ -187,6 +187,12 @@ def test_full_text_search_over_subjects_and_messages(desk: Desk) -> None:
 def test_fts_query_quotes_user_input() -> None:
     assert fts_query('a" OR b') == '"a" "OR" "b"*'
     assert fts_query("   ") is None
+
+
+def test_ts_query_ands_words_and_leaves_no_operator() -> None:
+    assert ts_query("a & !b | c:*") == "a & b & c:*"
+    assert ts_query("'x' <-> (y)") == "x & y:*"
+    assert ts_query(" & ") is None
 
 
 def test_migration_downgrades_and_upgrades_cleanly(tmp_path: Path) -> None:
