@@ -95,14 +95,35 @@ class PostgresServer:
             raise PostgresError(f"{args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
 
     def start(self) -> PostgresServer:
-        self._run("initdb", "-D", str(self.data), "-U", "sdesk", "--auth=trust", "-E", "UTF8",
-                  "--no-locale", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "sdesk",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses={LOCALHOST} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                  "-w", "-t", str(int(START_TIMEOUT)), "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            str(int(START_TIMEOUT)),
+            "start",
+        )
         return self
 
     def admin_url(self) -> str:
