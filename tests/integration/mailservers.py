@@ -66,6 +66,18 @@ def free_port(host: str = LOCALHOST) -> int:
         return s.getsockname()[1]
 
 
+def free_ports(n: int, host: str = LOCALHOST) -> list[int]:
+    """``n`` different free ports: each socket stays bound until all are chosen (two calls of
+    ``free_port`` can return the same port, and Dovecot then refuses a duplicate listener)."""
+    with contextlib.ExitStack() as stack:
+        socks = [
+            stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(n)
+        ]
+        for s in socks:
+            s.bind((host, 0))
+        return [s.getsockname()[1] for s in socks]
+
+
 def _is_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
@@ -260,8 +272,7 @@ class DovecotServer:
         self.stderr_path = self.root / "dovecot.stderr"
         self.passwd_path = self.root / "passwd"
         self.home_root = self.root / "home"
-        self.port = free_port()
-        self.tls_port = free_port()
+        self.port, self.tls_port = free_ports(2)
         self._ports_pinned = False
         self._proc: subprocess.Popen[bytes] | None = None
         self._users: dict[str, str] = {user: self.password}
@@ -387,7 +398,7 @@ userdb {{
                         f"dovecot cannot rebind its ports {self.port}/{self.tls_port}\n"
                         + self.log_tail()
                     ) from None
-                self.port, self.tls_port = free_port(), free_port()
+                self.port, self.tls_port = free_ports(2)
                 continue
             except BaseException:
                 self._terminate(proc, graceful=False)
