@@ -3,13 +3,15 @@
     python bench/ingest.py              # 50,000 messages
     python bench/ingest.py --quick      # 2,000 messages, smoke run
     python bench/ingest.py -n 10000 --keep
+    python bench/ingest.py --db postgresql+psycopg://sdesk@127.0.0.1/bench   # an empty database
 
 Steps, each measured in its own subprocess (wall time, peak RSS):
 
 1. write an mbox with ``mailgen`` into a temp dir (not timed);
 2. baseline: stream the mbox, split it at From_ lines, parse each message with
    ``sdesk.channels.email.parse.PARSE_POLICY`` and decode every leaf part, keeping nothing;
-3. ingest: ``python -m sdesk --db <tmp>/desk.db ingest <mbox>``;
+3. ingest: ``python -m sdesk --db <tmp>/desk.db ingest <mbox>`` (or ``--db URL``: a desk on
+   PostgreSQL, given as an empty database; the baseline is the same parse loop);
 4. re-ingest the same mbox into the same desk (all duplicates), reported separately.
 
 Peak RSS is the larger of psutil polling of the child's process tree every 50 ms and the
@@ -210,7 +212,7 @@ def _verdict(ok: bool) -> str:
 # --- driver --------------------------------------------------------------------------------------
 
 
-def bench(n: int, seed: int, workdir: Path, keep: bool = False) -> int:
+def bench(n: int, seed: int, workdir: Path, keep: bool = False, db_url: str | None = None) -> int:
     """Generate, measure, print the table; return the exit status."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import mailgen
@@ -219,7 +221,8 @@ def bench(n: int, seed: int, workdir: Path, keep: bool = False) -> int:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         env[var] = str(workdir / "xdg" / var.split("_")[1].lower())  # keep the real desk clean
-    mbox, db = workdir / "corpus.mbox", workdir / "desk.db"
+    mbox = workdir / "corpus.mbox"
+    db = db_url or str(workdir / "desk.db")
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load}")
@@ -247,7 +250,7 @@ def bench(n: int, seed: int, workdir: Path, keep: bool = False) -> int:
         print(f"  warning: baseline parsed {parsed} messages, expected {n}")
     print(f"  {baseline.seconds:.2f}s, peak RSS {baseline.rss_mb:.1f} MB")
 
-    cmd = [sys.executable, "-m", "sdesk", "--db", str(db), "ingest", str(mbox)]
+    cmd = [sys.executable, "-m", "sdesk", "--db", db, "ingest", str(mbox)]
     print(f"ingest: python {' '.join(cmd[1:])} ...", flush=True)
     ingest = measure("ingest", cmd, workdir, env)
     if not ingest.ok:
@@ -276,7 +279,8 @@ def bench(n: int, seed: int, workdir: Path, keep: bool = False) -> int:
         ),
     )
     print()
-    print(f"sdesk ingest benchmark: {n:,} messages, mbox {size / MB:.1f} MB")
+    backend = db.split(":", 1)[0] if "://" in db else "sqlite"
+    print(f"sdesk ingest benchmark: {n:,} messages, mbox {size / MB:.1f} MB, desk on {backend}")
     print(f"  {'':24}{'baseline':>14}{'ingest':>14}")
     for name, left, right in rows:
         print(f"  {name:24}{left:>14}{right:>14}")
@@ -311,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"smoke run, n={QUICK_N}")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (mbox, db, logs)")
+    parser.add_argument(
+        "--db", metavar="URL", help="the desk: an empty database's URL (default: a new SQLite file)"
+    )
     parser.add_argument("--parse-only", type=Path, metavar="MBOX", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.parse_only:  # the baseline child
@@ -319,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     n = QUICK_N if args.quick else args.n
     workdir = Path(tempfile.mkdtemp(prefix="sdesk-bench-ingest-"))
     try:
-        return bench(n, args.seed, workdir, keep=args.keep)
+        return bench(n, args.seed, workdir, keep=args.keep, db_url=args.db)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
