@@ -38,9 +38,9 @@ from sdesk.channels.email.login import (
 from sdesk.channels.email.parse import DEFAULT_LIMITS, EmailLimits
 from sdesk.channels.email.watch import MailboxWatch, lease_name
 from sdesk.config import MailboxSettings
-from sdesk.core import events, leases
+from sdesk.core import leases
 from sdesk.core.batch import CursorMove, Unparsed, intake_many
-from sdesk.core.cursors import Cursor, acted_through, get_cursor, set_acted_through
+from sdesk.core.cursors import Cursor, acted_through, get_cursor
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel
 from sdesk.core.health import HealthRecorder
@@ -275,10 +275,7 @@ class MailboxPoller(MailboxWatch):
             self._save_acted(folder, validity, max(uids))
 
     def _save_acted(self, folder: str, validity: str, uid: int) -> None:
-        with self.desk.store.write() as session:
-            set_acted_through(
-                session, Channel.EMAIL.value, self.account, folder, validity, uid, self.desk.clock()
-            )
+        self.desk.set_acted_through(Channel.EMAIL, self.account, folder, validity, uid)
 
     def _apply(self, client: IMAPClient, uids: list[int], action: str) -> None:
         if action == "seen":
@@ -298,16 +295,7 @@ class MailboxPoller(MailboxWatch):
     def _validity_changed(self, folder: str, old: str | None, new: str) -> None:
         """Rule 4: delete nothing, reset the cursor, rescan, tell the operator."""
         log.warning("mailbox %s/%s: UIDVALIDITY %s → %s; rescan", self.account, folder, old, new)
-        with self.desk.store.write() as session:
-            events.record(
-                session,
-                "mailbox.uidvalidity_changed",
-                at=self.desk.clock(),
-                mailbox=self.account,
-                folder=folder,
-                old=old,
-                new=new,
-            )
+        self.desk.record_validity_change(self.account, folder, old, new)
 
 
 __all__ = ["MailboxError", "MailboxPoller", "SyncReport", "connect", "lease_name"]
