@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from sdesk.cli.common import fail
 from sdesk.core.desk import Desk
-from sdesk.store.queries import agent_row
+from sdesk.store.queries import AgentRow, agent_row
+
+if TYPE_CHECKING:
+    from sdesk.channels.services import Background
+    from sdesk.tui.app import SdeskApp
 
 
 def default_agent() -> str:
@@ -33,11 +38,27 @@ def open_console(desk: Desk, agent: str | None) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         fail("the console needs a terminal; to print the inbox use: sdesk inbox")
     from sdesk.cli.consolelog import logs_aside
-    from sdesk.tui.app import SdeskApp
 
+    app, services = console_app(desk, me)
     try:
         with logs_aside():
-            SdeskApp(desk, me).run()
+            try:
+                app.run()
+            finally:
+                if services is not None:
+                    services.wait()  # a reply being sent, mail being stored: finished first
     finally:
         desk.announce(me.login, None)  # others stop seeing "viewing" at once, not after the TTL
         desk.close()
+
+
+def console_app(desk: Desk, me: AgentRow) -> tuple[SdeskApp, Background | None]:
+    """The console with the desk's background services (mail in, the outbox out) when it has
+    mailboxes: the CLI builds them (``sdesk.channels.services``), the console only starts them
+    after its first paint and asks them to stop when it closes; ``Background.wait`` then lets
+    what is under way finish (ARCHITECTURE.md, layers)."""
+    from sdesk.channels.services import Background, build_services
+    from sdesk.tui.app import SdeskApp
+
+    services = Background(lambda: build_services(desk)) if desk.settings.mailboxes else None
+    return SdeskApp(desk, me, services=services), services
