@@ -22,8 +22,9 @@ def default_agent() -> str:
         fail("cannot tell who you are; pass --agent NAME")
 
 
-def open_console(desk: Desk, agent: str | None) -> None:
-    """Run the console as ``agent`` (default: the Unix login) until the operator quits."""
+def open_console(desk: Desk, agent: str | None, *, services: bool = True) -> None:
+    """Run the console as ``agent`` (default: the Unix login) until the operator quits; with
+    ``services``, it fetches the mail and sends the outbox of the desk's mailboxes too."""
     from sdesk.tui.actions import ALL_ACTIONS
 
     login = agent or default_agent()
@@ -39,20 +40,22 @@ def open_console(desk: Desk, agent: str | None) -> None:
         fail("the console needs a terminal; to print the inbox use: sdesk inbox")
     from sdesk.cli.consolelog import logs_aside
 
-    app, services = console_app(desk, me)
+    app, background = console_app(desk, me, services=services)
     try:
         with logs_aside():
             try:
                 app.run()
             finally:
-                if services is not None:
-                    services.wait()  # a reply being sent, mail being stored: finished first
+                if background is not None:
+                    background.wait()  # a reply being sent, mail being stored: finished first
     finally:
         desk.announce(me.login, None)  # others stop seeing "viewing" at once, not after the TTL
         desk.close()
 
 
-def console_app(desk: Desk, me: AgentRow) -> tuple[SdeskApp, Background | None]:
+def console_app(
+    desk: Desk, me: AgentRow, *, services: bool = True
+) -> tuple[SdeskApp, Background | None]:
     """The console with the desk's background services (mail in, the outbox out) when it has
     mailboxes: the CLI builds them (``sdesk.channels.services``), the console only starts them
     after its first paint and asks them to stop when it closes; ``Background.wait`` then lets
@@ -60,5 +63,7 @@ def console_app(desk: Desk, me: AgentRow) -> tuple[SdeskApp, Background | None]:
     from sdesk.channels.services import Background, build_services
     from sdesk.tui.app import SdeskApp
 
-    services = Background(lambda: build_services(desk)) if desk.settings.mailboxes else None
-    return SdeskApp(desk, me, services=services), services
+    if not (services and desk.settings.mailboxes):
+        return SdeskApp(desk, me), None
+    background = Background(lambda: build_services(desk))
+    return SdeskApp(desk, me, services=background), background

@@ -38,7 +38,10 @@ def demo(
     stats = seed_demo(desk, seed=seed)
     state = ctx.obj if isinstance(ctx.obj, State) else State()
     if not print_only and sys.stdin.isatty() and sys.stdout.isatty():
-        open_console(desk, state.agent or (None if _known_login(desk) else "admin"))
+        # Never the configured mailboxes' services: a throwaway desk must not take real mail
+        # (nor flag or move it on the server) or send from it.
+        agent = state.agent or (None if _known_login(desk) else "admin")
+        open_console(desk, agent, services=False)
         return
     console = Console()
     with desk.store.read() as session:

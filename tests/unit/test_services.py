@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from sdesk.channels.dispatcher import Dispatcher
 from sdesk.channels.services import Background, Service, Supervisor
+from sdesk.config import MailboxSettings, Settings
 from sdesk.core import health
 from sdesk.core.desk import Desk
 from sdesk.store.models import Message, Outbox
@@ -187,3 +188,27 @@ def test_the_dispatcher_stopped_mid_pass_sends_the_one_under_way_and_requeues_th
     # The next dispatcher sends the other two, each once.
     assert Dispatcher(desk, {"email": lambda r, p: sent.append(r) or ("", False)}).run_once() == 2
     assert sent == ["c0@example.org", "c1@example.org", "c2@example.org"]
+
+
+@pytest.mark.sqlite_only
+def test_the_cli_gives_the_console_services_only_for_a_desk_with_mailboxes(desk: Desk) -> None:
+    """``sdesk demo`` passes ``services=False``: a throwaway desk never fetches (nor flags or
+    moves) the configured mailboxes' real mail, nor sends from them."""
+    from sdesk.cli.console import console_app
+    from sdesk.store.queries import agent_row
+
+    desk.add_agent("eli", name="Eli")
+    with desk.store.read() as s:
+        me = agent_row(s, "eli")
+    assert me is not None
+    assert console_app(desk, me)[1] is None  # no mailboxes: nothing to run
+    box = MailboxSettings(
+        name="support", host="127.0.0.1", security="none", username="u",
+        password_env="UNSET", address="support@desk.test",
+    )  # fmt: skip
+    with_mail = Desk(desk.store, Settings(desk_domain="desk.test", mailboxes=[box]))
+    app, background = console_app(with_mail, me)
+    assert background is not None and app.services is background
+    assert background.supervisor is None  # nothing built before the console's first paint
+    app, background = console_app(with_mail, me, services=False)
+    assert background is None and app.services is None
