@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +99,11 @@ class MailboxPoller(MailboxWatch):
         # The folder being synced and its UIDVALIDITY: where ``_after_intake`` records how far
         # the after-intake action got.
         self._acting: tuple[str, str] | None = None
+        # Set by ``run``'s stop: a long sync stores what it fetched and stops fetching more.
+        self.stopping: threading.Event | None = None
+
+    def _stopping(self) -> bool:
+        return self.stopping is not None and self.stopping.is_set()
 
     # -- one pass ----------------------------------------------------------------------------
 
@@ -153,6 +159,8 @@ class MailboxPoller(MailboxWatch):
             uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
             for start in range(0, len(uids), BATCH):
                 report.add(self._fetch_batch(client, folder, validity, uids[start : start + BATCH]))
+                if self._stopping():
+                    return report  # the cursor covers what was stored; the rest comes next time
             if uids and self.mailbox.after_intake == "leave":
                 # Nothing to act on; the cursor follows (once a sync, not once a batch) so that
                 # switching to seen/move later acts on new mail alone.
@@ -211,6 +219,9 @@ class MailboxPoller(MailboxWatch):
         try:
             more = True
             while more or held:
+                if more and self._stopping():
+                    more = False  # stopping: what was fetched is stored, nothing more is fetched
+                    continue
                 if more and parser.wants_more(len(held), sum(c.size for c in held)):
                     chunk = next(chunks, None)
                     if chunk is None:
