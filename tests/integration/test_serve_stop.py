@@ -7,6 +7,9 @@ takes its time over DATA."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from sdesk.config import load_settings
+from sdesk.core import health
 from sdesk.core.desk import Desk
 from sdesk.store.engine import open_store
 from sdesk.store.models import Message, Outbox
@@ -93,8 +97,17 @@ def states(desk: Desk) -> tuple[list[str], list[str]]:
         return list(rows), list(messages)
 
 
+def outbox_health(desk: Desk) -> str:
+    with desk.store.read() as s:
+        statuses = health.mailbox_status(s, desk.settings.mailboxes, desk.clock())
+    return {st.name: st.state for st in statuses}.get("service:outbox", "none")
+
+
 def test_sigterm_during_a_send_leaves_nothing_sending_and_loses_nothing(
-    desk_and_serve: tuple[Desk, Callable[[], Serve]], slow_smtp: SlowSmtp
+    desk_and_serve: tuple[Desk, Callable[[], Serve]],
+    slow_smtp: SlowSmtp,
+    dovecot: DovecotServer,
+    tmp_path: Path,
 ) -> None:
     desk, start = desk_and_serve
     desk.add_agent("eli", name="Eli")
@@ -106,6 +119,7 @@ def test_sigterm_during_a_send_leaves_nothing_sending_and_loses_nothing(
     serve = start()
     serve.wait_serving()
     assert slow_smtp.receiving.wait(30), f"no DATA came: {serve.text}"
+    assert outbox_health(desk) == "connected"  # the holder records it, as a poller does
     assert states(desk) == (["sending"] * 3, ["sending"] * 3)  # all three claimed together
     code, took = serve.terminate()  # while the first is on the wire
     assert code == 0, serve.text
@@ -114,6 +128,13 @@ def test_sigterm_during_a_send_leaves_nothing_sending_and_loses_nothing(
     assert slow_smtp.received == [("c0@example.org",)]
     assert states(desk) == (["sent", "queued", "queued"], ["sent", "queued", "queued"])
     assert live_leases(desk) == []
+    assert outbox_health(desk) == "disconnected"  # stopped on purpose: no error
+    doctor = subprocess.run(
+        [sys.executable, "-m", "sdesk", "--db", str(tmp_path / "desk.db"), "doctor"],
+        env=dict(os.environ, SDESK_TEST_PW=dovecot.password),
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert "\nservice outbox\n  info service: disconnected since " in doctor.stdout, doctor.stdout
 
     again = start()
     wait_for(lambda: states(desk)[0] == ["sent"] * 3, seconds=30, what="the other two sent")
