@@ -94,7 +94,7 @@ class Dispatcher:
                 self.health.polled()
             except Exception as exc:  # noqa: BLE001 - keep dispatching; the store may be busy
                 log.exception("dispatcher pass failed")
-                self.health.failed(f"a pass failed: {exc or type(exc).__name__}")
+                self.health.failed(f"a pass failed: {str(exc) or type(exc).__name__}")
                 busy = 0
             if not busy:
                 stop.wait(every)

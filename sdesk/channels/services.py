@@ -3,8 +3,9 @@
 ``build_services`` makes them from the desk's settings: one IMAP poller per mailbox and the outbox
 dispatcher (later the Telegram poller, the HTTP server, the scheduler). ``sdesk serve`` runs them
 until SIGTERM / Ctrl-C, ``sdesk fetch`` runs one pass of each that has one (``run_once``), and the
-lone console runs them after its first paint: the CLI builds them and hands the console a
-``Supervisor``, so the console never imports a channel (ARCHITECTURE.md, layers).
+lone console runs them after its first paint: the CLI hands the console a starter
+(``sdesk.cli.console.Background``) that imports, builds and supervises them on a thread of its
+own, so the console never imports a channel (ARCHITECTURE.md, layers).
 
 The ``Supervisor`` runs each service in a thread of its own. A service whose ``run`` raises is
 logged by name in one line ("service imap:support crashed: ..."), its health recorded where
@@ -244,56 +245,8 @@ class Supervisor:
         return [s.name for s, t in zip(self.services, self._threads, strict=False) if t.is_alive()]
 
 
-class Background:
-    """Services built and started on a thread of their own, for the console: the CLI makes one
-    (the console never imports a channel) and the console calls ``start`` after its first
-    paint (the mail modules take a while to import: never on the UI thread) and ``stop`` when
-    it closes, which returns at once; ``wait`` then lets what is under way finish."""
-
-    def __init__(self, build: Callable[[], Iterable[Service]]) -> None:
-        self._build = build
-        self._lock = threading.Lock()
-        self._stopped = False
-        self._thread: threading.Thread | None = None
-        self.supervisor: Supervisor | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="sdesk:services", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            supervisor = Supervisor(self._build())
-        except Exception as exc:  # noqa: BLE001 - the console runs on without them, and says so
-            log.error("background services did not start: %s", one_line(f"{exc!r}"))
-            return
-        with self._lock:
-            if self._stopped:
-                return
-            self.supervisor = supervisor
-            supervisor.start()
-
-    def stop(self) -> None:
-        """Ask the services to stop; returns at once."""
-        with self._lock:
-            self._stopped = True
-            if self.supervisor is not None:
-                self.supervisor.stopping.set()
-
-    def wait(self, timeout: float = STOP_TIMEOUT) -> list[str]:
-        """Stop and wait for the services (``Supervisor.stop``)."""
-        self.stop()
-        deadline = time.monotonic() + timeout
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if self.supervisor is None:
-            return []
-        return self.supervisor.stop(max(0.0, deadline - time.monotonic()))
-
-
 __all__ = [
     "BACKOFF",
-    "Background",
     "MailboxService",
     "OutboxService",
     "PassResult",

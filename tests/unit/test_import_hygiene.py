@@ -64,3 +64,36 @@ def test_no_console_source_imports_a_channel() -> None:
             found += [f"{path.name}: {n}" for n in names if n.startswith("sdesk.channels")]
     assert len(list(root.rglob("*.py"))) > 20
     assert found == []
+
+
+def test_the_console_gets_its_channels_only_when_it_starts_them(tmp_path: Path) -> None:
+    """``sdesk`` with mailboxes: making the console (``console_app``) loads no channel; the
+    services it is handed import them on their own thread when started (after the first
+    paint), from the CLI side."""
+    code = f"""
+import sys, threading
+from sdesk.cli.console import console_app
+from sdesk.config import MailboxSettings, Settings
+from sdesk.core.desk import Desk
+from sdesk.store.engine import open_store
+from sdesk.store.queries import agent_row
+box = MailboxSettings(name="support", host="127.0.0.1", port=1, security="none", username="u",
+                      password_env="UNSET", address="support@desk.test")
+desk = Desk(open_store({str(tmp_path / "desk.db")!r}), Settings(mailboxes=[box]))
+desk.add_agent("eli", name="Eli")
+with desk.store.read() as s:
+    me = agent_row(s, "eli")
+app, services = console_app(desk, me)
+print(sorted(m for m in sys.modules if m.startswith("sdesk.channels")))
+services.start()
+for _ in range(2000):
+    if services.supervisor is not None:
+        break
+    threading.Event().wait(0.01)
+assert services.wait(20) == []
+print("sdesk.channels.services" in sys.modules, services.supervisor is not None)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.splitlines()
+    assert out == ["[]", "True True"]

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from sdesk.channels.dispatcher import Dispatcher
-from sdesk.channels.services import Background, Service, Supervisor
+from sdesk.channels.services import Service, Supervisor
+from sdesk.cli.console import Background
 from sdesk.config import MailboxSettings, Settings
 from sdesk.core import health
 from sdesk.core.desk import Desk
