@@ -5,6 +5,7 @@ Nested keys use a double underscore in the environment: ``SDESK_SLA__URGENT_RESP
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -20,12 +21,39 @@ class ConfigError(Exception):
     """A wrong config value; the message names the key and what it should be."""
 
 
+class MissingConfig(ConfigError):
+    """A config file named by ``--config`` / ``SDESK_CONFIG`` that is not there (a usage
+    error: exit 2)."""
+
+
 def data_dir() -> Path:
     return Path(user_data_dir(APP, appauthor=False))
 
 
+CONFIG_ENV = "SDESK_CONFIG"  # a config file for admins who run several desks on one host
+
+
 def config_path() -> Path:
+    """The config file: ``SDESK_CONFIG`` when set, else ``config.toml`` in the config dir."""
+    return given_config() or default_config_path()
+
+
+def default_config_path() -> Path:
     return Path(user_config_dir(APP, appauthor=False)) / "config.toml"
+
+
+def given_config(option: str | None = None) -> Path | None:
+    """The config file asked for by name (``--config``, else ``SDESK_CONFIG``), or None. It
+    must exist: a file named on purpose and missing is a mistake, never an empty config."""
+    named = option or os.environ.get(CONFIG_ENV)
+    if not named:
+        return None
+    path = Path(named).expanduser()
+    if not path.is_file():
+        how = "--config" if option else CONFIG_ENV
+        what = "is not a file" if path.exists() else "not found"
+        raise MissingConfig(f"config file {path} {what} (given by {how})")
+    return path
 
 
 class SLAPolicy(BaseModel):
@@ -271,6 +299,8 @@ def load_settings(path: Path | None = None) -> Settings:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:  # a folder, no permission
+            raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     try:
         # Environment wins over the file: pass the file as defaults under the env source.
         env_only = Settings()

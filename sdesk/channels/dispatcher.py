@@ -9,14 +9,18 @@ decided in one place, and queued acknowledgements leave in the same pass.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from sdesk.core import autoreply, leases, outbox
 from sdesk.core.desk import Desk
+from sdesk.core.health import HealthRecorder, service_key
+from sdesk.store.failures import StoreError
 
 log = logging.getLogger(__name__)
 OUTBOX_LEASE = "outbox"
@@ -29,20 +33,36 @@ class Dispatcher:
     def __init__(self, desk: Desk, senders: dict[str, Sender]) -> None:
         self.desk = desk
         self.senders = senders
+        self.holder = leases.holder_id(OUTBOX_LEASE)
+        self.health = HealthRecorder(desk, service_key(OUTBOX_LEASE), self.holder)
+        self.results: Counter[str] = Counter()  # the last pass: rows by their new state
 
-    def run_once(self) -> int:
-        """Send everything due now; returns how many rows were handled."""
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Send everything due now; returns how many rows were handled (``results`` counts
+        their new states). Once ``stop`` is set, the send under way finishes and is recorded;
+        rows claimed but not yet handed to a sender go back to the queue untouched."""
         self.acknowledge()
+        self.results = Counter()
         handled = 0
         for channel, send in self.senders.items():
-            for item in outbox.claim(self.desk, channel):
-                try:
-                    error, permanent = send(item.recipient, item.payload)
-                except Exception as exc:  # noqa: BLE001 - a sender bug must not lose the row
-                    log.exception("sender for %s failed", channel)
-                    error, permanent = f"internal error: {type(exc).__name__}", False
-                outbox.settle(self.desk, item, error=error, permanent=permanent)
-                handled += 1
+            claimed = outbox.claim(self.desk, channel)
+            try:
+                while claimed and not (stop is not None and stop.is_set()):
+                    item = claimed[0]
+                    try:
+                        error, permanent = send(item.recipient, item.payload)
+                    except Exception as exc:  # noqa: BLE001 - a sender bug must not lose the row
+                        log.exception("sender for %s failed", channel)
+                        error, permanent = f"internal error: {type(exc).__name__}", False
+                    claimed.pop(0)
+                    state = outbox.settle(self.desk, item, error=error, permanent=permanent)
+                    self.results[state] += 1
+                    handled += 1
+            finally:
+                with contextlib.suppress(StoreError):  # else they are taken again when stale
+                    outbox.unclaim(self.desk, claimed)
+            if stop is not None and stop.is_set():
+                break
         return handled
 
     def acknowledge(self) -> None:
@@ -56,20 +76,32 @@ class Dispatcher:
             log.exception("automatic acknowledgements failed")
 
     def run(self, stop: threading.Event, *, every: float = 1.0) -> None:
-        """Until ``stop``; only while holding the desk's outbox lease (one dispatcher a desk)."""
-        holder = leases.holder_id("outbox")
+        """Until ``stop``; only while holding the desk's outbox lease (one dispatcher a desk).
+        The holder records the outbox's health (``service:outbox``) as a poller does its
+        mailbox's."""
+        held = False
         while not stop.is_set():
             try:
-                if not leases.acquire(self.desk, OUTBOX_LEASE, holder):
+                if not leases.acquire(self.desk, OUTBOX_LEASE, self.holder):
+                    if held:  # lost it (a long stall): the new holder speaks for the outbox
+                        held = False
+                        self.health = HealthRecorder(self.desk, self.health.mailbox, self.holder)
                     stop.wait(leases.DEFAULT_TTL.total_seconds() / 4)
                     continue
-                busy = self.run_once()
-            except Exception:  # noqa: BLE001 - keep dispatching; the store may be briefly busy
+                held = True
+                self.health.connected()
+                busy = self.run_once(stop)
+                self.health.polled()
+            except Exception as exc:  # noqa: BLE001 - keep dispatching; the store may be busy
                 log.exception("dispatcher pass failed")
+                self.health.failed(f"a pass failed: {str(exc) or type(exc).__name__}")
                 busy = 0
             if not busy:
                 stop.wait(every)
-        leases.release(self.desk, OUTBOX_LEASE, holder)
+        if held:
+            self.health.stopped()
+        with contextlib.suppress(StoreError):  # else it expires, or is seen dead (``leases``)
+            leases.release(self.desk, OUTBOX_LEASE, self.holder)
 
 
 def email_senders(desk: Desk, *, cafile: str | None = None) -> dict[str, Sender]:

@@ -19,7 +19,7 @@ if Path(sys.argv[0]).name == "sdesk":
 import typer  # noqa: E402 - after the collector is paused
 
 from sdesk.cli import agents, demo, export, ingest, mail, quarantine, tickets
-from sdesk.cli.common import DbOption, State, fail, open_desk, run_guarded
+from sdesk.cli.common import ConfigOption, DbOption, State, fail, open_desk, run_guarded
 from sdesk.cli.console import open_console
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ app = typer.Typer(
 def root(
     ctx: typer.Context,
     db: DbOption = None,
+    config: ConfigOption = None,
     agent: Annotated[
         str | None, typer.Option("--agent", help="Work as this agent (default: your login).")
     ] = None,
@@ -49,7 +50,7 @@ def root(
         stream=sys.stderr,
         format="%(levelname)s:%(name)s: %(message)s" if verbose else "sdesk: %(message)s",
     )
-    ctx.obj = State(db=db, agent=agent)
+    ctx.obj = State(db=db, agent=agent, config=config)
     if ctx.invoked_subcommand is not None:
         gc.enable()
     else:

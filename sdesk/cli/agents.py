@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from sdesk.cli.common import DbOption, open_desk
+from sdesk.cli.common import ConfigOption, DbOption, open_desk
 from sdesk.cli.render import plain
 from sdesk.core.enums import Role
 from sdesk.store.models import Agent
@@ -29,17 +29,18 @@ def add(
     email: Annotated[str | None, typer.Option()] = None,
     phone: Annotated[str | None, typer.Option()] = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Add an agent. Once the desk has an admin, only an admin may add agents."""
-    desk = open_desk(ctx, db)
+    desk = open_desk(ctx, db, config)
     desk.add_agent(login, name=name, role=role, email=email, phone=phone, by=getpass.getuser())
     typer.echo(f"added agent {login} ({role.value})")
 
 
 @app.command("list")
-def list_(ctx: typer.Context, db: DbOption = None) -> None:
+def list_(ctx: typer.Context, db: DbOption = None, config: ConfigOption = None) -> None:
     """List agents."""
-    desk = open_desk(ctx, db)
+    desk = open_desk(ctx, db, config)
     table = Table("Login", "Name", "Role", "Email", "Phone")
     with desk.store.read() as session:
         for a in session.execute(select(Agent).order_by(Agent.login)).scalars():

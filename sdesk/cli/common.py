@@ -11,7 +11,15 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from sdesk.config import ConfigError, default_database, load_settings
+from sdesk.config import (
+    ConfigError,
+    MissingConfig,
+    Settings,
+    default_config_path,
+    default_database,
+    given_config,
+    load_settings,
+)
 from sdesk.core.desk import Desk
 from sdesk.core.errors import DeskError
 from sdesk.store.engine import open_store
@@ -27,9 +35,10 @@ from sdesk.store.failures import (
 from sdesk.store.private import private_dir
 
 # Exit statuses (sysexits.h where one fits; README "Exit statuses"): 1 a desk or config error
-# the message explains, 2 a usage error (Typer's own, and a malformed --db / database_url, so
-# every "you typed it wrong" is one status), 74 EX_IOERR disk full, 75 EX_TEMPFAIL the desk stayed
-# busy (try again later), 70 EX_SOFTWARE internal error (a bug), 130 interrupted.
+# the message explains, 2 a usage error (Typer's own, a malformed --db / database_url and a
+# --config / SDESK_CONFIG file that is not there, so every "you typed it wrong" is one status),
+# 74 EX_IOERR disk full, 75 EX_TEMPFAIL the desk stayed busy (try again later), 70 EX_SOFTWARE
+# internal error (a bug), 130 interrupted.
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_DISK_FULL = 74
@@ -45,11 +54,22 @@ DbOption = Annotated[
     ),
 ]
 
+ConfigOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        metavar="PATH",
+        help="Config file (env SDESK_CONFIG; default: config.toml in your config dir).",
+        show_default=False,
+    ),
+]
+
 
 @dataclass
 class State:
     db: str | None = None
     agent: str | None = None
+    config: str | None = None
 
 
 class CliError(Exception):
@@ -64,13 +84,26 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise CliError(message, code)
 
 
-def resolve_db(ctx: typer.Context | None, db: str | None) -> str:
+def config_file(ctx: typer.Context | None, config: str | None = None) -> Path:
+    """The config file a command reads: ``--config`` after the command name, or before it,
+    else ``SDESK_CONFIG``, else the default. One named that is missing is a usage error."""
+    if not config:
+        state = ctx.find_object(State) if ctx is not None else None
+        config = state.config if state is not None else None
+    return given_config(config) or default_config_path()
+
+
+def settings_for(ctx: typer.Context | None, config: str | None = None) -> Settings:
+    return load_settings(config_file(ctx, config))
+
+
+def resolve_db(ctx: typer.Context | None, db: str | None, settings: Settings | None = None) -> str:
     if db:
         return db
     state = ctx.find_object(State) if ctx is not None else None
     if state is not None and state.db:
         return state.db
-    settings = load_settings()
+    settings = settings or settings_for(ctx)
     if settings.database_url:
         return settings.database_url
     path = Path(default_database())
@@ -78,9 +111,11 @@ def resolve_db(ctx: typer.Context | None, db: str | None) -> str:
     return str(path)
 
 
-def open_desk(ctx: typer.Context | None, db: str | None) -> Desk:
-    settings = load_settings()
-    store = open_store(resolve_db(ctx, db), busy_timeout=settings.database.busy_timeout_seconds)
+def open_desk(ctx: typer.Context | None, db: str | None, config: str | None = None) -> Desk:
+    settings = settings_for(ctx, config)
+    store = open_store(
+        resolve_db(ctx, db, settings), busy_timeout=settings.database.busy_timeout_seconds
+    )
     return Desk(store, settings)
 
 
@@ -95,7 +130,7 @@ def run_guarded(app: Callable[..., Any]) -> int:
     except CliError as exc:
         _say(str(exc))
         return exc.code
-    except BadDatabaseUrl as exc:
+    except (BadDatabaseUrl, MissingConfig) as exc:
         _say(str(exc))
         return EXIT_USAGE
     except DiskFull as exc:

@@ -10,10 +10,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sdesk.cli.common import DbOption, State, fail
+from sdesk.cli.common import ConfigOption, DbOption, State, fail, settings_for
 from sdesk.cli.console import default_agent, open_console
 from sdesk.cli.render import ticket_table
-from sdesk.config import load_settings
 from sdesk.core.desk import Desk
 from sdesk.store.engine import open_store
 from sdesk.store.inbox import inbox_page
@@ -22,6 +21,7 @@ from sdesk.store.inbox import inbox_page
 def demo(
     ctx: typer.Context,
     db: DbOption = None,
+    config: ConfigOption = None,
     seed: Annotated[int, typer.Option(help="Seed for the generated week.")] = 7,
     print_only: Annotated[
         bool, typer.Option("--print", help="Print the inbox instead of opening the console.")
@@ -31,14 +31,17 @@ def demo(
     from sdesk.demo import seed_demo
 
     path = db or str(Path(tempfile.mkdtemp(prefix="sdesk-demo-")) / "demo.db")
-    desk = Desk(open_store(path), load_settings())
+    desk = Desk(open_store(path), settings_for(ctx, config))
     with desk.store.read() as session:
         if inbox_page(session, limit=1).rows:
             fail(f"{path} already holds tickets; the demo needs an empty desk")
     stats = seed_demo(desk, seed=seed)
     state = ctx.obj if isinstance(ctx.obj, State) else State()
     if not print_only and sys.stdin.isatty() and sys.stdout.isatty():
-        open_console(desk, state.agent or (None if _known_login(desk) else "admin"))
+        # Never the configured mailboxes' services: a throwaway desk must not take real mail
+        # (nor flag or move it on the server) or send from it.
+        agent = state.agent or (None if _known_login(desk) else "admin")
+        open_console(desk, agent, services=False)
         return
     console = Console()
     with desk.store.read() as session:

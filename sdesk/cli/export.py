@@ -10,7 +10,7 @@ from typing import Annotated, TextIO
 
 import typer
 
-from sdesk.cli.common import DbOption, fail, open_desk
+from sdesk.cli.common import ConfigOption, DbOption, fail, open_desk
 from sdesk.core.clock import as_utc
 from sdesk.core.text import safe_text
 from sdesk.store.private import private_file
@@ -45,6 +45,7 @@ def _since(value: str | None) -> datetime | None:
 def export(
     ctx: typer.Context,
     db: DbOption = None,
+    config: ConfigOption = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="jsonl or csv.")] = Format.JSONL,
     since: Annotated[
         str | None, typer.Option(help="Only tickets changed since this date (ISO 8601).")
@@ -54,7 +55,7 @@ def export(
     ] = None,
 ) -> None:
     """Export tickets with customers and messages."""
-    desk = open_desk(ctx, db)
+    desk = open_desk(ctx, db, config)
     from sdesk.channels.files.export import iter_tickets, write_csv, write_jsonl
 
     tickets = iter_tickets(desk.store, since=_since(since))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sdesk.cli.common import DbOption, open_desk
+from sdesk.cli.common import ConfigOption, DbOption, open_desk
 from sdesk.core.text import safe_text
 
 if TYPE_CHECKING:  # the readers and parsers load when a command runs, not with every command
@@ -31,6 +31,7 @@ def ingest(
         typer.Argument(help=".eml files, mbox files, Maildir folders, folders, JSON Lines files."),
     ],
     db: DbOption = None,
+    config: ConfigOption = None,
     progress: Annotated[
         bool | None,
         typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
@@ -52,7 +53,7 @@ def ingest(
     from sdesk.channels.files.importer import ingest as run_ingest
     from sdesk.channels.files.readers import total_bytes
 
-    desk = open_desk(ctx, db)
+    desk = open_desk(ctx, db, config)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     show = sys.stderr.isatty() if progress is None else progress
     summary = Summary()

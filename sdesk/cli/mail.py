@@ -1,8 +1,9 @@
 """``sdesk fetch``, ``sdesk serve`` and ``sdesk doctor``: the email channel from the command line.
 
-``fetch`` polls once through the same lease the daemon holds; ``serve`` runs the pollers and the
-outbox dispatcher headless until stopped; ``doctor`` checks every mailbox step by step and says
-exactly what is wrong.
+``fetch`` runs one pass of each service through the same leases the daemon holds; ``serve`` runs
+the pollers and the outbox dispatcher headless until stopped (both build them with
+``sdesk.channels.services``); ``doctor`` checks every mailbox step by step and says exactly what
+is wrong.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sdesk.cli.common import EXIT_BUSY, DbOption, fail, open_desk
-from sdesk.config import MailboxSettings, config_path
+from sdesk.cli.common import EXIT_BUSY, ConfigOption, DbOption, config_file, fail, open_desk
+from sdesk.config import MailboxSettings
 from sdesk.core.desk import Desk
 
 MailboxOption = Annotated[
@@ -27,10 +28,10 @@ MailboxOption = Annotated[
 ]
 
 
-def _mailboxes(desk: Desk, name: str | None) -> list[MailboxSettings]:
+def _mailboxes(desk: Desk, name: str | None, config: Path) -> list[MailboxSettings]:
     boxes = desk.settings.mailboxes
     if not boxes:
-        fail(f"no mailboxes configured: add a [[mailboxes]] table to {config_path()}")
+        fail(f"no mailboxes configured: add a [[mailboxes]] table to {config}")
     if name is None:
         return list(boxes)
     chosen = [m for m in boxes if m.name == name]
@@ -39,105 +40,94 @@ def _mailboxes(desk: Desk, name: str | None) -> list[MailboxSettings]:
     return chosen
 
 
-def fetch(ctx: typer.Context, db: DbOption = None, mailbox: MailboxOption = None) -> None:
-    """Fetch new mail once from every mailbox (or one), then exit.
+def fetch(
+    ctx: typer.Context,
+    db: DbOption = None,
+    mailbox: MailboxOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Fetch new mail once from every mailbox (or one) and send what the outbox holds, then exit.
 
-    Exit 75 (EX_TEMPFAIL) when the only trouble was a mailbox another live process is fetching
-    (try again later); 1 when a mailbox failed.
+    One pass of every service that has one (``sdesk.channels.services``), through the same
+    leases as ``sdesk serve``. Exit 75 (EX_TEMPFAIL) when the only trouble was a mailbox (or the
+    outbox) another live process holds (try again later); 1 when a mailbox failed.
     """
-    from sdesk.channels.email.imap import MailboxError, MailboxPoller, lease_name
-    from sdesk.core import leases
+    from sdesk.channels.services import build_services
 
-    desk = open_desk(ctx, db)
+    desk = open_desk(ctx, db, config)
+    boxes = _mailboxes(desk, mailbox, config_file(ctx, config))
     failed = busy = False
-    for box in _mailboxes(desk, mailbox):
-        poller = MailboxPoller(desk, box)
-        # Taken here first (fetch_once renews it) to name a live holder; a dead one on this host
-        # gives the lease up at once.
-        if not leases.acquire(desk, lease_name(box), poller.holder):
-            held = leases.current(desk, lease_name(box))
-            who = leases.describe(held[0]) if held else "another process"
-            typer.echo(
-                f"{box.name}: mailbox {box.name} is being fetched by {who}; try again later",
-                err=True,
-            )
-            busy = True
+    for service in build_services(desk, boxes, outbox=mailbox is None):
+        result = service.run_once()
+        if result is None:
             continue
-        try:
-            r = poller.fetch_once()
-        except MailboxError as exc:
-            typer.echo(f"{box.name}: {exc}", err=True)
-            failed = True
-            continue
-        resets = f", rescanned after UIDVALIDITY change: {', '.join(r.resets)}" if r.resets else ""
-        typer.echo(
-            f"{box.name}: fetched {r.fetched}, new {r.stored}, duplicates {r.duplicates}, "
-            f"quarantined {r.quarantined}, oversized {r.oversized}{resets}"
-        )
+        typer.echo(result.line, err=result.outcome != "done")
+        failed |= result.outcome == "failed"
+        busy |= result.outcome == "busy"
     if failed or busy:
         raise typer.Exit(1 if failed else EXIT_BUSY)
 
 
-def serve(ctx: typer.Context, db: DbOption = None) -> None:
-    """Run the mail pollers and the outbox dispatcher until Ctrl-C or SIGTERM (for a team)."""
-    from sdesk.channels.dispatcher import Dispatcher, email_senders
-    from sdesk.channels.email.imap import MailboxPoller
+def serve(ctx: typer.Context, db: DbOption = None, config: ConfigOption = None) -> None:
+    """Run the mail pollers and the outbox dispatcher until Ctrl-C or SIGTERM (for a team).
 
-    desk = open_desk(ctx, db)
+    On a stop, a reply being sent and a batch of mail being stored finish first; replies
+    claimed but not yet handed to the server go back to the queue."""
+    from sdesk.channels.services import Supervisor, build_services
+
+    desk = open_desk(ctx, db, config)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    workers = [
-        threading.Thread(
-            target=MailboxPoller(desk, box).run,
-            args=(stop,),
-            kwargs={"on_error": _say_error(box.name)},
-            name=f"imap:{box.name}",
-            daemon=True,
-        )
-        for box in desk.settings.mailboxes
-    ]
-    dispatcher = Dispatcher(desk, email_senders(desk))
-    workers.append(
-        threading.Thread(target=dispatcher.run, args=(stop,), name="outbox", daemon=True)
-    )
-    for worker in workers:
-        worker.start()
-    typer.echo(f"serving {len(workers) - 1} mailbox(es) and the outbox; Ctrl-C stops")
+    supervisor = Supervisor(build_services(desk, on_error=_say_error))
+    supervisor.start()
+    boxes = len(desk.settings.mailboxes)
+    typer.echo(f"serving {boxes} mailbox(es) and the outbox; Ctrl-C stops")
     try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
-        stop.set()
-    for worker in workers:
-        worker.join(15)
+        pass
+    left = supervisor.stop()
+    if left:  # past the wait: they end with the process; what they had not committed is redone
+        typer.echo(f"still busy when stopping: {', '.join(left)}", err=True)
+    else:
+        desk.close()
     typer.echo("stopped")
 
 
-def _say_error(name: str) -> Callable[[str], None]:
-    return lambda message: typer.echo(f"{name}: {message}", err=True)
+def _say_error(name: str, message: str) -> None:
+    typer.echo(f"{name}: {message}", err=True)
 
 
-def doctor(ctx: typer.Context, db: DbOption = None, mailbox: MailboxOption = None) -> None:
+def doctor(
+    ctx: typer.Context,
+    db: DbOption = None,
+    mailbox: MailboxOption = None,
+    config: ConfigOption = None,
+) -> None:
     """Check each mailbox: DNS, connection, TLS, login, folders, SMTP."""
-    desk = open_desk(ctx, db)
+    desk = open_desk(ctx, db, config)
     problems = 0
-    boxes = _mailboxes(desk, mailbox)
+    boxes = _mailboxes(desk, mailbox, config_file(ctx, config))
     stored = _stored_health(desk, boxes)
     for box in boxes:
         typer.echo(f"mailbox {box.name} ({box.username} at {box.host}:{box.imap_port})")
-        typer.echo(f"  info {stored[box.name]}")
+        typer.echo(f"  info {stored.pop(box.name)}")
         for ok, line in _check_mailbox(box):
             typer.echo(f"  {'ok  ' if ok else 'FAIL'} {line}")
             problems += not ok
+    for name, line in stored.items() if mailbox is None else ():
+        typer.echo(name.replace(":", " ", 1))  # "service outbox": what the other services said
+        typer.echo(f"  info {line}")
     if problems:
         fail(f"{problems} problem(s) found; see above")
     typer.echo("all mailboxes look fine")
 
 
 def _stored_health(desk: Desk, boxes: list[MailboxSettings]) -> dict[str, str]:
-    """What the pollers last recorded, one line per mailbox: it tells a failing daemon apart
-    from a mailbox that fails right now."""
-    from sdesk.core.health import UNKNOWN, mailbox_status
+    """What the pollers (and the other services) last recorded, one line each: it tells a
+    failing daemon apart from a mailbox that fails right now."""
+    from sdesk.core.health import SERVICE, UNKNOWN, mailbox_status
 
     now = desk.clock()
     with desk.store.read() as session:
@@ -148,11 +138,14 @@ def _stored_health(desk: Desk, boxes: list[MailboxSettings]) -> dict[str, str]:
 
     lines = {}
     for s in statuses:
+        service = s.name.startswith(SERVICE)
+        who = "service" if service else "poller"
         if s.state == UNKNOWN:
-            line = "poller: never ran on this desk"
+            line = f"{who}: never ran on this desk"
         else:
-            line = f"poller: {s.state} since {ago(s.since)}, last good poll {ago(s.last_poll_at)}"
-        line += f", {s.quarantined} quarantined"
+            line = f"{who}: {s.state} since {ago(s.since)}, last good poll {ago(s.last_poll_at)}"
+        if not service:
+            line += f", {s.quarantined} quarantined"
         if s.last_error:
             line += f"; last error {ago(s.last_error_at)}: {s.last_error}"
         lines[s.name] = line

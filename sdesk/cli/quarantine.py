@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sdesk.cli.common import DbOption, fail, open_desk
+from sdesk.cli.common import ConfigOption, DbOption, fail, open_desk
 from sdesk.cli.render import plain
 from sdesk.core.enums import Channel
 from sdesk.core.intake import IntakeResult
@@ -17,9 +17,9 @@ app = typer.Typer(help="Inspect and re-process quarantined messages.", no_args_i
 
 
 @app.command("list")
-def list_(ctx: typer.Context, db: DbOption = None) -> None:
+def list_(ctx: typer.Context, db: DbOption = None, config: ConfigOption = None) -> None:
     """List quarantined messages with their errors."""
-    desk = open_desk(ctx, db)
+    desk = open_desk(ctx, db, config)
     table = Table("Id", "Channel", "Received", "Bytes", "Source", "Error")
     for row in desk.quarantined():
         table.add_row(
@@ -38,9 +38,10 @@ def retry(
     ctx: typer.Context,
     ids: Annotated[list[int] | None, typer.Argument(help="Ids to retry (default: all).")] = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Parse quarantined email again, e.g. after upgrading sdesk; successes join their tickets."""
-    desk = open_desk(ctx, db)
+    desk = open_desk(ctx, db, config)
     email_ids = [r.id for r in desk.quarantined(limit=1_000_000) if r.channel == Channel.EMAIL]
     chosen = [i for i in (ids or email_ids) if i in set(email_ids)]
     if ids and len(chosen) != len(ids):

@@ -16,7 +16,7 @@ from sdesk.config import Settings, load_settings
 from sdesk.core import acts, calls, events, presence, replies
 from sdesk.core.attachments import stage_files
 from sdesk.core.clock import Clock, utcnow
-from sdesk.core.cursors import Cursor, set_cursor
+from sdesk.core.cursors import Cursor, set_acted_through, set_cursor
 from sdesk.core.enums import Channel, Priority, RawState, Role, Status
 from sdesk.core.errors import DeskError, PermissionDenied
 from sdesk.core.imports import ImportedTicket, import_ticket
@@ -295,3 +295,25 @@ class Desk:
         """Heartbeat for collision detection (see ``sdesk.core.presence``)."""
         with self.store.write() as s:
             presence.announce(s, agent, number, activity, self.clock())
+
+    # -- channel bookkeeping: pollers write only through the desk (ARCHITECTURE.md, layers) ----
+
+    def set_acted_through(
+        self, channel: Channel, account: str, folder: str, validity: str, uid: int
+    ) -> None:
+        """How far the after-intake action (\\Seen, a move) got in ``folder`` (rule 1)."""
+        with self.store.write() as s:
+            set_acted_through(s, channel.value, account, folder, validity, uid, self.clock())
+
+    def record_validity_change(self, account: str, folder: str, old: str | None, new: str) -> None:
+        """A folder's UIDVALIDITY moved (rule 4): recorded for the operator, nothing deleted."""
+        with self.store.write() as s:
+            events.record(
+                s,
+                "mailbox.uidvalidity_changed",
+                at=self.clock(),
+                mailbox=account,
+                folder=folder,
+                old=old,
+                new=new,
+            )

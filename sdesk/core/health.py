@@ -2,7 +2,10 @@
 wrong last, and how much of its mail sits in quarantine.
 
 The poller that holds a mailbox's lease writes one row per mailbox (``mailbox_health``), so every
-console and ``sdesk doctor`` can show it whichever process polls. Writes are kept cheap: a change
+console and ``sdesk doctor`` can show it whichever process polls. Background services that are not
+a mailbox (the outbox dispatcher; later Telegram, the HTTP server, the scheduler) keep their row
+in the same table under ``service:NAME`` (``service_key``), written by the one holding their lease,
+and are shown after the mailboxes. Writes are kept cheap: a change
 of state is written at once, a good poll at most every ``POLL_EVERY`` seconds (an IDLE loop syncs
 every few seconds and must not turn into a stream of writes). A health write that fails is
 logged and forgotten: health is about mail intake and must never stop it.
@@ -37,6 +40,7 @@ POLL_EVERY = 15.0  # seconds between two stored good polls of one poller
 # when it cannot IDLE) has died without a word, e.g. a ``kill -9``.
 SILENT_AFTER = timedelta(minutes=2)
 ERROR_CHARS = 200
+SERVICE = "service:"  # the health row of a service that is not a mailbox: "service:outbox"
 
 CONNECTED, DISCONNECTED, ERROR, SILENT, UNKNOWN = (
     "connected",
@@ -86,12 +90,16 @@ def _state(row: MailboxHealth | None, now: datetime, silent_after: timedelta) ->
 def mailbox_status(
     session: Session, boxes: Sequence[MailboxSettings], now: datetime
 ) -> list[MailboxStatus]:
-    """The health of each configured mailbox, in config order."""
+    """The health of each configured mailbox, in config order, then of each other service
+    that ever recorded one (``service:outbox``), by name."""
     names = [box.name for box in boxes]
     rows = {
         r.mailbox: r
         for r in session.execute(
-            select(MailboxHealth).where(MailboxHealth.mailbox.in_(names))
+            select(MailboxHealth).where(
+                MailboxHealth.mailbox.in_(names)
+                | MailboxHealth.mailbox.startswith(SERVICE, autoescape=True)  # type: ignore[attr-defined]
+            )
         ).scalars()
     }
     statuses = []
@@ -109,7 +117,25 @@ def mailbox_status(
                 quarantined=quarantined(session, box.name),
             )
         )
+    for name in sorted(n for n in rows if n.startswith(SERVICE) and n not in names):
+        row = rows[name]
+        statuses.append(
+            MailboxStatus(
+                name=name,
+                state=_state(row, now, SILENT_AFTER),
+                since=row.since,
+                last_poll_at=row.last_poll_at,
+                last_error=row.last_error,
+                last_error_at=row.last_error_at,
+                quarantined=0,
+            )
+        )
     return statuses
+
+
+def service_key(name: str) -> str:
+    """The health row of service ``name`` (not a mailbox): "service:outbox"."""
+    return SERVICE + name
 
 
 def quarantined(session: Session, mailbox: str) -> int:

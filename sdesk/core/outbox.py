@@ -158,3 +158,19 @@ def _set_message(
     message = session.get(Message, message_id)
     if message is not None:
         message.delivery_state, message.delivery_error = state.value, error
+
+
+def unclaim(desk: Desk, items: list[Claimed]) -> None:
+    """Put claimed rows that were never handed to a sender back in the queue as they were (a
+    stop between claim and send): a row is never left "sending" by a dispatcher that stopped."""
+    if not items:
+        return
+    now = desk.clock()
+    with desk.store.write() as session:
+        for item in items:
+            row = session.get(Outbox, item.id)
+            if row is None or row.state != DeliveryState.SENDING.value:
+                continue
+            row.state, row.next_attempt_at = DeliveryState.QUEUED.value, now
+            row.attempts = max(0, row.attempts - 1)
+            _set_message(session, row.message_id, DeliveryState.QUEUED, row.last_error)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future
 from contextlib import suppress
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from rich.console import RenderableType
 from textual import on, work
@@ -39,6 +39,14 @@ THEMES = {"dark": "textual-dark", "light": "textual-light"}
 HEARTBEAT_SECONDS = 5.0
 
 
+class Services(Protocol):
+    """The desk's background services as the CLI hands them over (``channels.services``)."""
+
+    def start(self) -> None: ...  # returns at once
+
+    def stop(self) -> None: ...  # returns at once
+
+
 class SdeskApp(App[None]):
     """One operator's console on one desk."""
 
@@ -47,18 +55,20 @@ class SdeskApp(App[None]):
     BINDINGS: ClassVar[list[Binding]] = bindings(APP_ACTIONS)  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, desk: Desk, me: AgentRow, *, live: bool = True) -> None:
+    def __init__(
+        self, desk: Desk, me: AgentRow, *, live: bool = True, services: Services | None = None
+    ) -> None:
         super().__init__()
         self.desk = desk
         self.me = me
         self.live = live
+        self.services = services  # built by the CLI: this package imports no channel
         self.drafts: dict[int, tuple[str, str]] = {}  # ticket → (mode, text), kept while open
         self.started = time.perf_counter()
         self.first_paint: float | None = None  # seconds from start to the first inbox page
         self.stamp: Stamp | None = None  # what this console has seen (set by the first page)
         self._presence: dict[int, tuple[tuple[str, str], ...]] = {}
         self.working_on: tuple[int | None, str] = (None, "viewing")
-        self._stop_channels: threading.Event | None = None
         console = desk.settings.console
         self.theme = THEMES[console.theme]
         self.refresh_seconds = console.refresh_seconds
@@ -109,27 +119,16 @@ class SdeskApp(App[None]):
 
     def _start_channels(self) -> None:
         """One operator, one command: the console fetches mail and sends the outbox itself
-        whenever no ``sdesk serve`` holds those leases (each waits its turn otherwise)."""
-        if not self.desk.settings.mailboxes:
-            return
-        stop = self._stop_channels = threading.Event()
-        # The mail modules take a while to import: not on the UI thread.
-        threading.Thread(target=self._run_channels, args=(stop,), daemon=True).start()
-
-    def _run_channels(self, stop: threading.Event) -> None:
-        from sdesk.channels.dispatcher import Dispatcher, email_senders
-        from sdesk.channels.email.imap import MailboxPoller
-
-        desk = self.desk
-        jobs = [MailboxPoller(desk, box).run for box in desk.settings.mailboxes]
-        jobs.append(Dispatcher(desk, email_senders(desk)).run)
-        for job in jobs:
-            threading.Thread(target=job, args=(stop,), daemon=True).start()
+        whenever no ``sdesk serve`` holds those leases (each waits its turn otherwise). The CLI
+        hands them over; they are built and started on a thread of their own (the mail modules
+        take a while to import: not on the UI thread)."""
+        if self.services is not None:
+            self.services.start()
 
     def on_unmount(self) -> None:
         gc.enable()  # never painted (a failure at start): the collector is not left paused
-        if self._stop_channels is not None:
-            self._stop_channels.set()
+        if self.services is not None:
+            self.services.stop()  # returns at once; the CLI waits for what is under way
 
     def settle_memory(self) -> None:
         """After the first paint: move the start-up objects (Textual, SQLAlchemy, pydantic) out

@@ -1,9 +1,11 @@
-"""The console as one operator runs it: it fetches the mail and sends the outbox itself.
+"""The console as one operator runs it, started the way the CLI starts it (``console_app``): it
+fetches the mail and sends the outbox itself, through the services the CLI hands it.
 
 A customer's mail delivered to a real Dovecot appears in the console; a reply typed there with
 the keyboard reaches a real SMTP server (aiosmtpd) threaded to that mail; the customer's answer
 to it, appended to Dovecot under a new subject, lands on the same ticket and shows in the open
-thread. Nothing here is driven but by keys: the pollers and the dispatcher are the console's own.
+thread. Nothing here is driven but by keys: the pollers and the dispatcher run in the console's
+process, built by the CLI side (``sdesk.channels.services``), never imported by ``sdesk.tui``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import pytest
 from sqlalchemy import func, select
 from textual.pilot import Pilot
 
+from sdesk.cli.console import console_app
 from sdesk.config import MailboxSettings, Settings
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Role
 from sdesk.store.engine import open_store
 from sdesk.store.models import Message, Ticket
 from sdesk.store.queries import agent_row
-from sdesk.tui.app import SdeskApp
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.textpane import TextPane
 from tests.factories import raw_mail
@@ -75,7 +77,8 @@ async def test_a_reply_typed_in_the_console_goes_out_and_the_answer_threads_back
     assert me is not None
     dovecot.deliver(raw_mail("first@example.org", "Printer on fire", "It smokes."))
 
-    app = SdeskApp(desk, me)
+    app, services = console_app(desk, me)
+    assert services is not None
     try:
         async with app.run_test(size=(160, 48)) as pilot:
             inbox = app.screen.query_one(InboxList)
@@ -118,6 +121,7 @@ async def test_a_reply_typed_in_the_console_goes_out_and_the_answer_threads_back
                 pilot, lambda: "Unplugged, still smoking." in thread.plain, "the answer", 15
             )
 
+        assert services.wait(10) == []  # closed: every service stopped
         assert ticket_count(desk) == 1
         with desk.store.read() as s:
             answer = s.execute(
@@ -127,4 +131,5 @@ async def test_a_reply_typed_in_the_console_goes_out_and_the_answer_threads_back
         assert answer.ticket_id == ticket.id
         assert len(smtp_server.messages) == 1  # sent once
     finally:
+        services.wait(10)
         desk.close()

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,9 +39,9 @@ from sdesk.channels.email.login import (
 from sdesk.channels.email.parse import DEFAULT_LIMITS, EmailLimits
 from sdesk.channels.email.watch import MailboxWatch, lease_name
 from sdesk.config import MailboxSettings
-from sdesk.core import events, leases
+from sdesk.core import leases
 from sdesk.core.batch import CursorMove, Unparsed, intake_many
-from sdesk.core.cursors import Cursor, acted_through, get_cursor, set_acted_through
+from sdesk.core.cursors import Cursor, acted_through, get_cursor
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel
 from sdesk.core.health import HealthRecorder
@@ -98,6 +99,11 @@ class MailboxPoller(MailboxWatch):
         # The folder being synced and its UIDVALIDITY: where ``_after_intake`` records how far
         # the after-intake action got.
         self._acting: tuple[str, str] | None = None
+        # Set by ``run``'s stop: a long sync stores what it fetched and stops fetching more.
+        self.stopping: threading.Event | None = None
+
+    def _stopping(self) -> bool:
+        return self.stopping is not None and self.stopping.is_set()
 
     # -- one pass ----------------------------------------------------------------------------
 
@@ -153,6 +159,8 @@ class MailboxPoller(MailboxWatch):
             uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
             for start in range(0, len(uids), BATCH):
                 report.add(self._fetch_batch(client, folder, validity, uids[start : start + BATCH]))
+                if self._stopping():
+                    return report  # the cursor covers what was stored; the rest comes next time
             if uids and self.mailbox.after_intake == "leave":
                 # Nothing to act on; the cursor follows (once a sync, not once a batch) so that
                 # switching to seen/move later acts on new mail alone.
@@ -211,6 +219,9 @@ class MailboxPoller(MailboxWatch):
         try:
             more = True
             while more or held:
+                if more and self._stopping():
+                    more = False  # stopping: what was fetched is stored, nothing more is fetched
+                    continue
                 if more and parser.wants_more(len(held), sum(c.size for c in held)):
                     chunk = next(chunks, None)
                     if chunk is None:
@@ -275,10 +286,7 @@ class MailboxPoller(MailboxWatch):
             self._save_acted(folder, validity, max(uids))
 
     def _save_acted(self, folder: str, validity: str, uid: int) -> None:
-        with self.desk.store.write() as session:
-            set_acted_through(
-                session, Channel.EMAIL.value, self.account, folder, validity, uid, self.desk.clock()
-            )
+        self.desk.set_acted_through(Channel.EMAIL, self.account, folder, validity, uid)
 
     def _apply(self, client: IMAPClient, uids: list[int], action: str) -> None:
         if action == "seen":
@@ -298,16 +306,7 @@ class MailboxPoller(MailboxWatch):
     def _validity_changed(self, folder: str, old: str | None, new: str) -> None:
         """Rule 4: delete nothing, reset the cursor, rescan, tell the operator."""
         log.warning("mailbox %s/%s: UIDVALIDITY %s → %s; rescan", self.account, folder, old, new)
-        with self.desk.store.write() as session:
-            events.record(
-                session,
-                "mailbox.uidvalidity_changed",
-                at=self.desk.clock(),
-                mailbox=self.account,
-                folder=folder,
-                old=old,
-                new=new,
-            )
+        self.desk.record_validity_change(self.account, folder, old, new)
 
 
 __all__ = ["MailboxError", "MailboxPoller", "SyncReport", "connect", "lease_name"]

@@ -54,6 +54,7 @@ class MailboxWatch(_Base):
         failures = 0
         held = False
         name = lease_name(self.mailbox)
+        self.stopping = stop
         while not stop.is_set():
             client: IMAPClient | None = None
             try:
