@@ -167,7 +167,7 @@ def _why_not(
 ) -> str | None:
     if first.auto:
         return f"automated mail ({first.auto.replace('_', ' ')})"
-    if robot_check is not None and (why := robot_check(raw.raw)):
+    if robot_check is not None and (why := robot_check(raw.original())):
         return why
     if not address or "@" not in address:
         return "no address to answer"
