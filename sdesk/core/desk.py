@@ -147,7 +147,7 @@ class Desk:
                 if row is None or row.state != RawState.QUARANTINED.value:
                     continue
                 try:  # the exact bytes that came in, whatever the codec (store/rawcodec.py)
-                    inbound = parse(row.original())
+                    inbound = parse(row.original(self.store.blobs.get))
                 except Exception as exc:  # the parser's own error type varies by channel
                     row.error = str(exc)[:1000]
                     outcomes.append((raw_id, row.error))

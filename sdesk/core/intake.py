@@ -235,7 +235,10 @@ def intake(
             quarantined_id,
         )
     elif inbound.raw is not None:
-        packed, codec = pack(inbound.raw)  # kept compressed (store/rawcodec.py)
+        # Kept compressed, the attachment bodies as references to their blobs, which
+        # store_attachments writes in this same transaction (store/rawcodec.py).
+        shared = [(a.data, sha256_hex(a.data)) for a in inbound.attachments if a.data]
+        packed, codec = pack(inbound.raw, shared)
         raw_id = sql.insert(
             "raw_inbound",
             channel=channel,

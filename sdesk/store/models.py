@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from sdesk.store.rawcodec import unpack_checked
+from sdesk.store.rawcodec import Blobs, unpack_checked
 from sdesk.store.types import UTCDateTime
 
 
@@ -199,9 +199,10 @@ class RawInbound(SQLModel, table=True):
     raw_codec: str | None = None
     raw_size: int | None = None  # bytes of the original message (NULL on old rows: len(raw))
 
-    def original(self) -> bytes:
-        """The exact bytes that came in, checked against ``sha256``."""
-        return unpack_checked(self.raw, self.raw_codec, self.sha256)
+    def original(self, blobs: Blobs | None = None) -> bytes:
+        """The exact bytes that came in, checked against ``sha256``; ``blobs`` (the store's
+        ``BlobStore.get``) reads the attachment bodies a row shares with the blob store."""
+        return unpack_checked(self.raw, self.raw_codec, self.sha256, blobs)
 
 
 class Lease(SQLModel, table=True):
