@@ -142,7 +142,11 @@ def _consider(
     if raw is None or not raw.source.startswith(LIVE_SOURCE):
         return  # imported history, not a customer writing now
     address = parseaddr(first.author_address or "")[1].strip().lower()
-    reason = _why_not(session, settings, ticket, first, raw, address, now, robot_check)
+
+    def check() -> str | None:  # the exact raw bytes, attachment bodies read from their files
+        return robot_check(raw.original(desk.store.blobs.get)) if robot_check else None
+
+    reason = _why_not(session, settings, ticket, first, address, now, check)
     if reason is None and address in {m.address.lower() for m in desk.settings.mailboxes}:
         reason = "the desk's own address"  # answering ourselves is how mail loops start
     if reason is not None:
@@ -160,14 +164,13 @@ def _why_not(
     settings: AutoreplySettings,
     ticket: Ticket,
     first: Message,
-    raw: RawInbound,
     address: str,
     now: datetime,
-    robot_check: RobotCheck | None,
+    robot_check: Callable[[], str | None],
 ) -> str | None:
     if first.auto:
         return f"automated mail ({first.auto.replace('_', ' ')})"
-    if robot_check is not None and (why := robot_check(raw.raw)):
+    if why := robot_check():
         return why
     if not address or "@" not in address:
         return "no address to answer"

@@ -122,7 +122,7 @@ class Desk:
                     RawInbound.source,
                     RawInbound.error,
                     RawInbound.received_at,
-                    func.length(RawInbound.raw),
+                    func.coalesce(RawInbound.raw_size, func.length(RawInbound.raw)),
                 )
                 .where(RawInbound.state == RawState.QUARANTINED.value)
                 .order_by(RawInbound.id)
@@ -146,8 +146,8 @@ class Desk:
                 row = session.get(RawInbound, raw_id)
                 if row is None or row.state != RawState.QUARANTINED.value:
                     continue
-                try:
-                    inbound = parse(row.raw)
+                try:  # the exact bytes that came in, whatever the codec (store/rawcodec.py)
+                    inbound = parse(row.original(self.store.blobs.get))
                 except Exception as exc:  # the parser's own error type varies by channel
                     row.error = str(exc)[:1000]
                     outcomes.append((raw_id, row.error))

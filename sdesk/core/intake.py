@@ -15,6 +15,7 @@ from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState,
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.sla import due_times
 from sdesk.core.threads import chat_key, find_orphaned_reply, find_ticket
+from sdesk.store.rawcodec import pack
 from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
@@ -234,16 +235,22 @@ def intake(
             quarantined_id,
         )
     elif inbound.raw is not None:
+        # Kept compressed, the attachment bodies as references to their blobs, which
+        # store_attachments writes in this same transaction (store/rawcodec.py).
+        shared = [(a.data, sha256_hex(a.data)) for a in inbound.attachments if a.data]
+        packed, codec = pack(inbound.raw, shared)
         raw_id = sql.insert(
             "raw_inbound",
             channel=channel,
             sha256=raw_sha,
             external_id=inbound.external_id,
             source=inbound.source or "",
-            raw=inbound.raw,
+            raw=packed,
             state=RawState.STORED.value,
             error=None,
             received_at=sql.time(received),
+            raw_codec=codec,
+            raw_size=len(inbound.raw),
         )
     customer_id = customer_for(sql, inbound.sender, received, desk.settings.default_region)
     ticket = find_ticket(sql, inbound) or find_orphaned_reply(sql, inbound)
@@ -364,16 +371,19 @@ def quarantine(
     if raw_seen(sql, channel, digest):
         return IntakeResult(Outcome.DUPLICATE)
     at = desk.clock()
+    packed, codec = pack(raw)  # the exact bytes come back for a retry (store/rawcodec.py)
     raw_id = sql.insert(
         "raw_inbound",
         channel=channel.value,
         sha256=digest,
         external_id=external_id,
         source=source,
-        raw=raw,
+        raw=packed,
         state=RawState.QUARANTINED.value,
         error=error[:1000],
         received_at=sql.time(at),
+        raw_codec=codec,
+        raw_size=len(raw),
     )
     events.record(
         sql,

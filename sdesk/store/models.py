@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from sdesk.store.rawcodec import Blobs, unpack_checked
 from sdesk.store.types import UTCDateTime
 
 
@@ -178,7 +179,11 @@ class ChannelCursor(SQLModel, table=True):
 
 
 class RawInbound(SQLModel, table=True):
-    """The raw bytes of what came in, kept so a parse failure never loses a message."""
+    """The raw bytes of what came in, kept so a parse failure never loses a message.
+
+    ``raw`` is stored as ``raw_codec`` says (``sdesk.store.rawcodec``: NULL on rows older than
+    migration 0007 means as they came); ``original()`` gives the exact bytes back.
+    """
 
     __tablename__ = "raw_inbound"
 
@@ -191,6 +196,13 @@ class RawInbound(SQLModel, table=True):
     state: str = Field(default="stored", index=True)
     error: str | None = None
     received_at: datetime = Field(sa_type=UTCDateTime)
+    raw_codec: str | None = None
+    raw_size: int | None = None  # bytes of the original message (NULL on old rows: len(raw))
+
+    def original(self, blobs: Blobs | None = None) -> bytes:
+        """The exact bytes that came in, checked against ``sha256``; ``blobs`` (the store's
+        ``BlobStore.get``) reads the attachment bodies a row shares with the blob store."""
+        return unpack_checked(self.raw, self.raw_codec, self.sha256, blobs)
 
 
 class Lease(SQLModel, table=True):
