@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from sdesk.core.enums import Priority
+from sdesk.enums import Priority
 from sdesk.store.models import Ticket
 from sdesk.store.queries import ACTIVE, sla_due
 
