@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from sdesk.core.clock import as_utc
 from sdesk.core.contacts import contact
@@ -114,7 +115,7 @@ def _people(rng: random.Random) -> dict[str, _Person]:
         if "@" not in mail:
             mail = f"{mail or name.lower().replace(' ', '.')}@{DOMAINS[lang][i % 2]}"
         phone, tg = f"+1{AREAS[i % len(AREAS)]}55501{i:02d}", rng.randrange(10**8, 7 * 10**9)
-        values = {"e": mail, "p": phone, "t": tg, "a": f"NW-{480100 + i}"}
+        values: dict[str, str | int] = {"e": mail, "p": phone, "t": tg, "a": f"NW-{480100 + i}"}
         refs = [contact(LETTER[k], values[k]) for k in kinds]
         people[name] = _Person(name, lang, {r.kind: r for r in refs if r})
     return people
@@ -343,7 +344,7 @@ def seed_demo(
     if _count(desk, Ticket):
         raise DeskError("the demo fills an empty desk only; this one has tickets")
     with desk.store.read() as s:  # agents added beforehand (say, with `sdesk agent add`) stay
-        logins = set(s.execute(select(Agent.login)).scalars())
+        logins = set(s.execute(select(col(Agent.login))).scalars())
     now = as_utc(now or desk.clock())
     # The console's user (default: the Unix login) works some tickets; None: nobody extra.
     rng, me = random.Random(seed), (_console_login() if operator == "" else operator)

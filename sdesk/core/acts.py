@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.core import events
 from sdesk.core.enums import Channel, MessageKind, Priority, Status
@@ -24,14 +25,15 @@ if TYPE_CHECKING:
 
 
 def agent_by_login(session: Session, login: str) -> Agent:
-    agent = session.execute(select(Agent).where(Agent.login == login)).scalar_one_or_none()
+    agent = session.execute(select(Agent).where(col(Agent.login) == login)).scalar_one_or_none()
     if agent is None or not agent.active:
         raise NotFound(f"unknown agent {login!r}; add it with: sdesk agent add {login}")
     return agent
 
 
 def ticket_by_number(session: Session, number: int) -> Ticket:
-    ticket = session.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
+    query = select(Ticket).where(col(Ticket.number) == number)
+    ticket = session.execute(query).scalar_one_or_none()
     if ticket is None:
         raise NotFound(f"no ticket #{number}")
     return ticket
@@ -89,6 +91,7 @@ def add_note(
         session, desk, number, by, "add_note", expected_version, allow_closed=True
     )
     key = f"note.{uuid.uuid4().hex}@{desk.settings.desk_domain}"
+    assert ticket.id is not None  # a stored row
     row = Message(
         ticket_id=ticket.id,
         kind=MessageKind.NOTE.value,
@@ -205,9 +208,10 @@ def merge(
         raise DeskError("a ticket cannot be merged into itself")
     at, actor, src = _begin(session, desk, source, by, "merge", expected_version, allow_closed=True)
     dst = _open_for_change(session, target, None, allow_closed=True)
-    session.execute(update(Message).where(Message.ticket_id == src.id).values(ticket_id=dst.id))
+    moved = col(Message.ticket_id) == src.id
+    session.execute(update(Message).where(moved).values(ticket_id=dst.id))
     # Their deliveries follow, so a failed send shows (and is retried) where the messages are.
-    session.execute(update(Outbox).where(Outbox.ticket_id == src.id).values(ticket_id=dst.id))
+    session.execute(update(Outbox).where(col(Outbox.ticket_id) == src.id).values(ticket_id=dst.id))
     src.merged_into_id = dst.id
     src.status = Status.CLOSED.value
     src.closed_at = at
@@ -217,6 +221,7 @@ def merge(
         dst.resolved_at = dst.closed_at = None
     _touch(src, at)
     _touch(dst, at)
+    assert dst.id is not None  # a stored row
     session.add(
         Message(
             ticket_id=dst.id,

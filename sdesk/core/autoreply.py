@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.core import events, outbox
 from sdesk.core.cursors import Cursor, get_cursor, set_cursor
@@ -96,9 +97,9 @@ def acknowledge_new_tickets(
         cursor = get_cursor(session, CURSOR_CHANNEL, CURSOR_ACCOUNT)
         after = int(cursor.position) if cursor else _first_run_start(session, now, settings)
         rows = session.execute(
-            select(Event.id, Event.ticket_id)
-            .where(Event.kind == "ticket.created", Event.id > after)
-            .order_by(Event.id)
+            select(col(Event.id), col(Event.ticket_id))
+            .where(col(Event.kind) == "ticket.created", col(Event.id) > after)
+            .order_by(col(Event.id))
             .limit(limit)
         ).all()
         for _event_id, ticket_id in rows:
@@ -115,7 +116,7 @@ def _first_run_start(session: Session, now: datetime, settings: AutoreplySetting
     rather than walk (and skip one by one) every ticket the desk ever had."""
     horizon = now - timedelta(hours=settings.max_age_hours)
     found = session.execute(
-        select(func.max(Event.id)).where(Event.created_at < horizon)
+        select(func.max(col(Event.id))).where(col(Event.created_at) < horizon)
     ).scalar_one_or_none()
     return int(found or 0)
 
@@ -132,8 +133,8 @@ def _consider(
     ticket = session.get(Ticket, ticket_id)
     first = session.execute(
         select(Message)
-        .where(Message.ticket_id == ticket_id, Message.kind == MessageKind.INBOUND.value)
-        .order_by(Message.id)
+        .where(col(Message.ticket_id) == ticket_id, col(Message.kind) == MessageKind.INBOUND.value)
+        .order_by(col(Message.id))
         .limit(1)
     ).scalar_one_or_none()
     if ticket is None or first is None or first.channel != Channel.EMAIL.value:
@@ -181,8 +182,8 @@ def _why_not(
     if ticket.merged_into_id is not None or ticket.status == Status.CLOSED.value:
         return "the ticket is closed"
     answered = session.execute(
-        select(Message.id)
-        .where(Message.ticket_id == ticket.id, Message.kind == MessageKind.REPLY.value)
+        select(col(Message.id))
+        .where(col(Message.ticket_id) == ticket.id, col(Message.kind) == MessageKind.REPLY.value)
         .limit(1)
     ).first()
     if answered:
@@ -192,9 +193,9 @@ def _why_not(
         select(func.count())
         .select_from(Outbox)
         .where(
-            Outbox.kind == OUTBOX_KIND,
+            col(Outbox.kind) == OUTBOX_KIND,
             func.lower(Outbox.recipient) == address,
-            Outbox.created_at > since,
+            col(Outbox.created_at) > since,
         )
     ).scalar_one()
     if sent >= settings.per_recipient_limit:
@@ -218,7 +219,7 @@ def _queue(
     itself is untouched (an acknowledgement is no first response for the SLA)."""
     assert ticket.id is not None
     key = f"{OUTBOX_KIND}:{ticket.id}"
-    if session.execute(select(Outbox.id).where(Outbox.idempotency_key == key)).first():
+    if session.execute(select(col(Outbox.id)).where(col(Outbox.idempotency_key) == key)).first():
         return  # queued before (a cursor reset): the key makes it once, whatever happened
     customer = session.get(Customer, ticket.customer_id)
     name = (first.author_name or (customer.name if customer else "") or "").strip()
@@ -235,13 +236,13 @@ def _queue(
     references = [
         *(first.references or "").split(),
         *([first.message_id] if first.message_id else []),
-    ]
+    ][-MAX_REFERENCES:]
     payload = {
         "ticket": ticket.number,
         "subject": subject,
         "message_id": message_id,
         "in_reply_to": first.message_id,
-        "references": references[-MAX_REFERENCES:],
+        "references": references,
         "text": text,
         "automatic": True,
     }
@@ -252,7 +253,7 @@ def _queue(
         external_id=message_id,
         message_id=message_id,
         in_reply_to=first.message_id,
-        references=" ".join(payload["references"]) or None,  # type: ignore[arg-type]
+        references=" ".join(references) or None,
         subject=subject,
         text=text,
         author_name=AUTHOR,
@@ -263,6 +264,7 @@ def _queue(
     )
     session.add(row)
     session.flush()
+    assert row.id is not None
     outbox.queue(
         session,
         kind=OUTBOX_KIND,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.core import events, outbox
 from sdesk.core.acts import _begin, _touch
@@ -66,15 +67,16 @@ def call_customer(
     at, agent, ticket = _begin(session, desk, number, by, "call", expected_version)
     e164 = check_callable(phone, desk.settings.default_region)
     known = session.execute(
-        select(Contact.id).where(
-            Contact.customer_id == ticket.customer_id,
-            Contact.kind == "phone",
-            Contact.value == e164,
+        select(col(Contact.id)).where(
+            col(Contact.customer_id) == ticket.customer_id,
+            col(Contact.kind) == "phone",
+            col(Contact.value) == e164,
         )
     ).first()
     if known is None:
         raise DeskError(f"{e164} is not a number of this ticket's customer")
     key = f"call.{uuid.uuid4().hex}@{desk.settings.desk_domain}"
+    assert ticket.id is not None  # a stored row
     row = Message(
         ticket_id=ticket.id,
         kind=MessageKind.CALL.value,
@@ -90,6 +92,7 @@ def call_customer(
     )
     session.add(row)
     session.flush()
+    assert row.id is not None
     payload = {"ticket": ticket.number, "to": e164, "from": desk.settings.telephony.from_number}
     outbox.queue(
         session,
@@ -106,5 +109,4 @@ def call_customer(
     events.record(
         session, "call.requested", at=at, ticket_id=ticket.id, actor=by, message=row.id, to=e164
     )
-    assert row.id is not None
     return row.id

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.store.models import ChannelCursor
 
@@ -28,10 +29,10 @@ class Cursor:
 
 def get_cursor(session: Session, channel: str, account: str, folder: str = "") -> Cursor | None:
     row = session.execute(
-        select(ChannelCursor.validity, ChannelCursor.position).where(
-            ChannelCursor.channel == channel,
-            ChannelCursor.account == account,
-            ChannelCursor.folder == folder,
+        select(col(ChannelCursor.validity), col(ChannelCursor.position)).where(
+            col(ChannelCursor.channel) == channel,
+            col(ChannelCursor.account) == account,
+            col(ChannelCursor.folder) == folder,
         )
     ).first()
     return Cursor(row[0], row[1]) if row else None
@@ -47,9 +48,9 @@ def set_cursor(
 ) -> None:
     row = session.execute(
         select(ChannelCursor).where(
-            ChannelCursor.channel == channel,
-            ChannelCursor.account == account,
-            ChannelCursor.folder == folder,
+            col(ChannelCursor.channel) == channel,
+            col(ChannelCursor.account) == account,
+            col(ChannelCursor.folder) == folder,
         )
     ).scalar_one_or_none()
     if row is None:

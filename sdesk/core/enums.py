@@ -1,110 +1,31 @@
-"""Closed vocabularies of the domain, stored as their string values."""
+"""The domain's enums, re-exported from their leaf module ``sdesk.enums``.
+
+They moved there so the store can use them without importing the core; this module keeps the
+old import path working for code not yet updated.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from sdesk.enums import (
+    AutoKind,
+    Channel,
+    ContactKind,
+    DeliveryState,
+    MessageKind,
+    Priority,
+    RawState,
+    Role,
+    Status,
+)
 
-
-class Channel(StrEnum):
-    """Where a message travelled. ``internal`` is for notes and system entries."""
-
-    EMAIL = "email"
-    TELEGRAM = "telegram"
-    PHONE = "phone"
-    SMS = "sms"
-    WEB = "web"
-    APP = "app"
-    INTERNAL = "internal"
-
-    @property
-    def label(self) -> str:
-        """Short label for narrow columns."""
-        return _LABELS[self]
-
-    @property
-    def is_chat(self) -> bool:
-        """Chat channels thread by conversation, not headers (ARCHITECTURE.md threading rules)."""
-        return self in (Channel.TELEGRAM, Channel.SMS, Channel.PHONE, Channel.WEB, Channel.APP)
-
-
-_LABELS = {
-    Channel.EMAIL: "MAIL",
-    Channel.TELEGRAM: "TG",
-    Channel.PHONE: "CALL",
-    Channel.SMS: "SMS",
-    Channel.WEB: "WEB",
-    Channel.APP: "APP",
-    Channel.INTERNAL: "INT",
-}
-
-
-class ContactKind(StrEnum):
-    EMAIL = "email"
-    PHONE = "phone"
-    TELEGRAM = "telegram"
-    ACCOUNT = "account"  # a web-cabinet / mobile-app user id
-
-
-class Status(StrEnum):
-    NEW = "new"
-    OPEN = "open"
-    PENDING = "pending"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-    @property
-    def is_active(self) -> bool:
-        return self in (Status.NEW, Status.OPEN, Status.PENDING)
-
-
-class Priority(StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
-
-    @property
-    def rank(self) -> int:
-        """Higher is more urgent; used for ordering."""
-        return _PRIORITY_RANK[self]
-
-
-_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
-
-
-class MessageKind(StrEnum):
-    INBOUND = "inbound"
-    REPLY = "reply"
-    NOTE = "note"
-    CALL = "call"
-    SYSTEM = "system"
-
-
-class AutoKind(StrEnum):
-    """Why a message must never trigger an automatic answer (RFC 3834 and friends)."""
-
-    AUTO_REPLY = "auto_reply"
-    BOUNCE = "bounce"
-    LIST = "list"
-    BULK = "bulk"
-
-
-class DeliveryState(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class Role(StrEnum):
-    DISPATCHER = "dispatcher"
-    ENGINEER = "engineer"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-
-class RawState(StrEnum):
-    """What became of a raw inbound record."""
-
-    STORED = "stored"
-    QUARANTINED = "quarantined"
+__all__ = [
+    "AutoKind",
+    "Channel",
+    "ContactKind",
+    "DeliveryState",
+    "MessageKind",
+    "Priority",
+    "RawState",
+    "Role",
+    "Status",
+]

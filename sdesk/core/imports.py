@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.core import events
 from sdesk.core.enums import Channel, MessageKind, Priority, Status
@@ -59,15 +60,15 @@ class ImportedTicket:
 def _agent_id(session: Session, login: str | None) -> int | None:
     if not login:
         return None
-    return session.execute(select(Agent.id).where(Agent.login == login)).scalar()
+    return session.execute(select(col(Agent.id)).where(col(Agent.login) == login)).scalar()
 
 
 def import_ticket(session: Session, desk: Desk, record: ImportedTicket) -> IntakeResult:
     """Create the ticket (keeping its number when free) or complete it with missing messages."""
     known = [
         session.execute(
-            select(Message.ticket_id).where(
-                Message.channel == m.channel.value, Message.external_id == m.external_id
+            select(col(Message.ticket_id)).where(
+                col(Message.channel) == m.channel.value, col(Message.external_id) == m.external_id
             )
         ).scalar()
         for m in record.messages
@@ -84,7 +85,7 @@ def import_ticket(session: Session, desk: Desk, record: ImportedTicket) -> Intak
         number = record.number
         if (
             number is None
-            or session.execute(select(Ticket.id).where(Ticket.number == number)).first()
+            or session.execute(select(col(Ticket.id)).where(col(Ticket.number) == number)).first()
         ):
             start = desk.settings.first_ticket_number - 1
             number = (session.execute(select(func.max(Ticket.number))).scalar() or start) + 1
@@ -111,7 +112,7 @@ def import_ticket(session: Session, desk: Desk, record: ImportedTicket) -> Intak
                 resolved_at=last if record.status in (Status.RESOLVED, Status.CLOSED) else None,
                 closed_at=last if record.status is Status.CLOSED else None,
             )
-            .returning(Ticket.id)
+            .returning(col(Ticket.id))
         ).scalar_one()
         outcome = Outcome.CREATED
         events.record(session, "ticket.imported", at=at, ticket_id=ticket_id, number=number)
@@ -143,16 +144,18 @@ def import_ticket(session: Session, desk: Desk, record: ImportedTicket) -> Intak
                 received_at=message.created_at,
                 delivery_state=message.delivery_state,
             )
-            .returning(Message.id)
+            .returning(col(Message.id))
         ).scalar_one()
+        assert message_row is not None  # the id INSERT ... RETURNING gave
         store_attachments(RawSql(session), desk, message.attachments, message_row)
         if message.kind is MessageKind.REPLY and first_response is None:
             first_response = message.created_at
     if first_response is not None:
         session.execute(
             update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.first_response_at.is_(None))
+            .where(col(Ticket.id) == ticket_id, col(Ticket.first_response_at).is_(None))
             .values(first_response_at=first_response)
         )
-    number = session.execute(select(Ticket.number).where(Ticket.id == ticket_id)).scalar_one()
+    query = select(col(Ticket.number)).where(col(Ticket.id) == ticket_id)
+    number = session.execute(query).scalar_one()
     return IntakeResult(outcome, number)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.store.models import Lease
 
@@ -106,7 +107,7 @@ def acquire(desk: Desk, name: str, holder: str, ttl: timedelta = DEFAULT_TTL) ->
 
 def release(desk: Desk, name: str, holder: str) -> None:
     with desk.store.write() as session:
-        session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+        session.execute(delete(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder))
 
 
 def current(desk: Desk, name: str) -> tuple[str, datetime] | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.core import events
 from sdesk.core.enums import DeliveryState
@@ -83,14 +84,17 @@ def claim(desk: Desk, channel: str, *, limit: int = 20) -> list[Claimed]:
             session.execute(
                 select(Outbox)
                 .where(
-                    Outbox.channel == channel,
-                    ((Outbox.state == DeliveryState.QUEUED.value) & (Outbox.next_attempt_at <= now))
+                    col(Outbox.channel) == channel,
+                    (
+                        (col(Outbox.state) == DeliveryState.QUEUED.value)
+                        & (col(Outbox.next_attempt_at) <= now)
+                    )
                     | (
                         (Outbox.state == DeliveryState.SENDING.value)
                         & (Outbox.next_attempt_at <= now - STALE_SENDING)
                     ),
                 )
-                .order_by(Outbox.next_attempt_at, Outbox.id)
+                .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
                 .limit(limit)
             )
             .scalars()

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.store.models import Presence
 
@@ -29,18 +30,18 @@ def announce(
             session.delete(row)
         return
     if row is None:
-        row = Presence(agent=agent, ticket_number=number)
+        row = Presence(agent=agent, ticket_number=number, expires_at=now + TTL)
         session.add(row)
     row.ticket_number, row.activity, row.expires_at = number, activity, now + TTL
-    session.execute(delete(Presence).where(Presence.expires_at < now - TTL))
+    session.execute(delete(Presence).where(col(Presence.expires_at) < now - TTL))
 
 
 def others(session: Session, me: str, now: datetime) -> dict[int, tuple[tuple[str, str], ...]]:
     """Ticket number → ((agent, activity), …) for every other agent with a live heartbeat."""
     found: defaultdict[int, list[tuple[str, str]]] = defaultdict(list)
     query = (
-        select(Presence.ticket_number, Presence.agent, Presence.activity)
-        .where(Presence.expires_at >= now, Presence.agent != me)
+        select(col(Presence.ticket_number), col(Presence.agent), col(Presence.activity))
+        .where(col(Presence.expires_at) >= now, col(Presence.agent) != me)
         .order_by(Presence.agent)
     )
     for number, agent, activity in session.execute(query):

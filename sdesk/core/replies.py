@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.core import events, outbox
 from sdesk.core.acts import _begin, _touch
@@ -35,12 +36,12 @@ def _last_inbound(session: Session, ticket_id: int) -> Message | None:
         select(Message)
         # An auto-reply or bounce is no address to answer: the reply would go to a robot.
         .where(
-            Message.ticket_id == ticket_id,
-            Message.kind.in_(("inbound", "call")),
-            Message.author_agent_id.is_(None),  # our own outgoing calls are not the customer
-            Message.auto.is_(None),
+            col(Message.ticket_id) == ticket_id,
+            col(Message.kind).in_(("inbound", "call")),
+            col(Message.author_agent_id).is_(None),  # our own outgoing calls are not the customer
+            col(Message.auto).is_(None),
         )
-        .order_by(Message.created_at.desc(), Message.id.desc())
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
         .limit(1)
     ).scalar_one_or_none()
 
@@ -96,7 +97,8 @@ def reply(
     if not text.strip():
         raise DeskError("the reply is empty")
     at, agent, ticket = _begin(session, desk, number, by, "reply", expected_version)
-    last = _last_inbound(session, ticket.id)  # type: ignore[arg-type]
+    assert ticket.id is not None  # a stored row
+    last = _last_inbound(session, ticket.id)
     channel = Channel(last.channel if last else ticket.channel)
     if channel is Channel.PHONE:
         channel = Channel.SMS  # a call is answered in writing by SMS to the same number
@@ -112,12 +114,15 @@ def reply(
             *(last.references or "").split(),
             *([last.message_id] if last.message_id else []),
         ]
-    payload = {
+    subject = _reply_subject(ticket)
+    in_reply_to = last.message_id if last else None
+    references = references[-MAX_REFERENCES:]
+    payload: dict[str, Any] = {
         "ticket": ticket.number,
-        "subject": _reply_subject(ticket),
+        "subject": subject,
         "message_id": message_id,
-        "in_reply_to": last.message_id if last else None,
-        "references": references[-MAX_REFERENCES:],
+        "in_reply_to": in_reply_to,
+        "references": references,
         "text": text,
     }
     if quote is None:
@@ -132,9 +137,9 @@ def reply(
         channel=channel.value,
         external_id=message_id,
         message_id=message_id if channel is Channel.EMAIL else None,
-        in_reply_to=payload["in_reply_to"],
-        references=" ".join(payload["references"]) or None,
-        subject=payload["subject"],
+        in_reply_to=in_reply_to,
+        references=" ".join(references) or None,
+        subject=subject,
         text=text,
         author_agent_id=agent.id,
         author_name=agent.name or agent.login,
@@ -145,10 +150,11 @@ def reply(
     )
     session.add(row)
     session.flush()
+    assert row.id is not None
     for f in files:
         session.add(
             Attachment(
-                message_id=row.id,  # type: ignore[arg-type]
+                message_id=row.id,
                 filename=f.filename,
                 content_type=f.content_type,
                 size=f.size,
@@ -182,7 +188,6 @@ def reply(
         channel=channel.value,
         files=len(files) or None,
     )
-    assert row.id is not None
     return row.id
 
 
@@ -197,7 +202,7 @@ def retry_delivery(session: Session, desk: Desk, message_id: int, by: str) -> No
     if message.delivery_state != DeliveryState.FAILED.value:
         raise DeskError(f"the message is {message.delivery_state}, not failed; nothing to retry")
     queued = session.execute(
-        select(Outbox).where(Outbox.message_id == message_id)
+        select(Outbox).where(col(Outbox.message_id) == message_id)
     ).scalar_one_or_none()
     if queued is None:
         raise NotFound(f"message {message_id} has nothing in the outbox to retry")

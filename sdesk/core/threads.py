@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sdesk.core.inbound import Inbound
 from sdesk.store.rawsql import RawSql
@@ -80,7 +81,7 @@ def find_orphaned_reply(sql: RawSql, inbound: Inbound) -> ThreadTicket | None:
     return found
 
 
-def _follow(sql: RawSql, row: tuple | None) -> ThreadTicket | None:  # type: ignore[type-arg]
+def _follow(sql: RawSql, row: tuple[Any, ...] | None) -> ThreadTicket | None:
     """Mail to a merged ticket lands on the ticket it was merged into."""
     for _ in range(_MAX_MERGE_HOPS):
         if row is None:

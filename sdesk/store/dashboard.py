@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from sdesk.core.enums import Priority
+from sdesk.enums import Priority
 from sdesk.store.models import Ticket
 from sdesk.store.queries import ACTIVE, sla_due
 
@@ -55,14 +56,17 @@ def dashboard_stats(session: Session, now: datetime, *, days: int = 14) -> Dashb
     first = now.date() - timedelta(days=days - 1)
     start = datetime.combine(first, time(), tzinfo=UTC)
     day_list = tuple(first + timedelta(days=i) for i in range(days))
-    kept = Ticket.merged_into_id.is_(None)
+    kept = col(Ticket.merged_into_id).is_(None)
 
     per_day: dict[str, list[int]] = {}
     waits: list[float] = []
     breached_period = 0
     period = select(
-        Ticket.channel, Ticket.created_at, Ticket.first_response_at, Ticket.first_response_due
-    ).where(kept, Ticket.created_at >= start)
+        col(Ticket.channel),
+        col(Ticket.created_at),
+        col(Ticket.first_response_at),
+        col(Ticket.first_response_due),
+    ).where(kept, col(Ticket.created_at) >= start)
     for channel, created, answered_at, due in session.execute(period):
         index = (created.date() - first).days
         if index >= days:  # stamped by a clock ahead of ours: not in the period yet
@@ -76,26 +80,26 @@ def dashboard_stats(session: Session, now: datetime, *, days: int = 14) -> Dashb
 
     open_by_priority = {p.value: 0 for p in Priority}
     for priority, count in session.execute(
-        select(Ticket.priority, func.count())
-        .where(kept, Ticket.status.in_(ACTIVE))
+        select(col(Ticket.priority), func.count())
+        .where(kept, col(Ticket.status).in_(ACTIVE))
         .group_by(Ticket.priority)
     ):
         open_by_priority[priority] = open_by_priority.get(priority, 0) + count
 
     # the status filter lets SQLite use ix_ticket_status_due instead of scanning every ticket
     breached_now = session.execute(
-        select(func.count()).where(kept, Ticket.status.in_(ACTIVE), sla_due() < now)
+        select(func.count()).where(kept, col(Ticket.status).in_(ACTIVE), sla_due() < now)
     ).scalar_one()
 
     ratings = dict.fromkeys(SCORES, 0)
     for score, count in session.execute(
-        select(Ticket.rating, func.count())
+        select(col(Ticket.rating), func.count())
         .where(
             kept,
-            Ticket.rating.is_not(None),
-            or_(Ticket.created_at >= start, Ticket.resolved_at >= start),
+            col(Ticket.rating).is_not(None),
+            or_(col(Ticket.created_at) >= start, col(Ticket.resolved_at) >= start),
         )
-        .group_by(Ticket.rating)
+        .group_by(col(Ticket.rating))
     ):
         if score in ratings:  # a score outside 1..5 can only come from a hand-edited desk
             ratings[score] = count

@@ -118,6 +118,7 @@ class _SqliteHooks:
         if not conn.get_execution_options().get(_WRITE, False):
             conn.exec_driver_sql("BEGIN")
             return
+        # Typed "DBAPI connection or None"; on the SQLite engines this runs for, sqlite3's.
         self.begin_immediate(conn.connection.driver_connection)  # type: ignore[arg-type]
 
     def begin_immediate(self, raw: sqlite3.Connection) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Integer, TextClause, column, text
+from sqlalchemy import Integer, TextualSelect, column, text
 from sqlalchemy.orm import Session
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -78,7 +78,7 @@ def matching_ids(session: Session, table: str, user_query: str) -> list[int]:
     return list(session.execute(text(sql), {"q": q}).scalars())
 
 
-def ticket_hits(session: Session, user_query: str, newest_messages: int) -> TextClause | None:
+def ticket_hits(session: Session, user_query: str, newest_messages: int) -> TextualSelect | None:
     """A statement yielding the ids of tickets whose subject, or one of the ``newest_messages``
     most recent matching messages, matches ``user_query``.
 

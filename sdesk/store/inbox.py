@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.store.fulltext import ticket_hits
 from sdesk.store.models import Agent, Ticket
@@ -57,7 +58,8 @@ class InboxFilter:
         if field == "assignee":
             mine = None if self.assignee == value else str(value)
             return replace(self, assignee=mine, unassigned=False)
-        return replace(self, **{field: None if getattr(self, field) == value else value})
+        change: dict[str, Any] = {field: None if getattr(self, field) == value else value}
+        return replace(self, **change)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +104,13 @@ def _conditions(session: Session, flt: InboxFilter) -> list[Any] | None:
     """The filter as WHERE terms on ``ticket``; None when it can match nothing."""
     terms: list[Any] = []
     if flt.assignee:
-        agent_id = session.execute(select(Agent.id).where(Agent.login == flt.assignee)).scalar()
+        query = select(col(Agent.id)).where(col(Agent.login) == flt.assignee)
+        agent_id = session.execute(query).scalar()
         if agent_id is None:
             return None
         terms.append(Ticket.assignee_id == agent_id)
     if flt.unassigned:
-        terms.append(Ticket.assignee_id.is_(None))
+        terms.append(col(Ticket.assignee_id).is_(None))
     for field_, value in (
         (Ticket.channel, flt.channel),
         (Ticket.status, flt.status),
@@ -132,15 +135,16 @@ def _segment(
     limit: int,
 ) -> list[TicketRow]:
     if segment == 0:
-        sort, query = _deadline(), base.where(Ticket.status.in_(ACTIVE))
+        sort, query = _deadline(), base.where(col(Ticket.status).in_(ACTIVE))
         ascending = not backwards  # active tickets: nearest deadline first
     else:
-        sort, query = Ticket.last_message_at, base.where(Ticket.status.notin_(ACTIVE))
+        sort, query = col(Ticket.last_message_at), base.where(col(Ticket.status).notin_(ACTIVE))
         ascending = backwards  # finished tickets: most recent first
     if bound is not None and bound.segment == segment:
         pair, at = tuple_(sort, Ticket.id), tuple_(literal(bound.value, UTCDateTime()), bound.id)
         query = query.where(pair > at if ascending else pair < at)
-    order = (sort.asc(), Ticket.id.asc()) if ascending else (sort.desc(), Ticket.id.desc())
+    key = col(Ticket.id)
+    order = (sort.asc(), key.asc()) if ascending else (sort.desc(), key.desc())
     return [to_row(r) for r in session.execute(query.order_by(*order).limit(limit))]
 
 
@@ -189,17 +193,18 @@ def _collect(
 
 
 def inbox_counts(session: Session, me: str | None) -> InboxCounts:
-    me_id = (
-        session.execute(select(Agent.id).where(Agent.login == me)).scalar() if me else None
-    ) or -1
+    me_id = -1
+    if me:
+        own = select(col(Agent.id)).where(col(Agent.login) == me)
+        me_id = session.execute(own).scalar() or -1
     keys = (
-        Ticket.status,
-        Ticket.channel,
-        Ticket.priority,
-        Ticket.assignee_id.is_(None).label("free"),
-        func.coalesce(Ticket.assignee_id == me_id, False).label("mine"),
+        col(Ticket.status),
+        col(Ticket.channel),
+        col(Ticket.priority),
+        col(Ticket.assignee_id).is_(None).label("free"),
+        func.coalesce(col(Ticket.assignee_id) == me_id, False).label("mine"),
     )
-    query = select(*keys, func.count()).where(Ticket.merged_into_id.is_(None)).group_by(*keys)
+    query = select(*keys, func.count()).where(col(Ticket.merged_into_id).is_(None)).group_by(*keys)
     channel: Counter[str] = Counter()
     priority: Counter[str] = Counter()
     status: Counter[str] = Counter()
@@ -234,10 +239,10 @@ def search(
         return Page((), False, False)
     # The newest ``limit`` tickets are chosen on the ticket table alone; only they are then
     # joined with customer and assignee (a common word matches thousands of tickets).
-    newest = Ticket.last_message_at.desc(), Ticket.id.desc()
+    newest = col(Ticket.last_message_at).desc(), col(Ticket.id).desc()
     top = (
-        select(Ticket.id)
-        .where(Ticket.merged_into_id.is_(None), Ticket.id.in_(ids), *terms)
+        select(col(Ticket.id))
+        .where(col(Ticket.merged_into_id).is_(None), col(Ticket.id).in_(ids), *terms)
         .order_by(*newest)
         .limit(limit + 1)
         .subquery()

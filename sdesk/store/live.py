@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.store.models import Event, Ticket
 from sdesk.store.queries import TicketRow, rows_query, to_row
@@ -29,5 +30,5 @@ def stamp(session: Session) -> Stamp:
 
 def tickets_after(session: Session, ticket_id: int, *, limit: int = 50) -> list[TicketRow]:
     """Tickets created since ``ticket_id`` (a burst is cut at ``limit``)."""
-    query = rows_query().where(Ticket.id > ticket_id).order_by(Ticket.id).limit(limit)
+    query = rows_query().where(col(Ticket.id) > ticket_id).order_by(col(Ticket.id)).limit(limit)
     return [to_row(r) for r in session.execute(query)]

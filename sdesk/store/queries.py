@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import Case, Select, case, select
 from sqlalchemy.orm import Session, aliased
+from sqlmodel import col
 
 from sdesk.store.models import Agent, Attachment, Contact, Customer, Event, Message, Ticket
 
@@ -87,52 +88,56 @@ TIMELINE_EVENTS = (
 )
 
 
-def sla_due():  # type: ignore[no-untyped-def]
+def sla_due() -> Case[datetime | None]:
     """The next deadline that matters: first response until answered, then resolution."""
     return case(
-        (Ticket.status.notin_(ACTIVE), None),
-        (Ticket.first_response_at.is_(None), Ticket.first_response_due),
+        (col(Ticket.status).notin_(ACTIVE), None),
+        (col(Ticket.first_response_at).is_(None), Ticket.first_response_due),
         else_=Ticket.resolution_due,
     )
 
 
-def rows_query():  # type: ignore[no-untyped-def]
+def rows_query() -> Select[*tuple[Any, ...]]:
     """The inbox row of every ticket that was not merged away."""
     assignee = aliased(Agent)
     return (
         select(
-            Ticket.number,
-            Ticket.subject,
-            Ticket.status,
-            Ticket.priority,
-            Ticket.channel,
-            Customer.name,
-            assignee.login,
-            Ticket.created_at,
-            Ticket.last_message_at,
+            col(Ticket.number),
+            col(Ticket.subject),
+            col(Ticket.status),
+            col(Ticket.priority),
+            col(Ticket.channel),
+            col(Customer.name),
+            col(assignee.login),
+            col(Ticket.created_at),
+            col(Ticket.last_message_at),
             sla_due().label("sla_due"),
-            Ticket.version,
-            Ticket.id,
+            col(Ticket.version),
+            col(Ticket.id),
         )
-        .join(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
-        .where(Ticket.merged_into_id.is_(None))
+        .join(Customer, col(Customer.id) == Ticket.customer_id)
+        .outerjoin(assignee, col(assignee.id) == Ticket.assignee_id)
+        .where(col(Ticket.merged_into_id).is_(None))
     )
 
 
-def to_row(r: tuple) -> TicketRow:  # type: ignore[type-arg]
+def to_row(r: tuple[Any, ...]) -> TicketRow:
     return TicketRow(*r)
 
 
 def current_number(session: Session, number: int) -> int | None:
     """The ticket a number now lives in: itself, or where it was merged (followed to the end)."""
     for _ in range(32):  # merge chains are short; the bound guards against a corrupt cycle
-        row = session.execute(select(Ticket.merged_into_id).where(Ticket.number == number)).first()
+        row = session.execute(
+            select(col(Ticket.merged_into_id)).where(col(Ticket.number) == number)
+        ).first()
         if row is None:
             return None
         if row[0] is None:
             return number
-        number = session.execute(select(Ticket.number).where(Ticket.id == row[0])).scalar_one()
+        number = session.execute(
+            select(col(Ticket.number)).where(col(Ticket.id) == row[0])
+        ).scalar_one()
     return None
 
 
@@ -142,32 +147,32 @@ def ticket_detail(session: Session, number: int) -> TicketDetail | None:
     if found is None:
         return None
     number = found
-    row = session.execute(rows_query().where(Ticket.number == number)).first()
+    row = session.execute(rows_query().where(col(Ticket.number) == number)).first()
     if row is None:
         return None
     ticket_id, customer_id = session.execute(
-        select(Ticket.id, Ticket.customer_id).where(Ticket.number == number)
+        select(col(Ticket.id), col(Ticket.customer_id)).where(col(Ticket.number) == number)
     ).one()
     contacts = tuple(
         (k, v)
         for k, v in session.execute(
-            select(Contact.kind, Contact.value)
-            .where(Contact.customer_id == customer_id)
-            .order_by(Contact.id)
+            select(col(Contact.kind), col(Contact.value))
+            .where(col(Contact.customer_id) == customer_id)
+            .order_by(col(Contact.id))
         )
     )
     messages = (
         session.execute(
             select(Message)
-            .where(Message.ticket_id == ticket_id)
-            .order_by(Message.created_at, Message.id)
+            .where(col(Message.ticket_id) == ticket_id)
+            .order_by(col(Message.created_at), col(Message.id))
         )
         .scalars()
         .all()
     )
     atts: dict[int, list[AttachmentRow]] = {}
     for a in session.execute(
-        select(Attachment).where(Attachment.message_id.in_([m.id for m in messages]))
+        select(Attachment).where(col(Attachment.message_id).in_([m.id for m in messages]))
     ).scalars():
         atts.setdefault(a.message_id, []).append(
             AttachmentRow(a.filename, a.content_type, a.size, a.sha256, a.stored)
@@ -175,32 +180,34 @@ def ticket_detail(session: Session, number: int) -> TicketDetail | None:
     events = tuple(
         EventRow(kind, actor, _json(data), at)
         for kind, actor, data, at in session.execute(
-            select(Event.kind, Event.actor, Event.data, Event.created_at)
-            .where(Event.ticket_id == ticket_id, Event.kind.in_(TIMELINE_EVENTS))
-            .order_by(Event.created_at, Event.id)
+            select(col(Event.kind), col(Event.actor), col(Event.data), col(Event.created_at))
+            .where(col(Event.ticket_id) == ticket_id, col(Event.kind).in_(TIMELINE_EVENTS))
+            .order_by(col(Event.created_at), col(Event.id))
         )
     )
     return TicketDetail(
         events=events,
         ticket=to_row(tuple(row)),
         customer_contacts=contacts,
-        messages=tuple(
-            MessageRow(
-                m.id,
-                m.kind,
-                m.channel,
-                m.author_name,
-                m.subject,
-                m.text,
-                m.created_at,
-                m.auto,
-                m.delivery_state,
-                m.delivery_error,
-                m.notes,
-                tuple(atts.get(m.id, [])),  # type: ignore[arg-type]
-            )
-            for m in messages
-        ),
+        messages=tuple(_message_row(m, atts) for m in messages),
+    )
+
+
+def _message_row(m: Message, atts: dict[int, list[AttachmentRow]]) -> MessageRow:
+    assert m.id is not None  # a stored row
+    return MessageRow(
+        m.id,
+        m.kind,
+        m.channel,
+        m.author_name,
+        m.subject,
+        m.text,
+        m.created_at,
+        m.auto,
+        m.delivery_state,
+        m.delivery_error,
+        m.notes,
+        tuple(atts.get(m.id, [])),
     )
 
 
@@ -232,25 +239,25 @@ def customer_card(session: Session, number: int, *, limit: int = 20) -> Customer
     """The card of the customer behind ticket ``number``."""
     customer = session.execute(
         select(Customer)
-        .join(Ticket, Ticket.customer_id == Customer.id)
-        .where(Ticket.number == number)
+        .join(Ticket, col(Ticket.customer_id) == col(Customer.id))
+        .where(col(Ticket.number) == number)
     ).scalar_one_or_none()
     if customer is None:
         return None
     contacts = tuple(
         ContactRow(*r)
         for r in session.execute(
-            select(Contact.kind, Contact.value, Contact.display)
-            .where(Contact.customer_id == customer.id)
-            .order_by(Contact.kind, Contact.id)
+            select(col(Contact.kind), col(Contact.value), col(Contact.display))
+            .where(col(Contact.customer_id) == customer.id)
+            .order_by(col(Contact.kind), col(Contact.id))
         )
     )
     rows = [
         to_row(r)
         for r in session.execute(
             rows_query()
-            .where(Ticket.customer_id == customer.id)
-            .order_by(Ticket.last_message_at.desc(), Ticket.id.desc())
+            .where(col(Ticket.customer_id) == customer.id)
+            .order_by(col(Ticket.last_message_at).desc(), col(Ticket.id).desc())
             .limit(limit + 1)
         )
     ]
@@ -274,12 +281,18 @@ class AgentRow:
 
 
 def list_agents(session: Session) -> list[AgentRow]:
-    query = select(Agent.login, Agent.name, Agent.role).where(Agent.active).order_by(Agent.login)
+    query = (
+        select(col(Agent.login), col(Agent.name), col(Agent.role))
+        .where(col(Agent.active))
+        .order_by(col(Agent.login))
+    )
     return [AgentRow(*r) for r in session.execute(query)]
 
 
 def agent_row(session: Session, login: str) -> AgentRow | None:
-    query = select(Agent.login, Agent.name, Agent.role).where(Agent.login == login, Agent.active)
+    query = select(col(Agent.login), col(Agent.name), col(Agent.role)).where(
+        col(Agent.login) == login, col(Agent.active)
+    )
     row = session.execute(query).first()
     return AgentRow(*row) if row else None
 

@@ -817,7 +817,7 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         reply = self.server._next_failure("mail")
         if reply is not None:
             return reply
@@ -825,7 +825,7 @@ class _Handler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.server._next_failure("rcpt")
         if reply is not None:
             return reply
@@ -833,7 +833,7 @@ class _Handler:
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         reply = self.server._next_failure("data") or "250 OK"
         raw = envelope.original_content or b""
         login = getattr(session.auth_data, "login", None)

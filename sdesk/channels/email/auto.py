@@ -70,7 +70,8 @@ def detect_auto(msg: HeaderSource, *, delivery_status: bool = False) -> AutoKind
             return AutoKind.BOUNCE
         if daemon:
             return AutoKind.AUTO_REPLY
-    submitted = _FIRST_TOKEN.match(_value(msg, "auto-submitted").strip().lower()).group()
+    token = _FIRST_TOKEN.match(_value(msg, "auto-submitted").strip().lower())
+    submitted = token.group() if token else ""  # always a match: the pattern allows ""
     if (submitted and submitted != "no") or report or empty_path:
         return AutoKind.AUTO_REPLY
     if any(msg.get(name) is not None for name in _AUTO_HEADERS):

@@ -62,7 +62,7 @@ def html_to_text(html: str) -> str:
     """Text of an HTML body, scripts and styles dropped; never raises."""
     if len(html) <= INSCRIPTIS_MAX_CHARS:
         try:
-            text = inscriptis.get_text(html)
+            text: str = inscriptis.get_text(html)
         except Exception:  # lxml/inscriptis on hostile markup: fall back to the tag strip
             text = ""
         if text.strip():

@@ -77,6 +77,6 @@ def first_line(exc: BaseException) -> str:
 def close_client(client: IMAPClient) -> None:
     try:
         client.logout()
-    except Exception:  # noqa: BLE001 - closing a broken connection may fail in any way
+    except Exception:  # closing a broken connection may fail in any way
         with contextlib.suppress(Exception):
             client.shutdown()

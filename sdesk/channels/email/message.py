@@ -80,6 +80,7 @@ class BoundedMessage(Message):
     _ctype: str | None = None
     _index: dict[str, str] | None = None
     _indexed = 0
+    _headers: list[tuple[str, Any]]  # set by Message.__init__; typeshed leaves it out (private)
 
     def attach(self, payload: Any) -> None:
         """Count the part and record its depth; past the cap, stop the parser."""
@@ -140,7 +141,7 @@ class BoundedMessage(Message):
     def get_boundary(self, failobj: Any = None) -> Any:
         """None for an empty or over-long boundary: the body is then shown as text."""
         boundary = super().get_boundary(_MISSING)
-        if boundary is _MISSING or not 0 < len(boundary) <= MAX_BOUNDARY_CHARS:
+        if not isinstance(boundary, str) or not 0 < len(boundary) <= MAX_BOUNDARY_CHARS:
             return failobj
         return boundary
 
@@ -221,7 +222,9 @@ def _with_re(function: Any) -> Any:
 class _FeedParser(BytesFeedParser):
     """``BytesFeedParser`` whose multipart boundaries are matched without a compiled regex."""
 
-    _parsegen = _with_re(email.feedparser.FeedParser._parsegen)
+    # The stdlib parser's private generator, rebuilt with ``_Re`` as its ``re``; typeshed does not
+    # declare private methods.
+    _parsegen = _with_re(email.feedparser.FeedParser._parsegen)  # type: ignore[attr-defined]
 
 
 def parse_bytes(raw: bytes, *, max_depth: int, max_parts: int) -> tuple[BoundedMessage, bool]:
@@ -288,7 +291,7 @@ def parse_cost(raw: bytes, max_depth: int) -> float:
 def raw_payload(part: Message) -> Any:
     """The payload as the parser stored it: subparts, or the body text with 8-bit bytes
     surrogate-escaped (``get_payload()`` would decode those with the declared charset)."""
-    return part._payload
+    return part._payload  # type: ignore[attr-defined]  # private: typeshed does not declare it
 
 
 def flatten(msg: Message, linesep: str, limit: int, *, headers: bool = True) -> bytes | None:

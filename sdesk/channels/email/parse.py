@@ -170,7 +170,7 @@ def _build(raw: bytes, limits: EmailLimits, received_at: datetime, source: str |
         text=text,
         external_id=mid,
         subject=one_line(
-            decode_words(h.get("subject", "")[:16384], hint=h.hint), MAX_SUBJECT_CHARS
+            decode_words((h.get("subject") or "")[:16384], hint=h.hint), MAX_SUBJECT_CHARS
         ),
         html=walk.htmls[0] if walk.htmls else None,
         attachments=tuple(walk.attachments),

@@ -85,11 +85,13 @@ def codec_of(codepage: int) -> str:
 
 
 def _u16(data: bytes, at: int) -> int:
-    return struct.unpack_from("<H", data, at)[0]
+    value: int = struct.unpack_from("<H", data, at)[0]
+    return value
 
 
 def _u32(data: bytes, at: int) -> int:
-    return struct.unpack_from("<I", data, at)[0]
+    value: int = struct.unpack_from("<I", data, at)[0]
+    return value
 
 
 def _text(raw: bytes, kind: int, codec: str) -> str:
@@ -244,7 +246,7 @@ def rtf_text(compressed: bytes) -> str | None:
     """Plain text of a compressed RTF body (MS-OXRTFCP); None when too big or unreadable."""
     if not 16 <= len(compressed) <= MAX_RTF_BYTES or _u32(compressed, 4) > 4 * MAX_RTF_BYTES:
         return None
-    from compressed_rtf import decompress  # type: ignore[import-untyped]
+    from compressed_rtf import decompress
     from striprtf.striprtf import rtf_to_text
 
     try:

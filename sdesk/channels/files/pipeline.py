@@ -97,14 +97,14 @@ class ChildProcess:
                 self._ready.append(self._results.get(timeout=POLL_S))
             except queue.Empty:
                 self._check_alive()
-        chunk = self._ready.popleft()
+        chunk: list[Any] | str | None = self._ready.popleft()  # a chunk, an error or the end
         if chunk is None:
             self._ended = True
             return None
         if isinstance(chunk, str):
             self._ended = True
             raise PipelineError(chunk)
-        return chunk  # type: ignore[no-any-return]
+        return chunk
 
     def _check_alive(self) -> None:
         if not self._child.is_alive():
@@ -148,7 +148,9 @@ def _main_not_reimported() -> Iterator[None]:
         if main is None:
             yield
             return
-        saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+        saved: dict[str, Any] = {
+            k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__
+        }
         main.__dict__.pop("__file__", None)
         main.__dict__["__spec__"] = None
         try:

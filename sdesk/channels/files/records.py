@@ -10,8 +10,9 @@ import binascii
 import hashlib
 import re
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sdesk.channels.email.parse import safe_filename
 from sdesk.core.clock import as_utc
@@ -21,6 +22,7 @@ from sdesk.core.imports import ImportedMessage, ImportedTicket
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+E = TypeVar("E", bound=StrEnum)
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _FROM_KEYS = {
     "address": ContactKind.EMAIL,
@@ -44,7 +46,7 @@ def _str(record: dict[str, Any], key: str, default: str = "") -> str:
     return str(value)
 
 
-def _enum(record: dict[str, Any], key: str, enum: type, default: Any = None) -> Any:
+def _enum(record: dict[str, Any], key: str, enum: type[E], default: E | None = None) -> E:
     value = record.get(key)
     if value is None:
         if default is None:
