@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from typing import Any
 
 from sdesk.core import autoreply, leases, outbox
 from sdesk.core.desk import Desk
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 OUTBOX_LEASE = "outbox"
 
 # A sender takes (recipient, payload) and returns (error, permanent); error "" means sent.
-Sender = Callable[[str, dict], tuple[str, bool]]  # type: ignore[type-arg]
+Sender = Callable[[str, dict[str, Any]], tuple[str, bool]]
 
 
 class Dispatcher:
@@ -51,7 +52,7 @@ class Dispatcher:
                     item = claimed[0]
                     try:
                         error, permanent = send(item.recipient, item.payload)
-                    except Exception as exc:  # noqa: BLE001 - a sender bug must not lose the row
+                    except Exception as exc:
                         log.exception("sender for %s failed", channel)
                         error, permanent = f"internal error: {type(exc).__name__}", False
                     claimed.pop(0)
@@ -72,7 +73,7 @@ class Dispatcher:
             return
         try:
             autoreply.acknowledge_new_tickets(self.desk, robot_check=email_robot)
-        except Exception:  # noqa: BLE001 - the cursor did not move; the next pass retries
+        except Exception:
             log.exception("automatic acknowledgements failed")
 
     def run(self, stop: threading.Event, *, every: float = 1.0) -> None:
@@ -92,7 +93,7 @@ class Dispatcher:
                 self.health.connected()
                 busy = self.run_once(stop)
                 self.health.polled()
-            except Exception as exc:  # noqa: BLE001 - keep dispatching; the store may be busy
+            except Exception as exc:
                 log.exception("dispatcher pass failed")
                 self.health.failed(f"a pass failed: {str(exc) or type(exc).__name__}")
                 busy = 0
@@ -113,7 +114,7 @@ def email_senders(desk: Desk, *, cafile: str | None = None) -> dict[str, Sender]
         return {}
     smtp = SmtpSender(mailbox, cafile=cafile, blobs=desk.store.blobs.get)
 
-    def send(recipient: str, payload: dict) -> tuple[str, bool]:  # type: ignore[type-arg]
+    def send(recipient: str, payload: dict[str, Any]) -> tuple[str, bool]:
         result = smtp.send(recipient, payload)
         return result.error, result.permanent
 

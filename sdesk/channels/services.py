@@ -214,7 +214,7 @@ class Supervisor:
             began = time.monotonic()
             try:
                 service.run(self.stopping)
-            except Exception as exc:  # noqa: BLE001 - any crash: logged, recorded, restarted
+            except Exception as exc:
                 if time.monotonic() - began >= self.steady_after:
                     failures = 0
                 failures += 1
@@ -227,7 +227,7 @@ class Supervisor:
                 log.debug("service %s crash", service.name, exc_info=True)
                 try:
                     service.crashed(f"crashed: {message}")
-                except Exception:  # noqa: BLE001 - health must never stop the restart
+                except Exception:
                     log.warning("service %s: could not record its crash", service.name)
                 self.stopping.wait(delay)
             else:

@@ -16,7 +16,7 @@ if Path(sys.argv[0]).name == "sdesk":
     # command (``root``), after the first paint for the console (``SdeskApp.settle_memory``).
     gc.disable()
 
-import typer  # noqa: E402 - after the collector is paused
+import typer
 
 from sdesk.cli import agents, demo, export, ingest, mail, quarantine, tickets
 from sdesk.cli.common import ConfigOption, DbOption, State, fail, open_desk, run_guarded

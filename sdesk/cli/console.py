@@ -103,7 +103,7 @@ class Background:
 
         try:
             supervisor = Supervisor(self._build())
-        except Exception as exc:  # noqa: BLE001 - the console runs on without them, and says so
+        except Exception as exc:
             log.error("background services did not start: %s", one_line(f"{exc!r}"))
             return
         with self._lock:

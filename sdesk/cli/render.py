@@ -60,7 +60,7 @@ def ticket_table(rows: Sequence[TicketRow], now: datetime, title: str = "Inbox")
         ("SLA", {"justify": "right", "no_wrap": True}),
         ("Assignee", {"no_wrap": True}),
     ):
-        table.add_column(name, **kwargs)  # type: ignore[arg-type]
+        table.add_column(name, **kwargs)
     for r in rows:
         table.add_row(
             Text(str(r.number)),

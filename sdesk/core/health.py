@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.core.enums import RawState
 from sdesk.core.text import safe_text
@@ -97,8 +98,8 @@ def mailbox_status(
         r.mailbox: r
         for r in session.execute(
             select(MailboxHealth).where(
-                MailboxHealth.mailbox.in_(names)
-                | MailboxHealth.mailbox.startswith(SERVICE, autoescape=True)  # type: ignore[attr-defined]
+                col(MailboxHealth.mailbox).in_(names)
+                | col(MailboxHealth.mailbox).startswith(SERVICE, autoescape=True)
             )
         ).scalars()
     }
@@ -144,8 +145,8 @@ def quarantined(session: Session, mailbox: str) -> int:
         select(func.count())
         .select_from(RawInbound)
         .where(
-            RawInbound.state == RawState.QUARANTINED.value,
-            RawInbound.source.startswith(f"imap:{mailbox}/", autoescape=True),  # type: ignore[attr-defined]
+            col(RawInbound.state) == RawState.QUARANTINED.value,
+            col(RawInbound.source).startswith(f"imap:{mailbox}/", autoescape=True),
         )
     ).scalar_one()
 

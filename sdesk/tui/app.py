@@ -88,7 +88,7 @@ class SdeskApp(App[None]):
         try:
             with self.desk.store.read() as session:
                 result = stamp(session), inbox_page(session, InboxFilter(), limit=PAGE)
-        except BaseException as exc:  # noqa: BLE001 - the screen reads again and reports it
+        except BaseException as exc:
             first.set_exception(exc)
         else:
             first.set_result(result)

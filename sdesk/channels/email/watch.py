@@ -27,11 +27,8 @@ from sdesk.core.health import HealthRecorder
 from sdesk.store.failures import StoreError
 
 if TYPE_CHECKING:
-    from sdesk.channels.email.imap import MailboxPoller
-
-    _Base = MailboxPoller
-else:
-    _Base = object
+    from sdesk.channels.email.imap import SyncReport
+    from sdesk.core.desk import Desk
 
 log = logging.getLogger("sdesk.channels.email.imap")  # the poller's one logger, as before the split
 
@@ -46,8 +43,19 @@ def lease_name(mailbox: MailboxSettings) -> str:
     return f"imap:{mailbox.name}"
 
 
-class MailboxWatch(_Base):
-    """Mixed into ``MailboxPoller``."""
+class MailboxWatch:
+    """Mixed into ``MailboxPoller``, which sets these and does the syncing."""
+
+    desk: Desk
+    mailbox: MailboxSettings
+    account: str
+    holder: str
+    cafile: str | None
+    health: HealthRecorder
+    stopping: threading.Event | None
+
+    def sync(self, client: IMAPClient) -> SyncReport:
+        raise NotImplementedError
 
     def run(self, stop: threading.Event, *, on_error: Callable[[str], None] | None = None) -> None:
         """Until ``stop``: hold the lease, sync, wait in IDLE (or poll), reconnect on failure."""
@@ -119,7 +127,8 @@ class MailboxWatch(_Base):
         if cursor is not None and cursor.validity != str(info.get(b"UIDVALIDITY")):
             return True
         last = int(cursor.position or 0) if cursor is not None else 0
-        return int(info.get(b"UIDNEXT", 0)) - 1 > last  # type: ignore[call-overload]
+        uidnext = info.get(b"UIDNEXT", 0)
+        return isinstance(uidnext, int) and uidnext - 1 > last
 
     def _idle(self, client: IMAPClient, stop: threading.Event, seconds: float) -> None:
         """Wait for news on the watched folder, at most ``seconds``; checks ``stop`` each second."""

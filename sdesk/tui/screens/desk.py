@@ -109,7 +109,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
             # Read while Textual started; waiting a moment for it here makes the very first
             # frame the inbox (a frame without it cost as much to draw as one with it).
             self.sapp.stamp, page = first.result(timeout=FIRST_PAGE_WAIT) if first else (None, None)
-        except Exception:  # noqa: BLE001 - slow or failed: the worker reads (and reports)
+        except Exception:
             page = None
         if page is not None:
             self._inbox_loaded(page, None, None)

@@ -16,6 +16,6 @@ def set_virtual_size(view: ScrollView, size: Size) -> None:
     if size == view.virtual_size:
         return
     view.set_reactive(ScrollView.virtual_size, size)
-    view._refresh_scrollbars()  # noqa: SLF001 - shows/hides scrollbars (with a layout if so)
-    view._scroll_update(size)  # noqa: SLF001 - scrollbar proportions; clamps the scroll offset
+    view._refresh_scrollbars()
+    view._scroll_update(size)
     view.refresh()
