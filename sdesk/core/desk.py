@@ -16,6 +16,7 @@ from sdesk.config import Settings, load_settings
 from sdesk.core import acts, calls, events, presence, replies
 from sdesk.core.attachments import stage_files
 from sdesk.core.clock import Clock, utcnow
+from sdesk.core.compact import CompactReport, compact_raw
 from sdesk.core.cursors import Cursor, set_acted_through, set_cursor
 from sdesk.core.enums import Channel, Priority, RawState, Role, Status
 from sdesk.core.errors import DeskError, PermissionDenied
@@ -158,6 +159,10 @@ class Desk:
                 events.record(session, "message.requeued", at=self.clock(), raw=raw_id)
                 outcomes.append((raw_id, result))
         return outcomes
+
+    def compact_raw(self) -> CompactReport:
+        """Pack the raw messages stored before migration 0007 (``core/compact.py``)."""
+        return compact_raw(self)
 
     @contextmanager
     def batch(self) -> Iterator[Batch]:

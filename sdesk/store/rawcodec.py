@@ -169,7 +169,8 @@ def _find_bodies(
 
 
 def _cut(raw: bytes, refs: list[tuple[int, int, int, int, str]]) -> bytes:
-    pieces, pos = [], 0
+    pieces: list[bytes] = []
+    pos = 0
     for offset, length, *_ in refs:
         pieces.append(raw[pos:offset])
         pos = offset + length
@@ -179,7 +180,8 @@ def _cut(raw: bytes, refs: list[tuple[int, int, int, int, str]]) -> bytes:
 
 def _join(rest: bytes, offsets: list[int], bodies: list[bytes]) -> bytes:
     """The original from the stream without the bodies and the bodies at their offsets."""
-    pieces, pos, done = [], 0, 0
+    pieces: list[bytes] = []
+    pos = done = 0
     for offset, body in zip(offsets, bodies, strict=True):
         take = offset - done
         if take < 0 or pos + take > len(rest):

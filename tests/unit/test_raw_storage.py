@@ -220,7 +220,37 @@ def test_downgrading_to_0006_puts_every_rows_exact_bytes_back(desk: Desk, tmp_pa
     assert stored_rows(desk)[0][1] == BLOBS
     with desk.store.engine.connect() as conn:
         cfg = _alembic_config(conn)
-        cfg.attributes["blobs"] = tmp_path / "desk.db.files"
+        if conn.dialect.name == "postgresql":  # SQLite's default is the desk's <db>.files
+            cfg.attributes["blobs"] = tmp_path / "desk.db.files"
         command.downgrade(cfg, "0006")
         conn.commit()
         assert conn.exec_driver_sql("SELECT raw FROM raw_inbound").scalar_one() == mail
+
+
+def test_compact_packs_the_rows_an_older_sdesk_kept_as_they_came(desk: Desk) -> None:
+    mail = with_attachment(PDF)
+    desk.intake(parse_email(mail))
+    desk.quarantine(channel=Channel.EMAIL, raw=ODD, error="bug", source="box#1")
+    with desk.store.write() as session:  # as sdesk before migration 0007 left them
+        for raw_id, raw in ((1, mail), (2, ODD)):
+            session.execute(
+                text(
+                    "UPDATE raw_inbound SET raw = :r, raw_codec = NULL, raw_size = NULL "
+                    "WHERE id = :i"
+                ),
+                {"r": raw, "i": raw_id},
+            )
+    report = desk.compact_raw()
+    assert report.rows == 2 and report.bytes_before == len(mail) + len(ODD)
+    assert report.bytes_after < 0.2 * report.bytes_before
+    assert [(c, s) for _, c, s, _ in stored_rows(desk)] == [
+        (BLOBS, len(mail)),
+        (ZLIB_MAIL1, len(ODD)),
+    ]
+    with desk.store.read() as session:
+        row = session.get(RawInbound, 1)
+        assert row is not None and row.original(desk.store.blobs.get) == mail
+    got: list[bytes] = []
+    desk.retry_quarantined(lambda raw: got.append(raw) or parse_email(raw))
+    assert got == [ODD]
+    assert desk.compact_raw().rows == 0  # nothing left to do

@@ -65,10 +65,13 @@ def downgrade() -> None:
             op.drop_column("raw_inbound", name)  # SQLite 3.35+ drops a column in place
 
 
-def _blob_reader(bind: sa.Connection) -> Blobs | None:
+def _blob_reader(bind: sa.Connection) -> Blobs:
     """The blob store of rows that share attachment bodies with it: the Alembic config's
-    ``blobs`` attribute (a folder), else a SQLite desk's own ``<db>.files``."""
-    folder = op.get_context().config.attributes.get("blobs") if op.get_context().config else None
-    if folder is None and bind.dialect.name == "sqlite" and bind.engine.url.database:
-        folder = Path(bind.engine.url.database + ".files")
-    return BlobStore(Path(folder)).get if folder is not None else None
+    ``blobs`` attribute (a folder), else the desk's default (``<db>.files`` for SQLite)."""
+    from sdesk.store.engine import _attachments_dir
+
+    config = op.get_context().config
+    folder = config.attributes.get("blobs") if config is not None else None
+    if folder is None:
+        folder = _attachments_dir(bind.engine.url.render_as_string(hide_password=False))
+    return BlobStore(Path(folder)).get
