@@ -3,20 +3,12 @@ module. Errors are one line on stderr and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
-if Path(sys.argv[0]).name == "sdesk":
-    # The command's modules build some 400,000 long-lived objects; collecting while they are made
-    # frees nothing and cost the console ~200 ms before its first paint. Back on at once for a
-    # command (``root``), after the first paint for the console (``SdeskApp.settle_memory``).
-    gc.disable()
-
-import typer  # noqa: E402 - after the collector is paused
+import typer
 
 from sdesk.cli import agents, demo, export, ingest, mail, quarantine, tickets
 from sdesk.cli.common import DbOption, State, fail, open_desk, run_guarded
@@ -50,9 +42,7 @@ def root(
         format="%(levelname)s:%(name)s: %(message)s" if verbose else "sdesk: %(message)s",
     )
     ctx.obj = State(db=db, agent=agent)
-    if ctx.invoked_subcommand is not None:
-        gc.enable()
-    else:
+    if ctx.invoked_subcommand is None:
         open_console(open_desk(ctx, None), agent)
 
 

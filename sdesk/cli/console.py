@@ -33,10 +33,12 @@ def open_console(desk: Desk, agent: str | None) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         fail("the console needs a terminal; to print the inbox use: sdesk inbox")
     from sdesk.cli.consolelog import logs_aside
-    from sdesk.tui.app import SdeskApp
+    from sdesk.tui.startup import collector_paused
 
     try:
-        with logs_aside():
+        with logs_aside(), collector_paused():  # until the first paint (sdesk/tui/startup.py)
+            from sdesk.tui.app import SdeskApp
+
             SdeskApp(desk, me).run()
     finally:
         desk.announce(me.login, None)  # others stop seeing "viewing" at once, not after the TTL

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -30,13 +29,19 @@ from sdesk.store.inbox import PAGE, InboxFilter, Page, inbox_page
 from sdesk.store.live import Stamp, stamp, tickets_after
 from sdesk.store.queries import AgentRow
 from sdesk.tui.actions import APP_ACTIONS, DESK_ACTIONS, bindings
+from sdesk.tui.compat import set_frame_rate
 from sdesk.tui.messages import DeskChanged, PresenceChanged
+from sdesk.tui.startup import settle_after_first_paint
 from sdesk.tui.threads import from_thread
 
 log = logging.getLogger(__name__)
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 HEARTBEAT_SECONDS = 5.0
+# Up to 120 frames a second (Textual's default is 60): a key that arrives while a frame is drawn
+# then waits at most ~8 ms for the next one. Frames are drawn only when something changed, so
+# an idle console costs nothing more. ``TEXTUAL_FPS`` in the environment still wins.
+FPS = 120
 
 
 class SdeskApp(App[None]):
@@ -86,6 +91,7 @@ class SdeskApp(App[None]):
     def on_mount(self) -> None:
         from sdesk.tui.screens.desk import DeskScreen
 
+        self.screen_change_signal.subscribe(self, partial(set_frame_rate, fps=FPS), immediate=True)
         self.set_keymap(dict(self.desk.settings.console.keys))
         self.push_screen(DeskScreen())
         if self.live:
@@ -127,20 +133,12 @@ class SdeskApp(App[None]):
             threading.Thread(target=job, args=(stop,), daemon=True).start()
 
     def on_unmount(self) -> None:
-        gc.enable()  # never painted (a failure at start): the collector is not left paused
         if self._stop_channels is not None:
             self._stop_channels.set()
 
     def settle_memory(self) -> None:
-        """After the first paint: move the start-up objects (Textual, SQLAlchemy, pydantic) out
-        of the collector's sight and collect less often. The console makes many short-lived
-        objects per key; full collections over ~400k long-lived ones were the pauses a user
-        feels (bench/console measured 0.5–1 s stalls). No collection first: it took 150 ms
-        right after the first paint to free the few hundred objects start-up leaves behind,
-        which the freeze keeps instead."""
-        gc.freeze()
-        gc.set_threshold(5000, 20, 100)
-        gc.enable()  # paused while the console started (sdesk/tui/__init__.py)
+        """After the first paint: end the collector's start-up pause (``tui/startup.py``)."""
+        settle_after_first_paint()
 
     # -- live: what other processes changed ------------------------------------------------
 
