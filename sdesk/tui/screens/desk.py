@@ -3,6 +3,9 @@
 Wide terminals show the inbox and the ticket side by side; narrow ones (80×24 over SSH) show one
 at a time. Every store call runs in a thread worker; results come back by ``from_thread``.
 Reading the inbox is in ``desk_inbox``, the acts (assign, status, reply, call …) in ``desk_acts``.
+The top bar (``widgets/topbar``: the agent and mailbox health) and the filter bar
+(``widgets/filterbar``: the filter in force and the counts) own their state; the filter bar says
+``FilterBar.Changed`` and the screen reads the inbox again.
 """
 
 from __future__ import annotations
@@ -35,16 +38,16 @@ from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
 from sdesk.tui.render import Columns, header_line, safe
 from sdesk.tui.screens.desk_acts import DeskActs
-from sdesk.tui.screens.desk_filters import DeskFilters
-from sdesk.tui.screens.desk_health import DeskHealth
 from sdesk.tui.screens.desk_inbox import WIDE, DeskInbox
 from sdesk.tui.screens.desk_writing import DeskWriting
 from sdesk.tui.threads import from_thread
+from sdesk.tui.widgets.filterbar import FilterBar, Found
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.keybar import KeyBar
 from sdesk.tui.widgets.reply import ReplyBox
 from sdesk.tui.widgets.searchbox import SearchBox
 from sdesk.tui.widgets.ticket import TicketPicture, TicketView, draw_ticket
+from sdesk.tui.widgets.topbar import TopBar
 
 if TYPE_CHECKING:
     from sdesk.tui.app import SdeskApp
@@ -53,7 +56,7 @@ FIRST_PAGE_WAIT = 0.5  # seconds the screen waits for the app's first read befor
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on a row before the side pane shows it
 
 
-class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
+class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
     desk_screen = True  # the app posts live updates to screens that have this
     # Textual repaints the whole screen when the focus moves; the widgets that gain or lose
     # it restyle and repaint themselves anyway, so the screen-wide repaint (a full frame, 25-70
@@ -65,9 +68,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
 
     def __init__(self) -> None:
         super().__init__()
-        self.flt = InboxFilter()
         self.words: str | None = None  # the search shown, if any
-        self.counts: InboxCounts | None = None
         self.detail: TicketDetail | None = None
         self.card: CustomerCard | None = None
         self.agents: list[AgentRow] = []
@@ -83,8 +84,9 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="topbar", markup=False)
-        yield Static("", id="filterbar", markup=False)
+        app = self.sapp
+        yield TopBar(app.desk, app.me, live=app.live, id="topbar")
+        yield FilterBar(app.me.login, id="filterbar")
         yield SearchBox(
             placeholder="Search subjects and messages — Enter to search, Esc to leave", id="search"
         )
@@ -99,7 +101,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
 
     def on_mount(self) -> None:
         self._ticket_view = self.query_one(TicketView)
-        self.show_topbar()
+        self._filter_bar = self.query_one(FilterBar)
         self.query_one("#search", Input).display = False
         self.query_one(ReplyBox).display = False
         self._layout()
@@ -116,7 +118,6 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
             self.load_counts()
         else:
             self.load_inbox(first=first)
-        self.watch_mailboxes()
         self.set_interval(30, self._tick)
 
     def _tick(self) -> None:
@@ -151,7 +152,39 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
             return
         self.load_page(event.after, event.before)
 
-    # -- search ----------------------------------------------------------------------------
+    # -- the filter (the bar owns it) and search ------------------------------------------
+
+    @property
+    def flt(self) -> InboxFilter:
+        return self._filter_bar.flt
+
+    @property
+    def counts(self) -> InboxCounts | None:
+        return self._filter_bar.counts
+
+    def show_filterbar(self) -> None:
+        inbox = self.query_one(InboxList)
+        found = None if self.words is None else Found(self.words, len(inbox.rows), inbox.more_after)
+        self._filter_bar.show_search(found)
+
+    @on(FilterBar.Changed)
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        if event.clear_search:
+            self.words = None
+            self.query_one("#search", Input).display = False
+        self.load_inbox()
+
+    def action_toggle_mine(self) -> None:
+        self._filter_bar.toggle("assignee", self.sapp.me.login)
+
+    def action_toggle_unassigned(self) -> None:
+        self._filter_bar.toggle("unassigned")
+
+    def action_clear_filters(self) -> None:
+        self._filter_bar.clear()
+
+    def action_filter_menu(self) -> None:
+        self._filter_bar.choose()
 
     def action_search(self) -> None:
         if self._preview is not None:
