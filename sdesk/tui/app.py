@@ -57,7 +57,6 @@ class SdeskApp(FrameWatchingApp):
         self.desk = desk
         self.me = me
         self.live = live
-        self.drafts: dict[int, tuple[str, str]] = {}  # ticket → (mode, text), kept while open
         self.started = time.perf_counter()
         self.first_paint: float | None = None  # seconds from start to the first inbox page
         self.stamp: Stamp | None = None  # what this console has seen (set by the first page)

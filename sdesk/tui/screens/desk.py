@@ -96,12 +96,20 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
                 yield InboxList(now=self.sapp.desk.clock(), id="inbox")
             with Vertical(id="ticket-pane"):
                 yield TicketView(id="ticket")
-                yield ReplyBox(id="reply")
+                settings = app.desk.settings
+                yield ReplyBox(
+                    canned=settings.canned,
+                    agent=app.me.name or app.me.login,
+                    max_attachment_bytes=int(settings.email.max_attachments_mb * 1024 * 1024),
+                    quote_default=settings.email.quote_history,
+                    id="reply",
+                )
         yield KeyBar()
 
     def on_mount(self) -> None:
         self._ticket_view = self.query_one(TicketView)
         self._filter_bar = self.query_one(FilterBar)
+        self._reply_box = self.query_one(ReplyBox)
         self.query_one("#search", Input).display = False
         self.query_one(ReplyBox).display = False
         self._layout()
@@ -283,8 +291,9 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         detail = picture.detail
         previous = self.detail.ticket.number if self.detail else None
         if previous is not None and previous != detail.ticket.number:
-            self._stash_draft(keep=detail.ticket.number)
+            self._reply_box.stash(keep=detail.ticket.number)
         self.detail, self.card = detail, card
+        self._reply_box.tell(detail.ticket.number, self.reply_to(detail.ticket.number))
         if self._opening is not None:
             self._opening = None
             self.ticket_open = True
@@ -346,10 +355,3 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         if self.detail is not None and self.detail.ticket.number == row.number:
             return row.number, max(row.version, self.detail.ticket.version)
         return row.number, row.version
-
-    def _stash_draft(self, keep: int | None = None) -> None:
-        """Put the open reply away as a draft, unless it belongs to ticket ``keep``."""
-        box = self.query_one(ReplyBox)
-        if box.display and box.number is not None and box.number != keep:
-            self.sapp.drafts[box.number] = (box.mode, box.text)
-            box.display = False
