@@ -3,16 +3,19 @@
 Wide terminals show the inbox and the ticket side by side; narrow ones (80×24 over SSH) show one
 at a time. Every store call runs in a thread worker; results come back by ``from_thread``.
 Reading the inbox is in ``desk_inbox``, the acts (assign, status, reply, call …) in ``desk_acts``.
-The top bar (``widgets/topbar``: the agent and mailbox health) and the filter bar
-(``widgets/filterbar``: the filter in force and the counts) own their state; the filter bar says
-``FilterBar.Changed`` and the screen reads the inbox again.
+The widgets own their state and talk by messages: the top bar (``widgets/topbar``: the agent,
+mailbox health), the filter bar (``widgets/filterbar``: the filter in force, the counts;
+``FilterBar.Changed``), the inbox list (``InboxList.Highlighted``/``Selected``/``NeedPage``),
+the ticket view (reads a ticket: ``TicketView.Loaded``) and the reply box (drafts, files,
+canned, $EDITOR: ``ReplyBox.Send``/``Closed``). The screen decides what is shown and runs the
+core's acts.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,7 +24,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
-from textual.worker import get_current_worker
 
 from sdesk.store.inbox import (
     InboxCounts,
@@ -31,8 +33,6 @@ from sdesk.store.queries import (
     AgentRow,
     CustomerCard,
     TicketDetail,
-    customer_card,
-    ticket_detail,
 )
 from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
@@ -40,13 +40,12 @@ from sdesk.tui.render import Columns, header_line, safe
 from sdesk.tui.screens.desk_acts import DeskActs
 from sdesk.tui.screens.desk_inbox import WIDE, DeskInbox
 from sdesk.tui.screens.desk_writing import DeskWriting
-from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.filterbar import FilterBar, Found
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.keybar import KeyBar
 from sdesk.tui.widgets.reply import ReplyBox
 from sdesk.tui.widgets.searchbox import SearchBox
-from sdesk.tui.widgets.ticket import TicketPicture, TicketView, draw_ticket
+from sdesk.tui.widgets.ticket import TicketView
 from sdesk.tui.widgets.topbar import TopBar
 
 if TYPE_CHECKING:
@@ -95,7 +94,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
                 yield Static("", id="inbox-header", markup=False)
                 yield InboxList(now=self.sapp.desk.clock(), id="inbox")
             with Vertical(id="ticket-pane"):
-                yield TicketView(id="ticket")
+                yield TicketView(app.desk, id="ticket")
                 settings = app.desk.settings
                 yield ReplyBox(
                     canned=settings.canned,
@@ -257,30 +256,13 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         self.load_ticket(number)
         self.sapp.announce(number)
 
-    @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
     def load_ticket(self, number: int, scroll_end: bool = True) -> None:
-        """Read the ticket and draw it (texts, wrapped lines) here, off the UI thread."""
-        app, worker = self.sapp, get_current_worker()
-        with app.desk.store.read() as session:
-            detail = ticket_detail(session, number)
-            card = customer_card(session, detail.ticket.number) if detail else None
-        if worker.is_cancelled:
-            return
-        picture = None
-        if detail is not None:
-            presence = app.presence.get(detail.ticket.number, ())
-            widths = self._ticket_view.widths()
-            picture = draw_ticket(detail, card, app.desk.clock(), presence, widths)
-        if not worker.is_cancelled:
-            from_thread(self.app, self._ticket_loaded, number, picture, card, scroll_end)
+        """The ticket view reads it; ``_ticket_loaded`` decides whether it is still wanted."""
+        self._ticket_view.load(number, self.sapp.presence, scroll_end)
 
-    def _ticket_loaded(
-        self,
-        number: int,
-        picture: TicketPicture | None,
-        card: CustomerCard | None,
-        scroll_end: bool,
-    ) -> None:
+    @on(TicketView.Loaded)
+    def _ticket_loaded(self, event: TicketView.Loaded) -> None:
+        number, picture, card = event.number, event.picture, event.card
         if picture is None:
             self._opening = None
             self.notify(safe(f"no ticket #{number}"), severity="error", markup=False)
@@ -300,7 +282,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
             self._layout()
             box = self.query_one(ReplyBox)
             (box.area if box.display else self.query_one("#thread")).focus()
-        self._ticket_view.show_picture(picture, scroll_end=scroll_end)
+        self._ticket_view.show_picture(picture, scroll_end=event.scroll_end)
         if self.ticket_open and detail.ticket.number != self.sapp.working_on[0]:
             self.sapp.announce(detail.ticket.number)  # a merged number forwarded elsewhere
         if previous is None:
