@@ -540,6 +540,13 @@ async def _down_to_fresh(h: Harness, seen: set[int], step: int) -> bool:
 
 def app_child(desk_path: Path, plan_path: Path) -> int:
     """Both console sessions in this process; JSON results on stdout's last line."""
+    from sdesk.tui.startup import collector_paused
+
+    with collector_paused():  # as sdesk/cli/console.py runs the console
+        return _app_child(desk_path, plan_path)
+
+
+def _app_child(desk_path: Path, plan_path: Path) -> int:
     import resource
 
     plan = json.loads(plan_path.read_text())
@@ -678,6 +685,13 @@ class _RssPoller(threading.Thread):
 
 def paint_child(desk_path: Path, width: int, height: int) -> int:
     """One cold start to the first painted inbox page; one JSON line on stdout."""
+    from sdesk.tui.startup import collector_paused
+
+    with collector_paused():  # as sdesk/cli/console.py starts the console
+        return _paint_child(desk_path, width, height)
+
+
+def _paint_child(desk_path: Path, width: int, height: int) -> int:
     from sdesk.tui.app import SdeskApp
 
     imported = time.time()

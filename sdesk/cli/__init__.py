@@ -3,18 +3,10 @@ module. Errors are one line on stderr and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
-
-if Path(sys.argv[0]).name == "sdesk":
-    # The command's modules build some 400,000 long-lived objects; collecting while they are made
-    # frees nothing and cost the console ~200 ms before its first paint. Back on at once for a
-    # command (``root``), after the first paint for the console (``SdeskApp.settle_memory``).
-    gc.disable()
 
 import typer
 
@@ -51,9 +43,7 @@ def root(
         format="%(levelname)s:%(name)s: %(message)s" if verbose else "sdesk: %(message)s",
     )
     ctx.obj = State(db=db, agent=agent, config=config)
-    if ctx.invoked_subcommand is not None:
-        gc.enable()
-    else:
+    if ctx.invoked_subcommand is None:
         open_console(open_desk(ctx, None), agent)
 
 

@@ -46,10 +46,11 @@ def open_console(desk: Desk, agent: str | None, *, services: bool = True) -> Non
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         fail("the console needs a terminal; to print the inbox use: sdesk inbox")
     from sdesk.cli.consolelog import logs_aside
+    from sdesk.tui.startup import collector_paused
 
-    app, background = console_app(desk, me, services=services)
     try:
-        with logs_aside():
+        with logs_aside(), collector_paused():  # until the first paint (sdesk/tui/startup.py)
+            app, background = console_app(desk, me, services=services)
             try:
                 app.run()
             finally:

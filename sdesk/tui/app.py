@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -15,7 +14,7 @@ from typing import ClassVar, Protocol
 
 from rich.console import RenderableType
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.markup import MarkupError
@@ -30,13 +29,19 @@ from sdesk.store.inbox import PAGE, InboxFilter, Page, inbox_page
 from sdesk.store.live import Stamp, stamp, tickets_after
 from sdesk.store.queries import AgentRow
 from sdesk.tui.actions import APP_ACTIONS, DESK_ACTIONS, bindings
+from sdesk.tui.compat import FrameWatchingApp, registered_theme, set_frame_rate
 from sdesk.tui.messages import DeskChanged, PresenceChanged
+from sdesk.tui.startup import settle_after_first_paint
 from sdesk.tui.threads import from_thread
 
 log = logging.getLogger(__name__)
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 HEARTBEAT_SECONDS = 5.0
+# Up to 120 frames a second (Textual's default is 60): a key that arrives while a frame is drawn
+# then waits at most ~8 ms for the next one. Frames are drawn only when something changed, so
+# an idle console costs nothing more. ``TEXTUAL_FPS`` in the environment still wins.
+FPS = 120
 
 
 class Services(Protocol):
@@ -47,7 +52,7 @@ class Services(Protocol):
     def stop(self) -> None: ...  # returns at once
 
 
-class SdeskApp(App[None]):
+class SdeskApp(FrameWatchingApp):
     """One operator's console on one desk."""
 
     CSS_PATH = "sdesk.tcss"
@@ -63,7 +68,6 @@ class SdeskApp(App[None]):
         self.me = me
         self.live = live
         self.services = services  # built by the CLI: this package imports no channel
-        self.drafts: dict[int, tuple[str, str]] = {}  # ticket → (mode, text), kept while open
         self.started = time.perf_counter()
         self.first_paint: float | None = None  # seconds from start to the first inbox page
         self.stamp: Stamp | None = None  # what this console has seen (set by the first page)
@@ -81,7 +85,7 @@ class SdeskApp(App[None]):
     def get_theme(self, theme_name: str) -> Theme | None:
         """Textual asks for the theme once per line it draws, and each look-up copied its
         registry of themes (~0.05 ms): ~40 ms of the first paint, ~2 ms of every frame."""
-        theme = self._registered_themes.get(theme_name)
+        theme = registered_theme(self, theme_name)
         return theme if theme is not None else super().get_theme(theme_name)
 
     def _read_first_page(self, first: Future[tuple[Stamp, Page]]) -> None:
@@ -96,17 +100,15 @@ class SdeskApp(App[None]):
     def on_mount(self) -> None:
         from sdesk.tui.screens.desk import DeskScreen
 
+        self.screen_change_signal.subscribe(self, partial(set_frame_rate, fps=FPS), immediate=True)
         self.set_keymap(dict(self.desk.settings.console.keys))
         self.push_screen(DeskScreen())
         if self.live:
             self.set_interval(self.refresh_seconds, self.poll)
             self.set_interval(HEARTBEAT_SECONDS, self.heartbeat)
 
-    def _display(self, screen: Screen, renderable: RenderableType | None) -> None:
-        """Textual hands each frame to the terminal here: the first one holding the inbox
-        is the console's first paint (a callback "after refresh" ran up to 150 ms later,
-        behind the start-up's other messages)."""
-        super()._display(screen, renderable)
+    def frame_shown(self, screen: Screen, renderable: RenderableType | None) -> None:
+        """The first frame holding the inbox is the console's first paint."""
         if self.first_paint is None and renderable is not None and getattr(screen, "loaded", 0):
             self.first_paint = time.perf_counter() - self.started
             self.call_later(self.after_first_paint)
@@ -126,20 +128,12 @@ class SdeskApp(App[None]):
             self.services.start()
 
     def on_unmount(self) -> None:
-        gc.enable()  # never painted (a failure at start): the collector is not left paused
         if self.services is not None:
             self.services.stop()  # returns at once; the CLI waits for what is under way
 
     def settle_memory(self) -> None:
-        """After the first paint: move the start-up objects (Textual, SQLAlchemy, pydantic) out
-        of the collector's sight and collect less often. The console makes many short-lived
-        objects per key; full collections over ~400k long-lived ones were the pauses a user
-        feels (bench/console measured 0.5–1 s stalls). No collection first: it took 150 ms
-        right after the first paint to free the few hundred objects start-up leaves behind,
-        which the freeze keeps instead."""
-        gc.freeze()
-        gc.set_threshold(5000, 20, 100)
-        gc.enable()  # paused while the console started (sdesk/tui/__init__.py)
+        """After the first paint: end the collector's start-up pause (``tui/startup.py``)."""
+        settle_after_first_paint()
 
     # -- live: what other processes changed ------------------------------------------------
 

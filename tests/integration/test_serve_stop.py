@@ -49,7 +49,7 @@ class SlowSmtp:
         )
         self._controller.start()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.receiving.set()
         await asyncio.sleep(DATA_SECONDS)
         self.received.append(tuple(envelope.rcpt_tos))

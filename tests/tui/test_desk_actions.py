@@ -25,6 +25,7 @@ from sdesk.store.models import Attachment, Contact, Event, Message, Outbox, Tick
 from sdesk.store.queries import ACTIVE, TicketRow, agent_row, customer_card, ticket_detail
 from sdesk.tui.actions import REPLY_ACTIONS
 from sdesk.tui.app import SdeskApp
+from sdesk.tui.compat import notifications
 from sdesk.tui.screens.desk import DeskScreen
 from sdesk.tui.screens.help import HelpScreen
 from sdesk.tui.screens.pickers import ChoiceScreen, ConfirmScreen, PromptScreen
@@ -101,7 +102,7 @@ async def choose(pilot: Pilot[None], label: str) -> None:
 
 def notices(app: SdeskApp) -> list[str]:
     """The notifications on screen now, as "title: message"."""
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return [f"{n.title}: {n.message}" for n in notifications(app)]
 
 
 # -- reading the store ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Priority
 from sdesk.tui.app import SdeskApp
+from sdesk.tui.compat import notifications
 from sdesk.tui.screens.desk import DeskScreen
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.textpane import TextPane
@@ -130,7 +131,7 @@ async def test_a_new_urgent_ticket_raises_a_toast_and_rings(
         def toasted() -> bool:
             return any(
                 n.title == "New urgent ticket" and f"#{number}" in n.message
-                for n in app._notifications
+                for n in notifications(app)
             )
 
         await wait_for(pilot, toasted, "the urgent toast")

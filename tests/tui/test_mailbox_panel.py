@@ -23,6 +23,7 @@ from sdesk.core.health import HealthRecorder
 from sdesk.tui.screens import dashboard
 from sdesk.tui.screens.dashboard import DashboardScreen
 from sdesk.tui.screens.desk import DeskScreen
+from sdesk.tui.widgets.topbar import TopBar
 from tests.conftest import FakeClock
 from tests.tui.conftest import NOW, AppFactory, make_desk, running, settle
 from tests.tui.test_dashboard_screen import Host, opened, shown
@@ -118,7 +119,7 @@ def test_desk_top_bar_marks_a_troubled_mailbox_until_it_recovers(
             assert top.index("⚠") < top.index("? help")  # seen first at 80 columns
             support.connected()
             support.polled()
-            screen.load_health()
+            screen.query_one(TopBar).load_health()
             await settle(pilot)
             top = plain_text(screen.query_one("#topbar", Static))
             assert "⚠" not in top and "? help" in top

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from sdesk.core.desk import Desk
 from sdesk.store.models import Attachment, Message, Ticket
 from sdesk.store.queries import ACTIVE
+from sdesk.tui.compat import notifications
 from sdesk.tui.screens.desk import DeskScreen
 from sdesk.tui.screens.pickers import ChoiceScreen, PromptScreen
 from tests.tui.conftest import AppFactory, make_desk, running, settle
@@ -160,7 +161,7 @@ async def test_a_note_takes_no_files(demo_desk: Desk, make_app: AppFactory) -> N
         await pilot.press("n", "ctrl+f")
         await settle(pilot)
         assert isinstance(app.screen, DeskScreen)
-        assert any("notes stay inside" in str(n.message) for n in app._notifications)
+        assert any("notes stay inside" in str(n.message) for n in notifications(app))
 
 
 async def test_the_size_cap_is_told_in_the_prompt(

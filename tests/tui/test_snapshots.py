@@ -43,19 +43,6 @@ async def _first_paint(pilot: Pilot[None]) -> None:
         await pilot.pause(0.02)
     assert app.first_paint is not None, "the inbox never painted"
     await settle(pilot)
-    await _redraw_inbox(pilot)
-
-
-async def _redraw_inbox(pilot: Pilot[None]) -> None:
-    """Draw the inbox rows afresh. ``InboxList`` caches each drawn row together with the cursor
-    style of the moment (focused or not) and keeps it across focus changes, so the cursor row's
-    colour depends on whether the first page arrived before or after the list took focus (a
-    race). Until that is fixed, the snapshots show the style the current focus calls for."""
-    for screen in pilot.app.screen_stack:
-        for inbox in screen.query(InboxList):
-            inbox._cache.clear()
-            inbox.refresh()
-    await pilot.pause()
 
 
 async def _hold_still(pilot: Pilot[None]) -> None:
@@ -65,7 +52,6 @@ async def _hold_still(pilot: Pilot[None]) -> None:
         for widget in (*screen.query(TextArea), *screen.query(Input)):
             widget.cursor_blink = False
     app.clear_notifications()
-    await _redraw_inbox(pilot)
     await settle(pilot)
 
 

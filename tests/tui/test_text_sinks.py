@@ -20,6 +20,7 @@ import sdesk.tui
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Priority
 from sdesk.core.text import safe
+from sdesk.tui.compat import notifications
 from tests.factories import email
 from tests.tui.conftest import AppFactory, make_desk, running, settle
 
@@ -166,7 +167,7 @@ HOSTILE = "\x1b]52;c;SGVsbG8=\x07\x1b]2;pwned\x07\x9b31m\u202e\u200b [/] [@click
 
 
 def _toasts(app: object) -> list[tuple[str, str]]:
-    return [(str(n.title), str(n.message)) for n in app._notifications]  # type: ignore[attr-defined]
+    return [(str(n.title), str(n.message)) for n in notifications(app)]
 
 
 def _clean(text: str) -> bool:
@@ -212,4 +213,4 @@ async def test_notify_from_any_widget_is_made_safe(demo_desk: Desk, make_app: Ap
         assert all(_clean(t) and _clean(m) for t, m in shown)
         assert shown[1][1] == "Press ctrl+q to quit"
         assert shown[2][1] == "[b]kept[/b]"
-        assert all(not n.markup for n in app._notifications)
+        assert all(not n.markup for n in notifications(app))

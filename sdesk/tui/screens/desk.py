@@ -3,13 +3,19 @@
 Wide terminals show the inbox and the ticket side by side; narrow ones (80×24 over SSH) show one
 at a time. Every store call runs in a thread worker; results come back by ``from_thread``.
 Reading the inbox is in ``desk_inbox``, the acts (assign, status, reply, call …) in ``desk_acts``.
+The widgets own their state and talk by messages: the top bar (``widgets/topbar``: the agent,
+mailbox health), the filter bar (``widgets/filterbar``: the filter in force, the counts;
+``FilterBar.Changed``), the inbox list (``InboxList.Highlighted``/``Selected``/``NeedPage``),
+the ticket view (reads a ticket: ``TicketView.Loaded``) and the reply box (drafts, files,
+canned, $EDITOR: ``ReplyBox.Send``/``Closed``). The screen decides what is shown and runs the
+core's acts.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,7 +24,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
-from textual.worker import get_current_worker
 
 from sdesk.store.inbox import (
     InboxCounts,
@@ -28,23 +33,20 @@ from sdesk.store.queries import (
     AgentRow,
     CustomerCard,
     TicketDetail,
-    customer_card,
-    ticket_detail,
 )
 from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
 from sdesk.tui.render import Columns, header_line, safe
 from sdesk.tui.screens.desk_acts import DeskActs
-from sdesk.tui.screens.desk_filters import DeskFilters
-from sdesk.tui.screens.desk_health import DeskHealth
 from sdesk.tui.screens.desk_inbox import WIDE, DeskInbox
 from sdesk.tui.screens.desk_writing import DeskWriting
-from sdesk.tui.threads import from_thread
+from sdesk.tui.widgets.filterbar import FilterBar, Found
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.keybar import KeyBar
 from sdesk.tui.widgets.reply import ReplyBox
 from sdesk.tui.widgets.searchbox import SearchBox
-from sdesk.tui.widgets.ticket import TicketPicture, TicketView, draw_ticket
+from sdesk.tui.widgets.ticket import TicketView
+from sdesk.tui.widgets.topbar import TopBar
 
 if TYPE_CHECKING:
     from sdesk.tui.app import SdeskApp
@@ -53,7 +55,7 @@ FIRST_PAGE_WAIT = 0.5  # seconds the screen waits for the app's first read befor
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on a row before the side pane shows it
 
 
-class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Screen[None]):
+class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
     desk_screen = True  # the app posts live updates to screens that have this
     # Textual repaints the whole screen when the focus moves; the widgets that gain or lose
     # it restyle and repaint themselves anyway, so the screen-wide repaint (a full frame, 25-70
@@ -65,9 +67,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
 
     def __init__(self) -> None:
         super().__init__()
-        self.flt = InboxFilter()
         self.words: str | None = None  # the search shown, if any
-        self.counts: InboxCounts | None = None
         self.detail: TicketDetail | None = None
         self.card: CustomerCard | None = None
         self.agents: list[AgentRow] = []
@@ -83,8 +83,9 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="topbar", markup=False)
-        yield Static("", id="filterbar", markup=False)
+        app = self.sapp
+        yield TopBar(app.desk, app.me, live=app.live, id="topbar")
+        yield FilterBar(app.me.login, id="filterbar")
         yield SearchBox(
             placeholder="Search subjects and messages — Enter to search, Esc to leave", id="search"
         )
@@ -93,13 +94,21 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
                 yield Static("", id="inbox-header", markup=False)
                 yield InboxList(now=self.sapp.desk.clock(), id="inbox")
             with Vertical(id="ticket-pane"):
-                yield TicketView(id="ticket")
-                yield ReplyBox(id="reply")
+                yield TicketView(app.desk, id="ticket")
+                settings = app.desk.settings
+                yield ReplyBox(
+                    canned=settings.canned,
+                    agent=app.me.name or app.me.login,
+                    max_attachment_bytes=int(settings.email.max_attachments_mb * 1024 * 1024),
+                    quote_default=settings.email.quote_history,
+                    id="reply",
+                )
         yield KeyBar()
 
     def on_mount(self) -> None:
         self._ticket_view = self.query_one(TicketView)
-        self.show_topbar()
+        self._filter_bar = self.query_one(FilterBar)
+        self._reply_box = self.query_one(ReplyBox)
         self.query_one("#search", Input).display = False
         self.query_one(ReplyBox).display = False
         self._layout()
@@ -116,7 +125,6 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
             self.load_counts()
         else:
             self.load_inbox(first=first)
-        self.watch_mailboxes()
         self.set_interval(30, self._tick)
 
     def _tick(self) -> None:
@@ -151,7 +159,39 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
             return
         self.load_page(event.after, event.before)
 
-    # -- search ----------------------------------------------------------------------------
+    # -- the filter (the bar owns it) and search ------------------------------------------
+
+    @property
+    def flt(self) -> InboxFilter:
+        return self._filter_bar.flt
+
+    @property
+    def counts(self) -> InboxCounts | None:
+        return self._filter_bar.counts
+
+    def show_filterbar(self) -> None:
+        inbox = self.query_one(InboxList)
+        found = None if self.words is None else Found(self.words, len(inbox.rows), inbox.more_after)
+        self._filter_bar.show_search(found)
+
+    @on(FilterBar.Changed)
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        if event.clear_search:
+            self.words = None
+            self.query_one("#search", Input).display = False
+        self.load_inbox()
+
+    def action_toggle_mine(self) -> None:
+        self._filter_bar.toggle("assignee", self.sapp.me.login)
+
+    def action_toggle_unassigned(self) -> None:
+        self._filter_bar.toggle("unassigned")
+
+    def action_clear_filters(self) -> None:
+        self._filter_bar.clear()
+
+    def action_filter_menu(self) -> None:
+        self._filter_bar.choose()
 
     def action_search(self) -> None:
         if self._preview is not None:
@@ -216,30 +256,13 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
         self.load_ticket(number)
         self.sapp.announce(number)
 
-    @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
     def load_ticket(self, number: int, scroll_end: bool = True) -> None:
-        """Read the ticket and draw it (texts, wrapped lines) here, off the UI thread."""
-        app, worker = self.sapp, get_current_worker()
-        with app.desk.store.read() as session:
-            detail = ticket_detail(session, number)
-            card = customer_card(session, detail.ticket.number) if detail else None
-        if worker.is_cancelled:
-            return
-        picture = None
-        if detail is not None:
-            presence = app.presence.get(detail.ticket.number, ())
-            widths = self._ticket_view.widths()
-            picture = draw_ticket(detail, card, app.desk.clock(), presence, widths)
-        if not worker.is_cancelled:
-            from_thread(self.app, self._ticket_loaded, number, picture, card, scroll_end)
+        """The ticket view reads it; ``_ticket_loaded`` decides whether it is still wanted."""
+        self._ticket_view.load(number, self.sapp.presence, scroll_end)
 
-    def _ticket_loaded(
-        self,
-        number: int,
-        picture: TicketPicture | None,
-        card: CustomerCard | None,
-        scroll_end: bool,
-    ) -> None:
+    @on(TicketView.Loaded)
+    def _ticket_loaded(self, event: TicketView.Loaded) -> None:
+        number, picture, card = event.number, event.picture, event.card
         if picture is None:
             self._opening = None
             self.notify(safe(f"no ticket #{number}"), severity="error", markup=False)
@@ -250,15 +273,16 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
         detail = picture.detail
         previous = self.detail.ticket.number if self.detail else None
         if previous is not None and previous != detail.ticket.number:
-            self._stash_draft(keep=detail.ticket.number)
+            self._reply_box.stash(keep=detail.ticket.number)
         self.detail, self.card = detail, card
+        self._reply_box.tell(detail.ticket.number, self.reply_to(detail.ticket.number))
         if self._opening is not None:
             self._opening = None
             self.ticket_open = True
             self._layout()
             box = self.query_one(ReplyBox)
             (box.area if box.display else self.query_one("#thread")).focus()
-        self._ticket_view.show_picture(picture, scroll_end=scroll_end)
+        self._ticket_view.show_picture(picture, scroll_end=event.scroll_end)
         if self.ticket_open and detail.ticket.number != self.sapp.working_on[0]:
             self.sapp.announce(detail.ticket.number)  # a merged number forwarded elsewhere
         if previous is None:
@@ -313,10 +337,3 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, DeskFilters, DeskHealth, Scre
         if self.detail is not None and self.detail.ticket.number == row.number:
             return row.number, max(row.version, self.detail.ticket.version)
         return row.number, row.version
-
-    def _stash_draft(self, keep: int | None = None) -> None:
-        """Put the open reply away as a draft, unless it belongs to ticket ``keep``."""
-        box = self.query_one(ReplyBox)
-        if box.display and box.number is not None and box.number != keep:
-            self.sapp.drafts[box.number] = (box.mode, box.text)
-            box.display = False

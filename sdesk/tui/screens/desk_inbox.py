@@ -97,7 +97,7 @@ class DeskInbox(_Base):
         if self._focus_inbox:
             self._focus_inbox = False
             inbox.focus()
-        self._show_filterbar()
+        self.show_filterbar()
         self._layout()
         if not self.loaded:
             self.loaded = True
@@ -106,8 +106,8 @@ class DeskInbox(_Base):
             self.load_ticket(inbox.current.number)
 
     def _counts_loaded(self, counts: InboxCounts, agents: list[AgentRow]) -> None:
-        self.counts, self.agents = counts, agents
-        self._show_filterbar()
+        self.agents = agents
+        self._filter_bar.show_counts(counts)
 
     def _painted(self) -> None:
         inbox = self.query_one(InboxList)

@@ -70,7 +70,10 @@ class InboxList(ScrollView, can_focus=True):
         self.presence: dict[int, tuple[tuple[str, str], ...]] = {}
         self.now = now
         self._asked: PageKey | None = None
-        self._cache: dict[tuple[int, int], Strip] = {}
+        # A drawn row by (index, width), with the style it was drawn in: a row is drawn again
+        # when that style is no longer the one Textual gives (the cursor row's colours follow
+        # the focus, which Textual's stylesheet applies on its own schedule, then repaints).
+        self._cache: dict[tuple[int, int], tuple[Style, Strip]] = {}
         self._base = Style()
         self._styles: dict[str, Style] = {}  # a run's style name, parsed once
 
@@ -226,8 +229,8 @@ class InboxList(ScrollView, can_focus=True):
         self._focus_changed()
 
     def _focus_changed(self) -> None:
-        """Only the cursor row's colours say which pane has the focus: redraw just that row."""
-        self._cache.pop((self.cursor, self._view.width), None)
+        """Only the cursor row's colours say which pane has the focus: redraw just that row
+        (in the style Textual gives it when drawn; see ``render_line``)."""
         self.refresh_line(self.cursor)
 
     def on_resize(self) -> None:
@@ -250,22 +253,23 @@ class InboxList(ScrollView, can_focus=True):
             return self._runs_strip([("  … more below", "")], width, base + Style(dim=True))
         if index >= len(self.rows):
             return Strip.blank(width, base)
+        cursor = index == self.cursor
+        # The cursor row is drawn in the cursor's colours only: coloured cells (priority, SLA)
+        # would be unreadable on its background, and NO_COLOR would lose it.
+        style = base + self.get_component_rich_style("inbox--cursor") if cursor else base
         key = (index, width)
         cached = self._cache.get(key)
-        if cached is None:
-            row = self.rows[index]
-            runs = ticket_runs(
-                row, self.now, Columns.for_width(width), self.presence.get(row.number, ())
-            )
-            if index == self.cursor:
-                # The cursor row is drawn in the cursor's colours only: coloured cells (priority,
-                # SLA) would be unreadable on its background, and NO_COLOR would lose it.
-                style = base + self.get_component_rich_style("inbox--cursor")
-                runs = [("".join(text for text, _ in runs), "")]
-            else:
-                style = base
-            cached = self._cache[key] = self._runs_strip(runs, width, style)
-        return cached
+        if cached is not None and cached[0] == style:
+            return cached[1]
+        row = self.rows[index]
+        runs = ticket_runs(
+            row, self.now, Columns.for_width(width), self.presence.get(row.number, ())
+        )
+        if cursor:
+            runs = [("".join(text for text, _ in runs), "")]
+        strip = self._runs_strip(runs, width, style)
+        self._cache[key] = (style, strip)
+        return strip
 
     def _runs_strip(self, runs: list[Run], width: int, style: Style) -> Strip:
         """Runs as one line of exactly ``width`` cells, padded (or cut) in the line's style."""

@@ -1,39 +1,102 @@
 """The reply box: a TextArea for a reply to the customer or an internal note, with the files
-attached to the reply and whether it quotes the customer listed under it."""
+attached to the reply and whether it quotes the customer listed under it.
+
+The box owns the writing: the drafts of every ticket written on, their files and quoting, canned
+responses and $EDITOR. It asks for what only the desk can do by messages: ``ReplyBox.Send`` (the
+core queues the reply or saves the note; the screen calls ``sent`` when it did) and
+``ReplyBox.Closed``. What it knows of the ticket (where a reply goes, the customer's name) the
+screen tells it (``ReplyTo``).
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Static, TextArea
 
+from sdesk.config import CannedResponse
+from sdesk.core.attachments import check_files
 from sdesk.tui.actions import REPLY_ACTIONS, bindings
-from sdesk.tui.render import plain, size
+from sdesk.tui.render import channel_label, plain, safe, size
 
 Mode = Literal["reply", "note"]
 
+_PLACEHOLDER = re.compile(r"\{(customer|ticket|agent)\}")
+
+
+def fill_canned(text: str, customer: str, ticket: int, agent: str) -> str:
+    """Fill ``{customer}``, ``{ticket}``, ``{agent}``; other braces stay as typed."""
+    values = {"customer": customer or "there", "ticket": str(ticket), "agent": agent}
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """What the box knows of the ticket it writes on (the core decides for real)."""
+
+    route: str = ""  # "via Email to Anna …" for the label; "" before the ticket is read
+    channel: str = "email"  # of the message a reply answers: only email carries files
+    customer: str = ""  # the customer's first name, for canned responses
+
 
 class ReplyBox(Vertical):
-    """Shown under the thread while writing. Its keys (send, canned, editor, close) are handled
-    by the desk screen, which owns the ticket and the drafts."""
+    """Shown under the thread while writing. Its keys (send, canned, editor, files, close) are
+    the desk screen's actions, which hand them to the box."""
 
     BINDINGS: ClassVar[list[Binding]] = bindings(REPLY_ACTIONS)  # type: ignore[assignment]
 
-    def __init__(self, *, id: str | None = None) -> None:
+    @dataclass
+    class Send(Message):
+        """Queue this reply (or save this note) on ticket ``number``."""
+
+        number: int
+        mode: Mode
+        text: str
+        files: list[Path]
+        quote: bool | None  # None: the desk's default
+
+    @dataclass
+    class Closed(Message):
+        """The box was closed on ticket ``number`` (its text kept as a draft)."""
+
+        number: int | None
+
+    def __init__(
+        self,
+        *,
+        canned: Sequence[CannedResponse] = (),
+        agent: str = "",
+        max_attachment_bytes: int = 0,
+        quote_default: bool = True,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self.canned = list(canned)
+        self.agent = agent  # the name canned responses sign with
+        self.max_attachment_bytes = max_attachment_bytes
+        self.quote_default = quote_default
         self.mode: Mode = "reply"
         self.number: int | None = None
-        # Per ticket, kept with its draft until the reply is queued: the files to attach (paths
-        # on this machine; the core copies them into the desk when it queues the reply) and
-        # the operator's choice to quote or not where it differs from the desk's default.
+        self.reply_to = ReplyTo()
+        # Per ticket, kept until the reply is queued: the text and kind of a draft, the files
+        # to attach (paths on this machine; the core copies them into the desk when it queues
+        # the reply) and the operator's choice to quote or not where it differs from the default.
+        self.drafts: dict[int, tuple[Mode, str]] = {}
         self.files: dict[int, list[Path]] = {}
         self.quote: dict[int, bool] = {}
-        self.quote_default = True
 
     def compose(self) -> ComposeResult:
         yield Static("", id="reply-label", markup=False)
@@ -45,8 +108,181 @@ class ReplyBox(Vertical):
             markup=False,
         )
 
+    @property
+    def area(self) -> TextArea:
+        return self.query_one("#reply-text", TextArea)
+
+    @property
+    def text(self) -> str:
+        return self.area.text
+
     def quoting(self, number: int) -> bool:
         return self.quote.get(number, self.quote_default)
+
+    # -- opening and closing ---------------------------------------------------------------
+
+    def open(self, number: int, mode: Mode, reply_to: ReplyTo) -> None:
+        """Write on ticket ``number``, from its draft if it has one. A draft keeps its kind:
+        switching would send a note to the customer."""
+        saved_mode, draft = self.drafts.get(number, (mode, ""))
+        if saved_mode != mode and draft:
+            mode = saved_mode
+        self.number, self.mode = number, mode
+        self.tell(number, reply_to)
+        self.set_class(mode == "note", "-note")
+        self.area.load_text(draft)
+        self.area.move_cursor(self.area.document.end)
+        self.show_files()
+        self.display = True
+        self.area.focus()
+
+    def tell(self, number: int, reply_to: ReplyTo) -> None:
+        """What the desk knows of ticket ``number`` now (ignored for another ticket)."""
+        if number != self.number:
+            return
+        self.reply_to = reply_to
+        label = Text(end="")
+        if self.mode == "note":
+            label.append(f"Internal note on #{number}", style="bold yellow")
+            label.append(" — only agents see it", style="dim")
+        else:
+            label.append(f"Reply on #{number} ", style="bold green")
+            label.append_text(plain(reply_to.route))
+        self.query_one("#reply-label", Static).update(label)
+
+    def close(self) -> None:
+        """Hide the box; its text stays as the ticket's draft (an empty one is dropped)."""
+        if self.number is not None:
+            if self.text.strip():
+                self.drafts[self.number] = (self.mode, self.text)
+            else:
+                self.drafts.pop(self.number, None)
+        self.display = False
+        self.post_message(self.Closed(self.number))
+
+    def stash(self, keep: int | None = None) -> None:
+        """Put the open reply away as a draft, unless it belongs to ticket ``keep``."""
+        if self.display and self.number is not None and self.number != keep:
+            self.drafts[self.number] = (self.mode, self.text)
+            self.display = False
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self) -> None:
+        number, text, mode = self.number, self.text, self.mode
+        if number is None:
+            return
+        if not text.strip():
+            self.notify("write something first", severity="warning", markup=False)
+            return
+        self.drafts[number] = (mode, text)  # kept until the core has it
+        files = list(self.files.get(number, [])) if mode == "reply" else []
+        self.post_message(self.Send(number, mode, text, files, self.quote.get(number)))
+
+    def sent(self, number: int) -> None:
+        """The core has it: forget the draft, its files and quoting; close if still open."""
+        self.drafts.pop(number, None)
+        self.files.pop(number, None)
+        self.quote.pop(number, None)
+        if self.number == number:
+            self.area.load_text("")
+            self.display = False
+
+    # -- canned responses, files, $EDITOR --------------------------------------------------
+
+    def choose_canned(self) -> None:
+        number = self.number
+        if number is None or not self.canned:
+            return
+        customer = self.reply_to.customer
+        first = customer.split()[0] if customer.split() else customer
+        options: list[tuple[Text | str, str | None]] = [
+            (plain(c.name), fill_canned(c.text, first, number, self.agent)) for c in self.canned
+        ]
+
+        def insert(text: str | None) -> None:
+            if text:
+                self.area.insert(text)
+            self.area.focus()
+
+        from sdesk.tui.screens.pickers import ChoiceScreen
+
+        self.app.push_screen(ChoiceScreen("Canned response", options), insert)
+
+    def choose_files(self) -> None:
+        """Attach a file (a path prompt), remove one, or turn quoting of the customer's last
+        message on or off for this reply."""
+        from sdesk.tui.screens.pickers import ChoiceScreen
+
+        number = self.number
+        if number is None or not self.display:
+            return
+        if self.mode == "note":
+            self.notify("files go out with replies; notes stay inside", markup=False)
+            return
+        channel = self.reply_to.channel
+        if channel != "email":
+            self.notify(
+                safe(f"this reply goes by {channel_label(channel)}; only email carries files"),
+                severity="warning",
+                markup=False,
+            )
+            return
+        files = self.files.setdefault(number, [])
+        quoting = self.quoting(number)
+        options: list[tuple[Text | str, tuple[str, int]]] = [("Attach a file…", ("attach", 0))]
+        options += [(plain(f"Remove {path.name}"), ("remove", i)) for i, path in enumerate(files)]
+        options.append(
+            (
+                "Do not quote the customer's message"
+                if quoting
+                else "Quote the customer's message under the reply",
+                ("quote", 0),
+            )
+        )
+
+        def chosen(choice: tuple[str, int] | None) -> None:
+            if choice is None:
+                self.area.focus()
+            elif choice[0] == "attach":
+                self._ask_for_file(number)
+            else:
+                if choice[0] == "remove":
+                    files.pop(choice[1])
+                else:
+                    self.quote[number] = not quoting
+                self.show_files()
+                self.area.focus()
+
+        self.app.push_screen(ChoiceScreen(f"Files of the reply on #{number}", options), chosen)
+
+    def _ask_for_file(self, number: int) -> None:
+        from sdesk.tui.screens.pickers import PromptScreen
+
+        files = self.files.setdefault(number, [])
+
+        def check(value: str) -> str | None:
+            if not value:
+                return "type the path of a file"
+            path = Path(value).expanduser().absolute()
+            if path in files:
+                return f"{path.name} is attached already"
+            return check_files([*files, path], self.max_attachment_bytes)  # a stat per file
+
+        def attach(value: str | None) -> None:
+            if value:
+                files.append(Path(value).expanduser().absolute())
+                self.show_files()
+            self.area.focus()
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Attach a file to the reply on #{number}",
+                placeholder="path, e.g. ~/reports/line-test.pdf",
+                check=check,
+            ),
+            attach,
+        )
 
     def show_files(self) -> None:
         """The line under the text: attached files, and quoting when it is not the default.
@@ -70,27 +306,42 @@ class ReplyBox(Vertical):
         line.update(out)
         line.display = bool(out.plain)
 
-    @property
-    def area(self) -> TextArea:
-        return self.query_one("#reply-text", TextArea)
-
-    def open(self, number: int, mode: Mode, target: str, draft: str) -> None:
-        self.number, self.mode = number, mode
-        label = Text(end="")
-        if mode == "note":
-            label.append(f"Internal note on #{number}", style="bold yellow")
-            label.append(" — only agents see it", style="dim")
-        else:
-            label.append(f"Reply on #{number} ", style="bold green")
-            label.append_text(plain(target))
-        self.query_one("#reply-label", Static).update(label)
-        self.set_class(mode == "note", "-note")
-        self.area.load_text(draft)
-        self.area.move_cursor(self.area.document.end)
-        self.show_files()
-        self.display = True
+    def edit_externally(self) -> None:
+        """The text in $VISUAL / $EDITOR (vi by default); unchanged if the editor fails."""
+        if self.number is None:
+            return
+        edited = self._external_edit(self.text)
+        if edited is not None:
+            self.area.load_text(edited)
+            self.area.move_cursor(self.area.document.end)
         self.area.focus()
 
-    @property
-    def text(self) -> str:
-        return self.area.text
+    def _external_edit(self, text: str) -> str | None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        fd, name = tempfile.mkstemp(prefix="sdesk-reply-", suffix=".txt")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            command = [*shlex.split(editor), name]
+            try:
+                with self.app.suspend():
+                    code = subprocess.call(command)
+            except SuspendNotSupported:  # no terminal to hand over (tests, web): run it as is
+                code = subprocess.call(command, stdin=subprocess.DEVNULL)
+            except FileNotFoundError:
+                self.notify(
+                    safe(f"editor not found: {editor} (set $EDITOR)"),
+                    severity="error",
+                    markup=False,
+                )
+                return None
+            if code != 0:
+                self.notify(
+                    safe(f"{editor} exited with {code}; text unchanged"),
+                    severity="warning",
+                    markup=False,
+                )
+                return None
+            return Path(name).read_text(encoding="utf-8", errors="replace").rstrip("\n")
+        finally:
+            os.unlink(name)

@@ -7,12 +7,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
-from sdesk.store.queries import CustomerCard, EventRow, MessageRow, TicketDetail
+from sdesk.core.desk import Desk
+from sdesk.store.queries import (
+    CustomerCard,
+    EventRow,
+    MessageRow,
+    TicketDetail,
+    customer_card,
+    ticket_detail,
+)
 from sdesk.tui.render import (
     PRIORITY_STYLE,
     STATUS_STYLE,
@@ -218,7 +229,42 @@ class TicketView(Vertical):
 
     Thread and card are line-drawn panes, and the header asks for a screen layout only when
     its number of lines changes: showing another ticket repaints this view and nothing else.
+    The view reads a ticket itself (``load``, in a thread worker) and says so with
+    ``TicketView.Loaded``; whoever holds it decides whether it is still wanted and shows it
+    (``show_picture``): a preview the inbox cursor has left is not.
     """
+
+    @dataclass
+    class Loaded(Message):
+        """Ticket ``number`` was read and drawn (``picture`` None: there is no such ticket)."""
+
+        number: int
+        picture: TicketPicture | None
+        card: CustomerCard | None
+        scroll_end: bool
+
+    def __init__(self, desk: Desk, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.desk = desk
+
+    @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
+    def load(
+        self, number: int, presence: dict[int, tuple[tuple[str, str], ...]], scroll_end: bool
+    ) -> None:
+        """Read the ticket and draw it (texts, wrapped lines) here, off the UI thread.
+        ``presence``: who else works on which ticket, for the header."""
+        worker, desk = get_current_worker(), self.desk
+        with desk.store.read() as session:
+            detail = ticket_detail(session, number)
+            card = customer_card(session, detail.ticket.number) if detail else None
+        if worker.is_cancelled:
+            return
+        picture = None
+        if detail is not None:
+            seen = presence.get(detail.ticket.number, ())
+            picture = draw_ticket(detail, card, desk.clock(), seen, self.widths())
+        if not worker.is_cancelled:
+            self.post_message(self.Loaded(number, picture, card, scroll_end))  # thread-safe
 
     def compose(self) -> ComposeResult:
         yield TicketHeader("", id="ticket-header", markup=False)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 
+from sdesk.tui.compat import update_scrollbars
+
 
 def set_virtual_size(view: ScrollView, size: Size) -> None:
     if size == view.virtual_size:
         return
     view.set_reactive(ScrollView.virtual_size, size)
-    view._refresh_scrollbars()
-    view._scroll_update(size)
+    update_scrollbars(view, size)
     view.refresh()

@@ -1,29 +1,27 @@
-"""The desk screen's top bar, with a short mark when a mailbox is down, erroring or silent, so
-an operator notices that mail may not be coming in (the dashboard, ``d``, has the details).
+"""The desk's top bar: who works here, the main keys, and a short mark when a mailbox is down,
+erroring or silent, so an operator notices that mail may not be coming in (the dashboard, ``d``,
+has the details).
 
-Mixed into ``DeskScreen``. Health is read in a thread worker every few seconds, like every other
-store read of the console; the bar is redrawn only when the mark changes.
+The bar owns its mailbox health: it reads it in a thread worker, like every other store read of
+the console, at mount and on a live console every few seconds, and redraws itself only when the
+mark changes (posting ``TopBar.HealthChanged`` then).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import work
+from textual.message import Message
 from textual.widgets import Static
 
+from sdesk.core.desk import Desk
 from sdesk.core.health import MailboxStatus, mailbox_status
+from sdesk.store.queries import AgentRow
 from sdesk.tui.render import plain
 from sdesk.tui.threads import from_thread
-
-if TYPE_CHECKING:
-    from sdesk.tui.screens.desk import DeskScreen
-
-    _Base = DeskScreen
-else:
-    _Base = object
 
 HEALTH_SECONDS = 5.0  # how often a live console reads mailbox health
 
@@ -42,13 +40,28 @@ def health_mark(statuses: Sequence[MailboxStatus]) -> Text | None:
     return mark
 
 
-class DeskHealth(_Base):
-    """Mixed into ``DeskScreen``."""
+class TopBar(Static):
+    """One line: the agent, the mailbox mark (if any), the main keys."""
 
-    mail_mark: Text | None = None
+    @dataclass
+    class HealthChanged(Message):
+        """The mailbox mark changed (None: all mailboxes are well again)."""
 
-    def show_topbar(self) -> None:
-        me = self.sapp.me
+        mark: Text | None
+
+    def __init__(self, desk: Desk, me: AgentRow, *, live: bool, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self.desk = desk
+        self.me = me
+        self.live = live
+        self.mail_mark: Text | None = None
+
+    def on_mount(self) -> None:
+        self.draw()
+        self.follow_health()
+
+    def draw(self) -> None:
+        me = self.me
         top = Text(end="")
         top.append(" sdesk ", style="bold reverse")
         top.append("  ")
@@ -57,25 +70,26 @@ class DeskHealth(_Base):
             top.append("  ")
             top.append_text(self.mail_mark)
         top.append("   ? help · / search · f filter · d dashboard", style="dim")
-        self.query_one("#topbar", Static).update(top)
+        self.update(top)
 
-    def watch_mailboxes(self) -> None:
+    def follow_health(self) -> None:
         """Read health now and, on a live console, every few seconds (no mailboxes: never)."""
-        if not self.sapp.desk.settings.mailboxes:
+        if not self.desk.settings.mailboxes:
             return
         self.load_health()
-        if self.sapp.live:
+        if self.live:
             self.set_interval(HEALTH_SECONDS, self.load_health)
 
     @work(thread=True, exclusive=True, group="health", exit_on_error=False)
     def load_health(self) -> None:
-        desk = self.sapp.desk
+        desk = self.desk
         with desk.store.read() as session:
             statuses = mailbox_status(session, desk.settings.mailboxes, desk.clock())
-        from_thread(self.app, self._health_loaded, statuses)
+        from_thread(self, self._health_loaded, statuses)
 
     def _health_loaded(self, statuses: list[MailboxStatus]) -> None:
         mark = health_mark(statuses)
         if mark != self.mail_mark:
             self.mail_mark = mark
-            self.show_topbar()
+            self.draw()
+            self.post_message(self.HealthChanged(mark))
