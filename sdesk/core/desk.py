@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sdesk.config import Settings, load_settings
 from sdesk.core import acts, calls, events, presence, replies
@@ -118,15 +119,15 @@ class Desk:
         with self.store.read() as session:
             rows = session.execute(
                 select(
-                    RawInbound.id,
-                    RawInbound.channel,
-                    RawInbound.source,
-                    RawInbound.error,
-                    RawInbound.received_at,
+                    col(RawInbound.id),
+                    col(RawInbound.channel),
+                    col(RawInbound.source),
+                    col(RawInbound.error),
+                    col(RawInbound.received_at),
                     func.coalesce(RawInbound.raw_size, func.length(RawInbound.raw)),
                 )
-                .where(RawInbound.state == RawState.QUARANTINED.value)
-                .order_by(RawInbound.id)
+                .where(col(RawInbound.state) == RawState.QUARANTINED.value)
+                .order_by(col(RawInbound.id))
                 .limit(limit)
             )
             return [QuarantinedRow(*r) for r in rows]
@@ -137,10 +138,12 @@ class Desk:
         """Parse quarantined messages again (after a fix); each success is stored on its ticket
         and leaves quarantine, each failure keeps its (new) error. One transaction a message."""
         with self.store.read() as session:
-            query = select(RawInbound.id).where(RawInbound.state == RawState.QUARANTINED.value)
+            query = select(col(RawInbound.id)).where(
+                col(RawInbound.state) == RawState.QUARANTINED.value
+            )
             if ids:
-                query = query.where(RawInbound.id.in_(ids))
-            todo = list(session.execute(query.order_by(RawInbound.id)).scalars())
+                query = query.where(col(RawInbound.id).in_(ids))
+            todo = list(session.execute(query.order_by(col(RawInbound.id))).scalars())
         outcomes: list[tuple[int, IntakeResult | str]] = []
         for raw_id in todo:
             with self.store.write() as session:
@@ -188,10 +191,10 @@ class Desk:
         with self.store.write() as session:
             if not login or not login.isprintable() or " " in login or len(login) > 64:
                 raise DeskError(f"bad agent login {login!r}: use letters, digits, . _ -")
-            if session.execute(select(Agent.id).where(Agent.login == login)).first():
+            if session.execute(select(col(Agent.id)).where(col(Agent.login) == login)).first():
                 raise DeskError(f"agent {login!r} already exists")
             has_admin = session.execute(
-                select(Agent.id).where(Agent.role == Role.ADMIN.value)
+                select(col(Agent.id)).where(col(Agent.role) == Role.ADMIN.value)
             ).first()
             if has_admin:
                 if by is None:

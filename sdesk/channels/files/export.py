@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from sdesk.store.engine import Store
 from sdesk.store.models import Agent, Attachment, Contact, Customer, Message, Ticket
@@ -48,10 +49,12 @@ def iter_tickets(store: Store, *, since: datetime | None = None) -> Iterator[dic
     last_id = 0
     while True:
         with store.read() as session:
-            query = select(Ticket).where(Ticket.id > last_id, Ticket.merged_into_id.is_(None))
+            query = select(Ticket).where(
+                col(Ticket.id) > last_id, col(Ticket.merged_into_id).is_(None)
+            )
             if since is not None:
-                query = query.where(Ticket.updated_at >= since)
-            tickets = session.execute(query.order_by(Ticket.id).limit(PAGE)).scalars().all()
+                query = query.where(col(Ticket.updated_at) >= since)
+            tickets = list(session.execute(query.order_by(col(Ticket.id)).limit(PAGE)).scalars())
             if not tickets:
                 return
             last_id = tickets[-1].id or last_id
@@ -63,25 +66,29 @@ def _page(session: Any, tickets: list[Ticket]) -> Iterator[dict[str, Any]]:
     customer_ids = {t.customer_id for t in tickets}
     customers = {
         c.id: c
-        for c in session.execute(select(Customer).where(Customer.id.in_(customer_ids))).scalars()
+        for c in session.execute(
+            select(Customer).where(col(Customer.id).in_(customer_ids))
+        ).scalars()
     }
     contacts: dict[int, list[dict[str, str]]] = defaultdict(list)
     for c in session.execute(
-        select(Contact).where(Contact.customer_id.in_(customer_ids)).order_by(Contact.id)
+        select(Contact).where(col(Contact.customer_id).in_(customer_ids)).order_by(col(Contact.id))
     ).scalars():
         contacts[c.customer_id].append({"kind": c.kind, "value": c.value})
     agents = {a.id: a.login for a in session.execute(select(Agent)).scalars()}
     messages: dict[int, list[Message]] = defaultdict(list)
     for m in session.execute(
         select(Message)
-        .where(Message.ticket_id.in_(ticket_ids))
-        .order_by(Message.created_at, Message.id)
+        .where(col(Message.ticket_id).in_(ticket_ids))
+        .order_by(col(Message.created_at), col(Message.id))
     ).scalars():
         messages[m.ticket_id].append(m)
     message_ids = [m.id for ms in messages.values() for m in ms]
     attachments: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for a in session.execute(
-        select(Attachment).where(Attachment.message_id.in_(message_ids)).order_by(Attachment.id)
+        select(Attachment)
+        .where(col(Attachment.message_id).in_(message_ids))
+        .order_by(col(Attachment.id))
     ).scalars():
         attachments[a.message_id].append(
             {
