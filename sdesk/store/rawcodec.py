@@ -47,7 +47,8 @@ _COUNT = struct.Struct(">H")
 # Where a cut body began in the original, its length, its line length, CRLF (1) or LF (0)
 # line breaks, and the sha256 of the decoded bytes.
 _REF = struct.Struct(">QIBB32s")
-# zlib's default level: 0.484 of the raw size at ~130 µs a message; level 1 0.503 at ~90 µs.
+# zlib's default level: deflate alone keeps 0.484 of the raw size at ~115 µs a message (5,000
+# mailgen mails, CPU time); level 1 keeps 0.503 at ~85 µs.
 LEVEL = 6
 
 
@@ -55,7 +56,6 @@ class RawUnreadable(ValueError):
     """Stored raw bytes that cannot be turned back into the original message."""
 
 
-Ref = tuple[int, int, int, int, bytes]
 Blobs = Callable[[str], bytes | None]  # a blob's bytes by sha256 (``BlobStore.get``)
 
 
