@@ -76,7 +76,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         self._preview: Timer | None = None
         self._opening: int | None = None  # asked to open; the view switches when it loaded
         self._columns: Columns | None = None  # the inbox header's, as last drawn
-        self._focus_inbox = False  # a search was submitted: the list takes the focus with it
+        self.focus_inbox_next = False  # a search was submitted: the list takes the focus with it
 
     @property
     def sapp(self) -> SdeskApp:
@@ -106,12 +106,12 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self._ticket_view = self.query_one(TicketView)
-        self._filter_bar = self.query_one(FilterBar)
-        self._reply_box = self.query_one(ReplyBox)
+        self.ticket_view = self.query_one(TicketView)
+        self.filter_bar = self.query_one(FilterBar)
+        self.reply_box = self.query_one(ReplyBox)
         self.query_one("#search", Input).display = False
         self.query_one(ReplyBox).display = False
-        self._layout()
+        self.arrange_panes()
         self.query_one(InboxList).focus()
         first, self.sapp.first_page = self.sapp.first_page, None
         try:
@@ -121,7 +121,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         except Exception:
             page = None
         if page is not None:
-            self._inbox_loaded(page, None, None)
+            self.inbox_loaded(page, None, None)
             self.load_counts()
         else:
             self.load_inbox(first=first)
@@ -133,9 +133,9 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
     # -- layout ----------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self._layout()
+        self.arrange_panes()
 
-    def _layout(self) -> None:
+    def arrange_panes(self) -> None:
         wide = self.size.width >= WIDE
         self.set_class(wide, "-wide")  # changes with the terminal's size only
         # Opening a ticket shows one pane and hides the other: set on the two panes, not as a
@@ -163,16 +163,16 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
 
     @property
     def flt(self) -> InboxFilter:
-        return self._filter_bar.flt
+        return self.filter_bar.flt
 
     @property
     def counts(self) -> InboxCounts | None:
-        return self._filter_bar.counts
+        return self.filter_bar.counts
 
     def show_filterbar(self) -> None:
         inbox = self.query_one(InboxList)
         found = None if self.words is None else Found(self.words, len(inbox.rows), inbox.more_after)
-        self._filter_bar.show_search(found)
+        self.filter_bar.show_search(found)
 
     @on(FilterBar.Changed)
     def _filter_changed(self, event: FilterBar.Changed) -> None:
@@ -182,16 +182,16 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         self.load_inbox()
 
     def action_toggle_mine(self) -> None:
-        self._filter_bar.toggle("assignee", self.sapp.me.login)
+        self.filter_bar.toggle("assignee", self.sapp.me.login)
 
     def action_toggle_unassigned(self) -> None:
-        self._filter_bar.toggle("unassigned")
+        self.filter_bar.toggle("unassigned")
 
     def action_clear_filters(self) -> None:
-        self._filter_bar.clear()
+        self.filter_bar.clear()
 
     def action_filter_menu(self) -> None:
-        self._filter_bar.choose()
+        self.filter_bar.choose()
 
     def action_search(self) -> None:
         if self._preview is not None:
@@ -210,7 +210,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
             event.input.display = False
         # The focus moves to the list with the results: moving it repaints the whole screen,
         # and doing that now would compete with the search for the processor.
-        self._focus_inbox = True
+        self.focus_inbox_next = True
         self.load_inbox()
 
     def action_back(self) -> None:
@@ -222,7 +222,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         if self.ticket_open:
             self.ticket_open = False
             self.sapp.announce(None)
-            self._layout()
+            self.arrange_panes()
             self.query_one(InboxList).focus()
             return
         if self.words is not None:
@@ -258,7 +258,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
 
     def load_ticket(self, number: int, scroll_end: bool = True) -> None:
         """The ticket view reads it; ``_ticket_loaded`` decides whether it is still wanted."""
-        self._ticket_view.load(number, self.sapp.presence, scroll_end)
+        self.ticket_view.load(number, self.sapp.presence, scroll_end)
 
     @on(TicketView.Loaded)
     def _ticket_loaded(self, event: TicketView.Loaded) -> None:
@@ -273,16 +273,16 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         detail = picture.detail
         previous = self.detail.ticket.number if self.detail else None
         if previous is not None and previous != detail.ticket.number:
-            self._reply_box.stash(keep=detail.ticket.number)
+            self.reply_box.stash(keep=detail.ticket.number)
         self.detail, self.card = detail, card
-        self._reply_box.tell(detail.ticket.number, self.reply_to(detail.ticket.number))
+        self.reply_box.tell(detail.ticket.number, self.reply_to(detail.ticket.number))
         if self._opening is not None:
             self._opening = None
             self.ticket_open = True
-            self._layout()
+            self.arrange_panes()
             box = self.query_one(ReplyBox)
             (box.area if box.display else self.query_one("#thread")).focus()
-        self._ticket_view.show_picture(picture, scroll_end=event.scroll_end)
+        self.ticket_view.show_picture(picture, scroll_end=event.scroll_end)
         if self.ticket_open and detail.ticket.number != self.sapp.working_on[0]:
             self.sapp.announce(detail.ticket.number)  # a merged number forwarded elsewhere
         if previous is None:

@@ -100,7 +100,7 @@ class DeskActs(_Base):
         self.reload(stay=moves_away, scroll_end=scroll_end)
         self.refresh_bindings()
 
-    def _target_or_say(self) -> tuple[int, int] | None:
+    def target_or_say(self) -> tuple[int, int] | None:
         found = self.target()
         if found is None:
             self.notify("select a ticket first", severity="warning", markup=False)
@@ -109,7 +109,7 @@ class DeskActs(_Base):
     # -- assignment, status, priority ------------------------------------------------------
 
     def action_assign_me(self) -> None:
-        if (t := self._target_or_say()) is None:
+        if (t := self.target_or_say()) is None:
             return
         number, version = t
         me = self.sapp.me.login
@@ -120,7 +120,7 @@ class DeskActs(_Base):
         )
 
     def action_assign(self) -> None:
-        if (t := self._target_or_say()) is None:
+        if (t := self.target_or_say()) is None:
             return
         number, version = t
         options: list[tuple[Text | str, str | None]] = [
@@ -141,10 +141,10 @@ class DeskActs(_Base):
         self.app.push_screen(ChoiceScreen(f"Assign #{number} to", options), chosen)
 
     def action_status(self) -> None:
-        if (t := self._target_or_say()) is None:
+        if (t := self.target_or_say()) is None:
             return
         number, version = t
-        current = self.detail.ticket.status if self._is_detail(number) else None
+        current = self.detail.ticket.status if self.is_detail(number) else None
         options: list[tuple[Text | str, Status | None]] = [(s.value, s) for s in Status]
 
         def chosen(status: Status | None) -> None:
@@ -165,7 +165,7 @@ class DeskActs(_Base):
         )
 
     def action_priority(self) -> None:
-        if (t := self._target_or_say()) is None:
+        if (t := self.target_or_say()) is None:
             return
         number, version = t
         options: list[tuple[Text | str, Priority | None]] = [
@@ -184,7 +184,7 @@ class DeskActs(_Base):
         self.app.push_screen(ChoiceScreen(f"Priority of #{number}", options), chosen)
 
     def action_snooze(self) -> None:
-        if (t := self._target_or_say()) is None:
+        if (t := self.target_or_say()) is None:
             return
         number, version = t
         now = self.sapp.desk.clock()
@@ -233,7 +233,7 @@ class DeskActs(_Base):
         self.app.push_screen(ChoiceScreen(f"Snooze #{number} (pending) until", options), chosen)
 
     def action_merge(self) -> None:
-        if (t := self._target_or_say()) is None:
+        if (t := self.target_or_say()) is None:
             return
         number, version = t
 
@@ -270,7 +270,7 @@ class DeskActs(_Base):
     # -- call ------------------------------------------------------------------------------
 
     def action_call(self) -> None:
-        if (t := self._target_or_say()) is None:
+        if (t := self.target_or_say()) is None:
             return
         number, version = t
         desk = self.sapp.desk
@@ -278,7 +278,7 @@ class DeskActs(_Base):
         if problem:
             self.notify(safe(problem), severity="error", markup=False, timeout=8)
             return
-        if self.card is None or not self._is_detail(number):
+        if self.card is None or not self.is_detail(number):
             self.notify("open the ticket first (Enter)", severity="warning", markup=False)
             return
         phones, name = self.card.phones, self.card.name or "the customer"
@@ -310,7 +310,7 @@ class DeskActs(_Base):
     # -- delivery, attachments, other tickets ----------------------------------------------
 
     def action_retry(self) -> None:
-        if (t := self._target_or_say()) is None or not self._is_detail(t[0]):
+        if (t := self.target_or_say()) is None or not self.is_detail(t[0]):
             self.notify("open the ticket first (Enter)", severity="warning", markup=False)
             return
         assert self.detail is not None
@@ -333,7 +333,7 @@ class DeskActs(_Base):
         self.app.push_screen(ChoiceScreen("Send again", options), retry)
 
     def action_save_attachment(self) -> None:
-        if (t := self._target_or_say()) is None or not self._is_detail(t[0]):
+        if (t := self.target_or_say()) is None or not self.is_detail(t[0]):
             self.notify("open the ticket first (Enter)", severity="warning", markup=False)
             return
         assert self.detail is not None
@@ -395,5 +395,5 @@ class DeskActs(_Base):
             lambda n: self.open_ticket(n) if n else None,
         )
 
-    def _is_detail(self, number: int) -> bool:
+    def is_detail(self, number: int) -> bool:
         return self.detail is not None and self.detail.ticket.number == number

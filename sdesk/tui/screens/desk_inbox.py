@@ -69,7 +69,7 @@ class DeskInbox(_Base):
                         page = inbox_page(session, self.flt, limit=PAGE)
         if worker.is_cancelled:
             return
-        from_thread(self.app, self._inbox_loaded, page, keep, anchor, stay)
+        from_thread(self.app, self.inbox_loaded, page, keep, anchor, stay)
         if self.words and self.counts is not None:
             return  # the bar shows the search, not the counts: keep the last ones
         self._read_counts()
@@ -85,7 +85,7 @@ class DeskInbox(_Base):
         if not get_current_worker().is_cancelled:
             from_thread(self.app, self._counts_loaded, counts, agents)
 
-    def _inbox_loaded(
+    def inbox_loaded(
         self, page: Page, keep: int | None, anchor: PageKey | None, stay: bool = False
     ) -> None:
         inbox = self.query_one(InboxList)
@@ -94,11 +94,11 @@ class DeskInbox(_Base):
         inbox.set_now(self.sapp.desk.clock())
         inbox.set_presence(self.sapp.presence)
         inbox.show(page, keep=keep, stay=stay, empty_text=empty or "The inbox is empty. Well done.")
-        if self._focus_inbox:
-            self._focus_inbox = False
+        if self.focus_inbox_next:
+            self.focus_inbox_next = False
             inbox.focus()
         self.show_filterbar()
-        self._layout()
+        self.arrange_panes()
         if not self.loaded:
             self.loaded = True
             self.call_after_refresh(self._painted)
@@ -107,7 +107,7 @@ class DeskInbox(_Base):
 
     def _counts_loaded(self, counts: InboxCounts, agents: list[AgentRow]) -> None:
         self.agents = agents
-        self._filter_bar.show_counts(counts)
+        self.filter_bar.show_counts(counts)
 
     def _painted(self) -> None:
         inbox = self.query_one(InboxList)

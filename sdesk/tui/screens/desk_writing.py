@@ -32,19 +32,19 @@ class DeskWriting(_Base):
         self._write("note")
 
     def _write(self, mode: Mode) -> None:
-        if (t := self._target_or_say()) is None:
+        if (t := self.target_or_say()) is None:
             return
         number = t[0]
-        if not self._is_detail(number) or not self.ticket_open:
+        if not self.is_detail(number) or not self.ticket_open:
             self.open_ticket(number)
-        self._reply_box.open(number, mode, self.reply_to(number))
+        self.reply_box.open(number, mode, self.reply_to(number))
         self.query_one("#thread").scroll_end(animate=False)  # the box takes room: keep the latest
         self.sapp.announce(number, "replying")
 
     def reply_to(self, number: int) -> ReplyTo:
         """What the box should know of ticket ``number``: where a reply would go (the message
         it answers: the last inbound one that is not automatic), and the customer's name."""
-        if not self._is_detail(number) or self.detail is None:
+        if not self.is_detail(number) or self.detail is None:
             return ReplyTo()  # not read yet: told again when it is (``_ticket_loaded``)
         channel, author = self.detail.ticket.channel, None
         for m in reversed(self.detail.messages):
@@ -56,19 +56,19 @@ class DeskWriting(_Base):
         return ReplyTo(route, channel, (self.card.name if self.card else "") or "")
 
     def action_close_reply(self) -> None:
-        self._reply_box.close()
+        self.reply_box.close()
 
     def on_reply_box_closed(self, event: ReplyBox.Closed) -> None:
         self.sapp.announce(event.number, "viewing")
         self.query_one("#thread").focus()
 
     def action_send(self) -> None:
-        self._reply_box.send()
+        self.reply_box.send()
 
     def on_reply_box_send(self, event: ReplyBox.Send) -> None:
         number, text, mode = event.number, event.text, event.mode
-        version = self.detail.ticket.version if self._is_detail(number) else None
-        desk, me, box = self.sapp.desk, self.sapp.me.login, self._reply_box
+        version = self.detail.ticket.version if self.is_detail(number) else None
+        desk, me, box = self.sapp.desk, self.sapp.me.login, self.reply_box
 
         def sent(_result: object) -> None:
             was_open = box.number == number
@@ -91,15 +91,15 @@ class DeskWriting(_Base):
         )
 
     def action_canned(self) -> None:
-        self._reply_box.choose_canned()
+        self.reply_box.choose_canned()
 
     def action_attach(self) -> None:
-        self._reply_box.choose_files()
+        self.reply_box.choose_files()
 
     def action_edit_in_editor(self) -> None:
-        if not self._reply_box.display:
+        if not self.reply_box.display:
             self._write("reply")
-        self._reply_box.edit_externally()
+        self.reply_box.edit_externally()
 
     def action_editor(self) -> None:
-        self._reply_box.edit_externally()
+        self.reply_box.edit_externally()

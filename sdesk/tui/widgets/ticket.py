@@ -230,8 +230,8 @@ class TicketView(Vertical):
     Thread and card are line-drawn panes, and the header asks for a screen layout only when
     its number of lines changes: showing another ticket repaints this view and nothing else.
     The view reads a ticket itself (``load``, in a thread worker) and says so with
-    ``TicketView.Loaded``; whoever holds it decides whether it is still wanted and shows it
-    (``show_picture``): a preview the inbox cursor has left is not.
+    ``TicketView.Loaded``, posted to its screen; the screen decides whether it is still
+    wanted and shows it (``show_picture``): a preview the inbox cursor has left is not.
     """
 
     @dataclass
@@ -264,7 +264,9 @@ class TicketView(Vertical):
             seen = presence.get(detail.ticket.number, ())
             picture = draw_ticket(detail, card, desk.clock(), seen, self.widths())
         if not worker.is_cancelled:
-            self.post_message(self.Loaded(number, picture, card, scroll_end))  # thread-safe
+            # Straight to the screen (post_message is thread-safe): bubbling would pass the
+            # message through each container's queue on the way, on the path of opening.
+            self.screen.post_message(self.Loaded(number, picture, card, scroll_end))
 
     def compose(self) -> ComposeResult:
         yield TicketHeader("", id="ticket-header", markup=False)
