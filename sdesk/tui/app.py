@@ -109,7 +109,7 @@ class SdeskApp(FrameWatchingApp):
 
     def frame_shown(self, screen: Screen, renderable: RenderableType | None) -> None:
         """The first frame holding the inbox is the console's first paint."""
-        if self.first_paint is None and renderable is not None and getattr(screen, "loaded", 0):
+        if self.first_paint is None and renderable is not None and getattr(screen, "loaded", False):
             self.first_paint = time.perf_counter() - self.started
             self.call_later(self.after_first_paint)
 

@@ -198,9 +198,7 @@ class DashboardScreen(Screen[None]):
         for p in PRIORITIES:
             label, count = p.value.title(), stats.open_by_priority.get(p.value, 0)
             self.query_one(f"#priority-{p.value}", Drawn).show(
-                lambda w, _h, label=label, count=count: priority_line(
-                    label, count, peak, w, count_width
-                )
+                _priority_draw(label, count, peak, count_width)
             )
         total = str(sum(stats.open_by_priority.values()))
         self.query_one("#priority-total", Drawn).show(lambda w, _h: figure("All open", total, w))
@@ -214,9 +212,7 @@ class DashboardScreen(Screen[None]):
             "answered": ("Answered", str(stats.answered)),
         }
         for wid, (label, value) in figures.items():
-            self.query_one(f"#{wid}", Drawn).show(
-                lambda w, _h, label=label, value=value: figure(label, value, w)
-            )
+            self.query_one(f"#{wid}", Drawn).show(_figure_draw(label, value))
         # breached now needs someone today; breached earlier is history to learn from
         self.query_one("#breached-now").set_class(stats.breached_now > 0, "bad")
         self.query_one("#breached-period").set_class(stats.breached_period > 0, "warn")
@@ -237,3 +233,12 @@ class DashboardScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.load()
+
+
+def _priority_draw(label: str, count: int, peak: int, count_width: int) -> Draw:
+    """One priority's bar, drawn for whatever width its line gets."""
+    return lambda width, _height: priority_line(label, count, peak, width, count_width)
+
+
+def _figure_draw(label: str, value: str) -> Draw:
+    return lambda width, _height: figure(label, value, width)

@@ -23,9 +23,9 @@ from sdesk.tui.screens.pickers import ChoiceScreen, ConfirmScreen, PromptScreen
 from sdesk.tui.threads import from_thread
 
 if TYPE_CHECKING:
-    from sdesk.tui.screens.desk import DeskScreen
+    from sdesk.tui.screens.desk_parts import DeskParts
 
-    _Base = DeskScreen
+    _Base = DeskParts
 else:
     _Base = object
 
@@ -144,7 +144,7 @@ class DeskActs(_Base):
         if (t := self.target_or_say()) is None:
             return
         number, version = t
-        current = self.detail.ticket.status if self.is_detail(number) else None
+        current = self.detail.ticket.status if self.detail and self.is_detail(number) else None
         options: list[tuple[Text | str, Status | None]] = [(s.value, s) for s in Status]
 
         def chosen(status: Status | None) -> None:
@@ -230,7 +230,8 @@ class DeskActs(_Base):
                     typed,
                 )
 
-        self.app.push_screen(ChoiceScreen(f"Snooze #{number} (pending) until", options), chosen)
+        picker = ChoiceScreen[datetime | str](f"Snooze #{number} (pending) until", options)
+        self.app.push_screen(picker, chosen)
 
     def action_merge(self) -> None:
         if (t := self.target_or_say()) is None:

@@ -30,9 +30,9 @@ from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.inbox import InboxList
 
 if TYPE_CHECKING:
-    from sdesk.tui.screens.desk import DeskScreen
+    from sdesk.tui.screens.desk_parts import DeskParts
 
-    _Base = DeskScreen
+    _Base = DeskParts
 else:
     _Base = object
 

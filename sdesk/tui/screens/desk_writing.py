@@ -15,9 +15,9 @@ from sdesk.tui.render import channel_label
 from sdesk.tui.widgets.reply import Mode, ReplyBox, ReplyTo
 
 if TYPE_CHECKING:
-    from sdesk.tui.screens.desk import DeskScreen
+    from sdesk.tui.screens.desk_parts import DeskParts
 
-    _Base = DeskScreen
+    _Base = DeskParts
 else:
     _Base = object
 
@@ -67,7 +67,7 @@ class DeskWriting(_Base):
 
     def on_reply_box_send(self, event: ReplyBox.Send) -> None:
         number, text, mode = event.number, event.text, event.mode
-        version = self.detail.ticket.version if self.is_detail(number) else None
+        version = self.detail.ticket.version if self.detail and self.is_detail(number) else None
         desk, me, box = self.sapp.desk, self.sapp.me.login, self.reply_box
 
         def sent(_result: object) -> None:

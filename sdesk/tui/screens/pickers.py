@@ -27,7 +27,11 @@ class ChoiceScreen(ModalScreen[T | None], Generic[T]):
     ]
 
     def __init__(
-        self, title: str, options: Sequence[tuple[Text | str, T]], *, current: T | None = None
+        self,
+        title: str,
+        options: Sequence[tuple[Text | str, T | None]],
+        *,
+        current: T | None = None,
     ) -> None:
         super().__init__(classes="picker")
         self.title_text = title
