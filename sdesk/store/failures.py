@@ -78,9 +78,7 @@ def is_busy(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) in _PG_BUSY
 
 
-def translate(
-    exc: BaseException, database: str | None, waited: float | None
-) -> StoreError | None:
+def translate(exc: BaseException, database: str | None, waited: float | None) -> StoreError | None:
     """The ``DiskFull`` / ``DeskBusy`` an error from the store means, or None for any other.
 
     ``database``: the SQLite file (None for a server), named in the message; ``waited``: the
@@ -159,7 +157,7 @@ def _lock_line_pid(line: str, targets: dict[tuple[int, int, int], int]) -> int |
 
 
 def describe_process(pid: int) -> str:
-    """"pid N (its command line)" or, for this process, "this process (another connection)"."""
+    """ "pid N (its command line)" or, for this process, "this process (another connection)"."""
     if pid == os.getpid():
         return f"this process (pid {pid}, another of its connections)"
     try:

@@ -187,8 +187,12 @@ def ticket_runs(
         (safe_text(row.subject or "(no subject)", single_line=True), "", cols.subject, False),
         (age(row.created_at, now), "", cols.age, True),
         (sla, sla_style, cols.sla, True),
-        (safe_text(row.assignee or "—", single_line=True), "" if row.assignee else "dim",
-         cols.assignee, False),
+        (
+            safe_text(row.assignee or "—", single_line=True),
+            "" if row.assignee else "dim",
+            cols.assignee,
+            False,
+        ),
         (mark, "bold magenta", cols.presence, False),
     )
     runs: list[Run] = []

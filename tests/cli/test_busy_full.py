@@ -118,9 +118,7 @@ def test_a_disk_that_fills_up_is_a_clear_error_and_the_rerun_completes(
             assert conn.execute("SELECT count(*) FROM message").fetchone() == (2500,)
 
 
-def test_a_full_disk_outside_the_store_is_the_same_clear_error(
-    sdesk: Run, tmp_path: Path
-) -> None:
+def test_a_full_disk_outside_the_store_is_the_same_clear_error(sdesk: Run, tmp_path: Path) -> None:
     """ENOSPC raised by a file the command writes itself (an export), not by the store."""
     from tests.small_disk import small_disk
 

@@ -165,8 +165,7 @@ def test_x_uuencode_part_is_decoded_even_with_blank_stripped_lines() -> None:
     # empty, where the stdlib's decoder gives up and returns the encoded text.
     encoded = _uu(FILE, "report.pdf", zero_line=b"").replace(b" \r\n", b"\r\n")
     raw = _mail(
-        b"Subject: file\r\nMIME-Version: 1.0\r\n"
-        b'Content-Type: multipart/mixed; boundary="B"\r\n',
+        b'Subject: file\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n',
         b"--B\r\nContent-Type: text/plain\r\n\r\nthe file\r\n"
         b"--B\r\nContent-Type: application/octet-stream\r\n"
         b"Content-Transfer-Encoding: x-uuencode\r\n\r\n" + encoded + b"--B--\r\n",
@@ -259,8 +258,7 @@ def test_exchange_tnef_only_mail_gives_its_body_and_files() -> None:
 def test_winmail_dat_next_to_a_text_body_gives_its_files() -> None:
     blob = _tnef("the same text", (("A.TXT", "notes.txt", b"abc"), ("B.CSV", "data.csv", b"1,2")))
     raw = _mail(
-        b"Subject: files\r\nMIME-Version: 1.0\r\n"
-        b'Content-Type: multipart/mixed; boundary="B"\r\n',
+        b'Subject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n',
         b"--B\r\nContent-Type: text/plain\r\n\r\nsee the files\r\n"
         b"--B\r\nContent-Type: application/octet-stream; name=winmail.dat\r\n"
         b"Content-Transfer-Encoding: base64\r\n\r\n" + _b64(blob) + b"--B--\r\n",
