@@ -6,6 +6,7 @@ for the lease instead of fetching too. Every wait is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -104,22 +105,34 @@ def setup(
 ) -> Iterator[tuple[Desk, Callable[[], Serve]]]:
     """The config file, and the desk opened in this process (as a console would) with an agent;
     ``start()`` runs one more ``sdesk serve`` on it. Every process is killed at teardown."""
+    with serving(tmp_path, dovecot, config(dovecot, smtp_server), monkeypatch) as (desk, start):
+        desk.add_agent("eli", name="Eli")
+        yield desk, start
+
+
+@contextlib.contextmanager
+def serving(
+    tmp_path: Path, dovecot: DovecotServer, config_text: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Desk, Callable[[], Serve]]]:
+    """``config_text`` as the config file, the desk opened here, and ``start()`` for one more
+    ``sdesk serve`` on it; every process it started is killed on the way out."""
     folder = tmp_path / "config" / "sdesk"
     folder.mkdir(parents=True)
-    (folder / "config.toml").write_text(config(dovecot, smtp_server), encoding="utf-8")
+    (folder / "config.toml").write_text(config_text, encoding="utf-8")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     desk = Desk(open_store(tmp_path / "desk.db"), load_settings())
-    desk.add_agent("eli", name="Eli")
     started: list[Serve] = []
 
     def start() -> Serve:
         started.append(Serve(tmp_path, dovecot.password))
         return started[-1]
 
-    yield desk, start
-    for serve in started:
-        serve.kill()
-    desk.close()
+    try:
+        yield desk, start
+    finally:
+        for serve in started:
+            serve.kill()
+        desk.close()
 
 
 def count(desk: Desk, model: type, *where: object) -> int:

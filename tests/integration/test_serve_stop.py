@@ -18,15 +18,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from sdesk.config import load_settings
 from sdesk.core import health
 from sdesk.core.desk import Desk
-from sdesk.store.engine import open_store
 from sdesk.store.models import Message, Outbox
 from tests.factories import email
 from tests.integration.mailservers import LOCALHOST, DovecotServer, free_port
 from tests.integration.test_cli_mail import config
-from tests.integration.test_cli_serve import Serve, live_leases, wait_for
+from tests.integration.test_cli_serve import Serve, live_leases, serving, wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -70,21 +68,9 @@ def slow_smtp() -> Iterator[SlowSmtp]:
 def desk_and_serve(
     tmp_path: Path, dovecot: DovecotServer, slow_smtp: SlowSmtp, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Desk, Callable[[], Serve]]]:
-    folder = tmp_path / "config" / "sdesk"
-    folder.mkdir(parents=True)
-    (folder / "config.toml").write_text(config(dovecot, slow_smtp), encoding="utf-8")  # type: ignore[arg-type]
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    desk = Desk(open_store(tmp_path / "desk.db"), load_settings())
-    started: list[Serve] = []
-
-    def start() -> Serve:
-        started.append(Serve(tmp_path, dovecot.password))
-        return started[-1]
-
-    yield desk, start
-    for serve in started:
-        serve.kill()
-    desk.close()
+    text = config(dovecot, slow_smtp)  # type: ignore[arg-type]
+    with serving(tmp_path, dovecot, text, monkeypatch) as (desk, start):
+        yield desk, start
 
 
 def states(desk: Desk) -> tuple[list[str], list[str]]:
