@@ -57,6 +57,25 @@ DESK_ACTIONS: tuple[ActionSpec, ...] = (
         "clear", "X", "clear_filters", "Clear", "Clear filters and search", _I, footer=False
     ),
     ActionSpec(
+        "take_next",
+        "t",
+        "take_next",
+        "Next",
+        "Take the most urgent unassigned ticket: open it, assigned to you",
+        _I,
+        "assign_self",
+    ),
+    ActionSpec(
+        "mark",
+        "space",
+        "mark",
+        "Mark",
+        "Mark the ticket for a bulk act (assign, status, priority, snooze, merge)",
+        _I,
+        needs_ticket=True,
+        footer=False,
+    ),
+    ActionSpec(
         "reply", "r", "reply", "Reply", "Reply to the customer", _T, "reply", needs_ticket=True
     ),
     ActionSpec(
@@ -196,7 +215,15 @@ APP_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "palette", "ctrl+p", "command_palette", "Commands", "Command palette", _G, footer=False
     ),
-    ActionSpec("quit", "q", "quit", "Quit", "Leave the console", _G, footer=False),
+    ActionSpec(
+        "quit",
+        "q",
+        "leave",
+        "Quit",
+        "Leave the console (asks when drafts are unsent)",
+        _G,
+        footer=False,
+    ),
 )
 
 ALL_ACTIONS: tuple[ActionSpec, ...] = (*DESK_ACTIONS, EDITOR_ACTION, *REPLY_ACTIONS, *APP_ACTIONS)

@@ -227,6 +227,33 @@ class SdeskApp(FrameWatchingApp):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_leave(self) -> None:
+        """``q``: quit, asking first when replies or notes are written but not sent. They are
+        kept in the desk either way (ctrl+q quits without asking)."""
+        screen = self.screen
+        box = getattr(screen, "reply_box", None)
+        unsent = box.unsent() if box is not None else []
+        if not unsent:
+            self.exit()
+            return
+        from rich.text import Text
+
+        from sdesk.tui.screens.pickers import ConfirmScreen
+
+        tickets = ", ".join(f"#{n}" for n in unsent)
+        question = Text(
+            f"Unsent draft{'s' if len(unsent) > 1 else ''} on {tickets}. ", style="bold"
+        )
+        question.append("They stay in the desk for next time. Quit?")
+
+        keep = getattr(screen, "keep_drafts_then", None)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                keep(self.exit) if keep is not None else self.exit()
+
+        self.push_screen(ConfirmScreen(question), answered)
+
     def action_dashboard(self) -> None:
         from sdesk.tui.screens.dashboard import DashboardScreen
 

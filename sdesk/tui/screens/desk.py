@@ -2,10 +2,11 @@
 
 Wide terminals show the inbox and the ticket side by side; narrow ones (80×24 over SSH) show one
 at a time. Every store call runs in a thread worker; results come back by ``from_thread``.
-Reading the inbox is in ``desk_inbox``, the acts (assign, status, reply, call …) in ``desk_acts``.
+The acts (assign, status, reply, call …) are in ``desk_acts``.
 The widgets own their state and talk by messages: the top bar (``widgets/topbar``: the agent,
 mailbox health), the filter bar (``widgets/filterbar``: the filter in force, the counts;
-``FilterBar.Changed``), the inbox list (``InboxList.Highlighted``/``Selected``/``NeedPage``),
+``FilterBar.Changed``), the inbox pane (``widgets/inboxpane``: reads pages and counts;
+``InboxPane.Loaded``/``Counts``) with its list (``InboxList.Highlighted``/``Selected``),
 the ticket view (reads a ticket: ``TicketView.Loaded``) and the reply box (drafts, files,
 canned, $EDITOR: ``ReplyBox.Send``/``Closed``). The screen decides what is shown and runs the
 core's acts.
@@ -23,12 +24,9 @@ from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
-from sdesk.store.inbox import (
-    InboxCounts,
-    InboxFilter,
-)
+from sdesk.store.inbox import InboxCounts, InboxFilter
 from sdesk.store.queries import (
     AgentRow,
     CustomerCard,
@@ -36,12 +34,12 @@ from sdesk.store.queries import (
 )
 from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
 from sdesk.tui.messages import DeskChanged, PresenceChanged
-from sdesk.tui.render import Columns, header_line, safe
+from sdesk.tui.render import safe
 from sdesk.tui.screens.desk_acts import DeskActs
-from sdesk.tui.screens.desk_inbox import WIDE, DeskInbox
 from sdesk.tui.screens.desk_writing import DeskWriting
 from sdesk.tui.widgets.filterbar import FilterBar, Found
 from sdesk.tui.widgets.inbox import InboxList
+from sdesk.tui.widgets.inboxpane import InboxPane
 from sdesk.tui.widgets.keybar import KeyBar
 from sdesk.tui.widgets.reply import ReplyBox
 from sdesk.tui.widgets.searchbox import SearchBox
@@ -53,9 +51,11 @@ if TYPE_CHECKING:
 
 FIRST_PAGE_WAIT = 0.5  # seconds the screen waits for the app's first read before drawing
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on a row before the side pane shows it
+SEARCH_DELAY = 0.3  # seconds the typing in the search box rests before it searches
+WIDE = 140  # columns from which the inbox and the ticket sit side by side
 
 
-class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
+class DeskScreen(DeskActs, DeskWriting, Screen[None]):
     desk_screen = True  # the app posts live updates to screens that have this
     # Textual repaints the whole screen when the focus moves; the widgets that gain or lose
     # it restyle and repaint themselves anyway, so the screen-wide repaint (a full frame, 25-70
@@ -67,16 +67,15 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.words: str | None = None  # the search shown, if any
         self.detail: TicketDetail | None = None
         self.card: CustomerCard | None = None
         self.agents: list[AgentRow] = []
         self.ticket_open = False
-        self.loaded = False  # the first inbox page is on screen
         self._preview: Timer | None = None
+        self._search_timer: Timer | None = None
         self._opening: int | None = None  # asked to open; the view switches when it loaded
-        self._columns: Columns | None = None  # the inbox header's, as last drawn
         self.focus_inbox_next = False  # a search was submitted: the list takes the focus with it
+        self._draft_latest: dict[int, int] = {}  # per ticket, the newest draft save asked for
 
     @property
     def sapp(self) -> SdeskApp:
@@ -90,9 +89,7 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
             placeholder="Search subjects and messages — Enter to search, Esc to leave", id="search"
         )
         with Horizontal(id="body"):
-            with Vertical(id="inbox-pane"):
-                yield Static("", id="inbox-header", markup=False)
-                yield InboxList(now=self.sapp.desk.clock(), id="inbox")
+            yield InboxPane(id="inbox-pane")
             with Vertical(id="ticket-pane"):
                 yield TicketView(app.desk, id="ticket")
                 settings = app.desk.settings
@@ -109,22 +106,13 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         self.ticket_view = self.query_one(TicketView)
         self.filter_bar = self.query_one(FilterBar)
         self.reply_box = self.query_one(ReplyBox)
+        self.inbox_pane = self.query_one(InboxPane)
         self.query_one("#search", Input).display = False
         self.query_one(ReplyBox).display = False
         self.arrange_panes()
         self.query_one(InboxList).focus()
         first, self.sapp.first_page = self.sapp.first_page, None
-        try:
-            # Read while Textual started; waiting a moment for it here makes the very first
-            # frame the inbox (a frame without it cost as much to draw as one with it).
-            self.sapp.stamp, page = first.result(timeout=FIRST_PAGE_WAIT) if first else (None, None)
-        except Exception:
-            page = None
-        if page is not None:
-            self.inbox_loaded(page, None, None)
-            self.load_counts()
-        else:
-            self.load_inbox(first=first)
+        self.inbox_pane.show_first(first, FIRST_PAGE_WAIT)
         self.set_interval(30, self._tick)
 
     def _tick(self) -> None:
@@ -142,22 +130,56 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         # class on the screen, which restyled every widget of the desk (~10 ms per open).
         self.query_one("#inbox-pane").display = wide or not self.ticket_open
         self.query_one("#ticket-pane").display = wide or self.ticket_open
+
+    # -- the inbox (the pane reads it) -----------------------------------------------------
+
+    @property
+    def words(self) -> str | None:
+        """The search on show, if any."""
+        return self.inbox_pane.words
+
+    @words.setter
+    def words(self, value: str | None) -> None:
+        self.inbox_pane.words = value
+
+    @property
+    def loaded(self) -> bool:
+        """The first inbox page is on show (the app's first-paint marker waits for it)."""
+        return self.is_mounted and self.inbox_pane.loaded
+
+    def load_inbox(self) -> None:
+        self.inbox_pane.flt = self.flt
+        self.inbox_pane.load()
+
+    @on(InboxPane.Loaded)
+    def _inbox_loaded(self, event: InboxPane.Loaded) -> None:
         inbox = self.query_one(InboxList)
-        columns = Columns.for_width(max(20, inbox.size.width or self.size.width))
-        if columns != self._columns:  # one fixed line: redrawn in place, no screen layout
-            self._columns = columns
-            self.query_one("#inbox-header", Static).update(header_line(columns), layout=False)
+        if self.focus_inbox_next:
+            self.focus_inbox_next = False
+            inbox.focus()
+        self.show_filterbar()
+        self.arrange_panes()
+        if event.first:
+            self.call_after_refresh(self._painted)
+        elif self.detail is None and self.size.width >= WIDE and inbox.current is not None:
+            self.load_ticket(inbox.current.number)
 
-    # -- inbox (loading in DeskInbox) ----------------------------------------------------
+    def _painted(self) -> None:
+        self.load_drafts()  # after the first paint: nobody writes before seeing the inbox
+        inbox = self.query_one(InboxList)
+        if self.detail is None and self.size.width >= WIDE and inbox.current is not None:
+            self.load_ticket(inbox.current.number)  # the side pane, once the inbox is seen
 
-    @on(InboxList.NeedPage)
-    def _need_page(self, event: InboxList.NeedPage) -> None:
-        if self.words:
-            return
-        if event.after is None and event.before is None:
-            self.load_inbox()
-            return
-        self.load_page(event.after, event.before)
+    @on(InboxPane.Counts)
+    def _counts(self, event: InboxPane.Counts) -> None:
+        self.agents = event.agents
+        self.filter_bar.show_counts(event.counts)
+
+    def reload(self, *, stay: bool = False, scroll_end: bool = False) -> None:
+        """Re-read the inbox where it stands and the ticket on show (after a change)."""
+        self.inbox_pane.reload(stay=stay)
+        if self.detail is not None:
+            self.load_ticket(self.detail.ticket.number, scroll_end=scroll_end)
 
     # -- the filter (the bar owns it) and search ------------------------------------------
 
@@ -201,9 +223,28 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
         box.value = self.words or ""
         box.focus()
 
+    @on(Input.Changed, "#search")
+    def _typing_search(self, event: Input.Changed) -> None:
+        """Results as the operator types, once the typing rests a moment (``SEARCH_DELAY``);
+        the focus stays in the box until Enter."""
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        words = event.value.strip()
+        if len(words) >= 2 and words != self.words and event.input.display:
+            self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self._search_now(words))
+
+    def _search_now(self, words: str) -> None:
+        self._search_timer = None
+        self.words = words
+        self.load_inbox()
+
     @on(Input.Submitted, "#search")
     def _search(self, event: Input.Submitted) -> None:
         event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
         words = event.value.strip()
         self.words = words or None
         if not words:
@@ -225,6 +266,9 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
             self.arrange_panes()
             self.query_one(InboxList).focus()
             return
+        if self.query_one(InboxList).marked:
+            self.clear_marks()
+            return
         if self.words is not None:
             self.words = None
             search_box.display = False
@@ -234,6 +278,8 @@ class DeskScreen(DeskInbox, DeskActs, DeskWriting, Screen[None]):
 
     @on(InboxList.Highlighted)
     def _highlighted(self, event: InboxList.Highlighted) -> None:
+        if self.words:
+            self.filter_bar.show_snippet(getattr(event.row, "snippet", "") or "")
         if self.size.width >= WIDE and not self._writing():
             # Preview after a short pause, so holding ↓ does not read every ticket it passes.
             if self._preview is not None:

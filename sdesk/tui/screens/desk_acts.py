@@ -21,8 +21,10 @@ from sdesk.store.queries import AttachmentRow, MessageRow
 from sdesk.tui.render import plain, safe, size
 from sdesk.tui.screens.pickers import ChoiceScreen, ConfirmScreen, PromptScreen
 from sdesk.tui.threads import from_thread
+from sdesk.tui.widgets.inbox import InboxList
 
 if TYPE_CHECKING:
+    from sdesk.core.bulk import BulkResult
     from sdesk.tui.screens.desk_parts import DeskParts
 
     _Base = DeskParts
@@ -106,9 +108,55 @@ class DeskActs(_Base):
             self.notify("select a ticket first", severity="warning", markup=False)
         return found
 
+    # -- take next, marks and bulk acts ---------------------------------------------------
+
+    def action_take_next(self) -> None:
+        """One key from the inbox to work: the most urgent unassigned ticket, opened and
+        assigned to the operator in one transaction (two agents never get the same one)."""
+        desk, me = self.sapp.desk, self.sapp.me.login
+
+        def took(number: int | None) -> None:
+            if number is None:
+                self.notify("no unassigned ticket is waiting", markup=False)
+            else:
+                self.open_ticket(number)
+
+        self.run_act("", lambda: desk.take_next(me), then=took)
+
+    def action_mark(self) -> None:
+        inbox = self.query_one(InboxList)
+        inbox.toggle_mark()
+        self.filter_bar.show_marked(len(inbox.marked))
+
+    def marked(self) -> list[int]:
+        """The tickets marked for a bulk act, if any (the acts then apply to them all)."""
+        return sorted(self.query_one(InboxList).marked)
+
+    def clear_marks(self) -> None:
+        self.query_one(InboxList).clear_marks()
+        self.filter_bar.show_marked(0)
+
+    def _bulk(self, done: str, act: Callable[[], BulkResult]) -> None:
+        def finished(result: BulkResult) -> None:
+            self.clear_marks()
+            if result.skipped:
+                lines = [f"#{n}: {why}" for n, why in result.skipped[:5]]
+                more = len(result.skipped) - len(lines)
+                if more > 0:
+                    lines.append(f"and {more} more")
+                self.notify(safe("not changed:\n" + "\n".join(lines)), severity="warning")
+
+        self.run_act(done, act, then=finished, moves_away=True)
+
     # -- assignment, status, priority ------------------------------------------------------
 
     def action_assign_me(self) -> None:
+        if marked := self.marked():
+            desk, me = self.sapp.desk, self.sapp.me.login
+            self._bulk(
+                f"{len(marked)} tickets assigned to you", lambda: desk.bulk_assign(marked, me, me)
+            )
+            return
         if (t := self.target_or_say()) is None:
             return
         number, version = t
@@ -120,9 +168,11 @@ class DeskActs(_Base):
         )
 
     def action_assign(self) -> None:
-        if (t := self.target_or_say()) is None:
+        marked = self.marked()
+        if not marked and (t := self.target_or_say()) is None:
             return
-        number, version = t
+        number, version = (0, 0) if marked else t
+        what = f"{len(marked)} marked tickets" if marked else f"#{number}"
         options: list[tuple[Text | str, str | None]] = [
             (plain(f"{a.login}  {a.name} ({a.role})"), a.login) for a in self.agents
         ]
@@ -132,18 +182,23 @@ class DeskActs(_Base):
             if login is None:
                 return
             desk, me = self.sapp.desk, self.sapp.me.login
-            done = f"#{number} assigned to {login}" if login else f"#{number} unassigned"
+            done = f"{what} assigned to {login}" if login else f"{what} unassigned"
+            if marked:
+                self._bulk(done, lambda: desk.bulk_assign(marked, login or None, me))
+                return
             self.run_act(
                 done,
                 lambda: desk.assign(number, me, login or None, expected_version=version),
             )
 
-        self.app.push_screen(ChoiceScreen(f"Assign #{number} to", options), chosen)
+        self.app.push_screen(ChoiceScreen(f"Assign {what} to", options), chosen)
 
     def action_status(self) -> None:
-        if (t := self.target_or_say()) is None:
+        marked = self.marked()
+        if not marked and (t := self.target_or_say()) is None:
             return
-        number, version = t
+        number, version = (0, 0) if marked else t
+        what = f"{len(marked)} marked tickets" if marked else f"#{number}"
         current = self.detail.ticket.status if self.detail and self.is_detail(number) else None
         options: list[tuple[Text | str, Status | None]] = [(s.value, s) for s in Status]
 
@@ -151,6 +206,10 @@ class DeskActs(_Base):
             if status is None:
                 return
             desk, me = self.sapp.desk, self.sapp.me.login
+            if marked:
+                done = f"{what} set {status.value}"
+                self._bulk(done, lambda: desk.bulk_set_status(marked, status, me))
+                return
             self.run_act(
                 f"#{number} is {status.value}",
                 lambda: desk.set_status(number, me, status, expected_version=version),
@@ -159,15 +218,17 @@ class DeskActs(_Base):
 
         self.app.push_screen(
             ChoiceScreen(
-                f"Status of #{number}", options, current=Status(current) if current else None
+                f"Status of {what}", options, current=Status(current) if current else None
             ),
             chosen,
         )
 
     def action_priority(self) -> None:
-        if (t := self.target_or_say()) is None:
+        marked = self.marked()
+        if not marked and (t := self.target_or_say()) is None:
             return
-        number, version = t
+        number, version = (0, 0) if marked else t
+        what = f"{len(marked)} marked tickets" if marked else f"#{number}"
         options: list[tuple[Text | str, Priority | None]] = [
             (p.value, p) for p in reversed(Priority)
         ]
@@ -176,17 +237,23 @@ class DeskActs(_Base):
             if priority is None:
                 return
             desk, me = self.sapp.desk, self.sapp.me.login
+            if marked:
+                done = f"{what} set {priority.value}"
+                self._bulk(done, lambda: desk.bulk_set_priority(marked, priority, me))
+                return
             self.run_act(
                 f"#{number} priority {priority.value}",
                 lambda: desk.set_priority(number, me, priority, expected_version=version),
             )
 
-        self.app.push_screen(ChoiceScreen(f"Priority of #{number}", options), chosen)
+        self.app.push_screen(ChoiceScreen(f"Priority of {what}", options), chosen)
 
     def action_snooze(self) -> None:
-        if (t := self.target_or_say()) is None:
+        marked = self.marked()
+        if not marked and (t := self.target_or_say()) is None:
             return
-        number, version = t
+        number, version = (0, 0) if marked else t
+        what = f"{len(marked)} marked tickets" if marked else f"#{number}"
         now = self.sapp.desk.clock()
         morning = datetime.combine(now.astimezone().date() + timedelta(days=1), time(9))
         tomorrow = morning.astimezone().astimezone(now.tzinfo)
@@ -201,6 +268,12 @@ class DeskActs(_Base):
 
         def snooze(until: datetime) -> None:
             desk, me = self.sapp.desk, self.sapp.me.login
+            if marked:
+                done = f"{what} pending until {until.astimezone():%d %b %H:%M}"
+                self._bulk(
+                    done, lambda: desk.bulk_set_status(marked, Status.PENDING, me, until=until)
+                )
+                return
             self.run_act(
                 f"#{number} pending until {until.astimezone():%d %b %H:%M}",
                 lambda: desk.set_status(
@@ -219,7 +292,7 @@ class DeskActs(_Base):
             elif choice == "other":
                 self.app.push_screen(
                     PromptScreen(
-                        f"#{number} pending until",
+                        f"{what} pending until",
                         placeholder="2h, 3d, 1w or 2026-12-01 14:00",
                         check=lambda v: (
                             None
@@ -230,10 +303,39 @@ class DeskActs(_Base):
                     typed,
                 )
 
-        picker = ChoiceScreen[datetime | str](f"Snooze #{number} (pending) until", options)
+        picker = ChoiceScreen[datetime | str](f"Snooze {what} (pending) until", options)
         self.app.push_screen(picker, chosen)
 
+    def merge_marked(self, marked: list[int]) -> None:
+        """Merge the marked tickets into one of them, chosen here (one transaction)."""
+        options: list[tuple[Text | str, int | None]] = []
+        for row in self.query_one(InboxList).rows:
+            if row.number in marked:
+                options.append((plain(f"#{row.number} {row.subject or ''}"), row.number))
+        known = {n for _, n in options}
+        options += [(f"#{n}", n) for n in marked if n not in known]
+
+        def chosen(target: int | None) -> None:
+            if target is None:
+                return
+            sources = [n for n in marked if n != target]
+            question = Text(f"Merge {len(sources)} tickets into #{target}? ", style="bold")
+            question.append("Their messages move there and they close.")
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    desk, me = self.sapp.desk, self.sapp.me.login
+                    done = f"{len(sources)} tickets merged into #{target}"
+                    self._bulk(done, lambda: desk.merge_many(target, sources, me))
+
+            self.app.push_screen(ConfirmScreen(question), confirmed)
+
+        self.app.push_screen(ChoiceScreen("Merge the marked tickets into", options), chosen)
+
     def action_merge(self) -> None:
+        if len(marked := self.marked()) > 1:
+            self.merge_marked(marked)
+            return
         if (t := self.target_or_say()) is None:
             return
         number, version = t

@@ -1,4 +1,4 @@
-"""What the desk screen's parts (``desk_acts``, ``desk_inbox``, ``desk_writing``) use of each
+"""What the desk screen's parts (``desk_acts``, ``desk_writing``) use of each
 other and of ``DeskScreen``, declared once for the type checker. Nothing here exists at run time:
 the parts are mixed into ``DeskScreen``, which defines all of it."""
 
@@ -25,7 +25,6 @@ class DeskParts(Screen[None]):
     card: CustomerCard | None
     agents: list[AgentRow]
     ticket_open: bool
-    loaded: bool
     focus_inbox_next: bool
     filter_bar: FilterBar
     reply_box: ReplyBox
@@ -57,3 +56,7 @@ class DeskParts(Screen[None]):
     def reload(self, *, stay: bool = False, scroll_end: bool = False) -> None: ...
     def arrange_panes(self) -> None: ...
     def show_filterbar(self) -> None: ...
+    def marked(self) -> list[int]:
+        raise NotImplementedError
+
+    def clear_marks(self) -> None: ...

@@ -43,6 +43,8 @@ class FilterBar(Static):
         self.flt = InboxFilter()
         self.counts: InboxCounts | None = None
         self.found: Found | None = None
+        self.marked = 0  # tickets marked for a bulk act
+        self.snippet = ""  # in a search: the matching text of the highlighted ticket
 
     # -- what the bar shows ----------------------------------------------------------------
 
@@ -50,19 +52,39 @@ class FilterBar(Static):
         self.counts = counts
         self.draw()
 
+    def show_marked(self, n: int) -> None:
+        if n != self.marked:
+            self.marked = n
+            self.draw()
+
     def show_search(self, found: Found | None) -> None:
         """The search on show, or None for the counts."""
         self.found = found
+        if found is None:
+            self.snippet = ""
         self.draw()
+
+    def show_snippet(self, snippet: str) -> None:
+        """What matched in the highlighted search result (customer text: shown plain)."""
+        if snippet != self.snippet:
+            self.snippet = snippet
+            self.draw()
 
     def draw(self) -> None:
         c, found = self.counts, self.found
         bar = Text(end="")
+        if self.marked:
+            bar.append(f"● {self.marked} marked", style="bold reverse")
+            bar.append(" a/A/s/p/z/m act on them · Esc unmark  ")
         if found is not None:
             bar.append("Search ", style="bold")
             bar.append_text(plain(f"“{found.words}”"))
             bar.append(f": {found.count}{'+' if found.more else ''} tickets", style="bold")
-            bar.append("  Esc: back to the inbox", style="dim")
+            if self.snippet:
+                bar.append(" · ")
+                bar.append_text(plain(self.snippet, "italic"))
+            else:
+                bar.append("  Esc: back to the inbox", style="dim")
         if c is not None and found is None:
             flt = self.flt
 

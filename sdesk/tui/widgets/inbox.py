@@ -37,6 +37,7 @@ class InboxList(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
     ]
     DEFAULT_CSS = """
     InboxList { background: $surface; overflow-x: hidden; }
@@ -55,10 +56,19 @@ class InboxList(ScrollView, can_focus=True):
 
     @dataclass
     class NeedPage(Message):
-        """The cursor nears an edge of the window; ``after``/``before`` say which page."""
+        """The cursor nears an edge of the window; ``after``/``before`` say which page.
+        Neither: the first page; ``last``: the last one (the cursor goes to its end)."""
 
         after: PageKey | None = None
         before: PageKey | None = None
+        last: bool = False
+
+    @dataclass
+    class ViewWidth(Message):
+        """The width the rows are drawn in changed (a resize, the scrollbar came or went):
+        the header lines up with it."""
+
+        width: int
 
     def __init__(self, *, now: datetime, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -76,6 +86,8 @@ class InboxList(ScrollView, can_focus=True):
         self._cache: dict[tuple[int, int], tuple[Style, Strip]] = {}
         self._base = Style()
         self._styles: dict[str, Style] = {}  # a run's style name, parsed once
+        self._told_width = 0  # the view width last posted (``ViewWidth``)
+        self.marked: set[int] = set()  # ticket numbers marked for a bulk act (space)
 
     # -- data ------------------------------------------------------------------------------
 
@@ -98,6 +110,14 @@ class InboxList(ScrollView, can_focus=True):
             self.cursor = 0
         self._asked = None
         self._changed(scroll=keep is None and not stay)
+
+    def show_last(self, page: Page) -> None:
+        """Replace the window with the inbox's last page, the cursor on its last row."""
+        self.rows = list(page.rows)
+        self.more_after, self.more_before = False, page.more_before
+        self.cursor = max(0, len(self.rows) - 1)
+        self._asked = None
+        self._changed(scroll=False)
 
     def extend(self, page: Page) -> None:
         """Add the page that follows the window; drop rows far above the cursor."""
@@ -137,6 +157,22 @@ class InboxList(ScrollView, can_focus=True):
             self._cache.clear()
             self.refresh()
 
+    def toggle_mark(self) -> None:
+        """Mark the cursor's ticket (or unmark it) and go to the next row, as mail readers do."""
+        row = self.current
+        if row is None:
+            return
+        self.marked ^= {row.number}
+        self._cache.pop((self.cursor, self._view.width), None)
+        self.refresh_line(self.cursor)
+        self._move(self.cursor + 1)
+
+    def clear_marks(self) -> None:
+        if self.marked:
+            self.marked = set()
+            self._cache.clear()
+            self.refresh()
+
     @property
     def current(self) -> TicketRow | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
@@ -145,6 +181,10 @@ class InboxList(ScrollView, can_focus=True):
     def _view(self) -> Size:
         """The visible area: the widget less its scrollbar."""
         return self.scrollable_content_region.size
+
+    @property
+    def view_width(self) -> int:
+        return self._view.width
 
     def _changed(self, *, scroll: bool) -> None:
         self._cache.clear()
@@ -171,11 +211,19 @@ class InboxList(ScrollView, can_focus=True):
             return
         self._move(0)
 
+    def action_last(self) -> None:
+        if self.more_after:
+            self.post_message(self.NeedPage(last=True))  # the end: read the last page
+            return
+        self._move(len(self.rows) - 1)
+
     def _move(self, index: int) -> None:
         if not self.rows:
             return
         index = max(0, min(index, len(self.rows) - 1))
-        if index != self.cursor:
+        if index == self.cursor:
+            self._follow()  # the view may have scrolled away from the cursor (wheel, scrollbar)
+        else:
             width = self._view.width
             self._cache.pop((self.cursor, width), None)  # only the two rows that change colour
             self._cache.pop((index, width), None)
@@ -218,6 +266,7 @@ class InboxList(ScrollView, can_focus=True):
 
     def key_enter(self) -> None:
         if self.current is not None:
+            self._follow()  # never open a ticket the operator cannot see highlighted
             self.post_message(self.Selected(self.current))
 
     # -- drawing ---------------------------------------------------------------------------
@@ -240,6 +289,10 @@ class InboxList(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base = self.rich_style  # once a frame: it walks every ancestor's styles
+        width = self._view.width
+        if width != self._told_width and width > 0:
+            self._told_width = width
+            self.post_message(self.ViewWidth(width))
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -265,6 +318,8 @@ class InboxList(ScrollView, can_focus=True):
         runs = ticket_runs(
             row, self.now, Columns.for_width(width), self.presence.get(row.number, ())
         )
+        if row.number in self.marked:  # "●1042": marked for a bulk act, in any colour scheme
+            runs[0] = ("●" + runs[0][0][1:], "bold reverse")
         if cursor:
             runs = [("".join(text for text, _ in runs), "")]
         strip = self._runs_strip(runs, width, style)

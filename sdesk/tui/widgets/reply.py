@@ -3,9 +3,11 @@ attached to the reply and whether it quotes the customer listed under it.
 
 The box owns the writing: the drafts of every ticket written on, their files and quoting, canned
 responses and $EDITOR. It asks for what only the desk can do by messages: ``ReplyBox.Send`` (the
-core queues the reply or saves the note; the screen calls ``sent`` when it did) and
-``ReplyBox.Closed``. What it knows of the ticket (where a reply goes, the customer's name) the
-screen tells it (``ReplyTo``).
+core queues the reply or saves the note; the screen calls ``sent`` when it did),
+``ReplyBox.Closed`` and ``ReplyBox.DraftChanged`` (a moment after the typing stops, and when the
+box closes: the screen keeps the draft in the desk, so it survives quitting and a crash). What
+it knows of the ticket (where a reply goes, the customer's name) the screen tells it
+(``ReplyTo``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from sdesk.config import CannedResponse
@@ -33,6 +36,7 @@ from sdesk.tui.actions import REPLY_ACTIONS, bindings
 from sdesk.tui.render import channel_label, plain, safe, size
 
 Mode = Literal["reply", "note"]
+DRAFT_SAVE_DELAY = 0.8  # seconds after the last key before a draft is kept in the desk
 
 _PLACEHOLDER = re.compile(r"\{(customer|ticket|agent)\}")
 
@@ -74,6 +78,14 @@ class ReplyBox(Vertical):
 
         number: int | None
 
+    @dataclass
+    class DraftChanged(Message):
+        """Keep this draft of ticket ``number`` in the desk (empty text: drop it)."""
+
+        number: int
+        mode: Mode
+        text: str
+
     def __init__(
         self,
         *,
@@ -97,6 +109,8 @@ class ReplyBox(Vertical):
         self.drafts: dict[int, tuple[Mode, str]] = {}
         self.files: dict[int, list[Path]] = {}
         self.quote: dict[int, bool] = {}
+        self._save_timer: Timer | None = None
+        self._loaded_text = ""  # the text as last loaded: a change to it is typing
 
     def compose(self) -> ComposeResult:
         yield Static("", id="reply-label", markup=False)
@@ -119,6 +133,40 @@ class ReplyBox(Vertical):
     def quoting(self, number: int) -> bool:
         return self.quote.get(number, self.quote_default)
 
+    # -- drafts kept in the desk -----------------------------------------------------------
+
+    def restore(self, drafts: Sequence[tuple[int, Mode, str]]) -> None:
+        """Drafts read from the desk; one written here meanwhile wins."""
+        for number, mode, text in drafts:
+            if text.strip() and number not in self.drafts and number != self.number:
+                self.drafts[number] = (mode, text)
+
+    def unsent(self) -> list[int]:
+        """Tickets with a draft not sent yet, the open one included."""
+        numbers = [n for n, (_mode, text) in self.drafts.items() if text.strip()]
+        if self.display and self.number is not None and self.text.strip():
+            numbers = sorted({*numbers, self.number})
+        return numbers
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.number is None or not self.display or self.text == self._loaded_text:
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.keep_draft)
+
+    def keep_draft(self) -> None:
+        """Hand the text written now to the desk (the screen saves it off the UI thread)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if self.number is not None:
+            self.post_message(self.DraftChanged(self.number, self.mode, self.text))
+
+    def _load(self, text: str) -> None:
+        self._loaded_text = text
+        self.area.load_text(text)
+
     # -- opening and closing ---------------------------------------------------------------
 
     def open(self, number: int, mode: Mode, reply_to: ReplyTo) -> None:
@@ -130,7 +178,7 @@ class ReplyBox(Vertical):
         self.number, self.mode = number, mode
         self.tell(number, reply_to)
         self.set_class(mode == "note", "-note")
-        self.area.load_text(draft)
+        self._load(draft)
         self.area.move_cursor(self.area.document.end)
         self.show_files()
         self.display = True
@@ -157,6 +205,7 @@ class ReplyBox(Vertical):
                 self.drafts[self.number] = (self.mode, self.text)
             else:
                 self.drafts.pop(self.number, None)
+            self.keep_draft()
         self.display = False
         self.post_message(self.Closed(self.number))
 
@@ -164,6 +213,7 @@ class ReplyBox(Vertical):
         """Put the open reply away as a draft, unless it belongs to ticket ``keep``."""
         if self.display and self.number is not None and self.number != keep:
             self.drafts[self.number] = (self.mode, self.text)
+            self.keep_draft()
             self.display = False
 
     # -- sending ---------------------------------------------------------------------------
@@ -185,7 +235,10 @@ class ReplyBox(Vertical):
         self.files.pop(number, None)
         self.quote.pop(number, None)
         if self.number == number:
-            self.area.load_text("")
+            if self._save_timer is not None:  # a save of the text just sent must not follow
+                self._save_timer.stop()
+                self._save_timer = None
+            self._load("")
             self.display = False
 
     # -- canned responses, files, $EDITOR --------------------------------------------------

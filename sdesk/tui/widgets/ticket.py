@@ -67,8 +67,11 @@ def header_text(detail: TicketDetail, now: datetime, presence: tuple[tuple[str, 
     out.append(t.priority, style=PRIORITY_STYLE.get(t.priority, ""))
     out.append(" · ")
     out.append_text(plain(f"assigned to {t.assignee}" if t.assignee else "unassigned"))
-    out.append(" · SLA ")
-    out.append_text(sla_text(t, now))
+    if t.status == "pending" and t.pending_until is not None:
+        out.append(f" · until {when(t.pending_until, now)}", style="bold")  # the SLA clock waits
+    else:
+        out.append(" · SLA ")
+        out.append_text(sla_text(t, now))
     out.append(f" · opened {age(t.created_at, now)} ago")
     for agent, activity in presence:
         out.append("\n")
