@@ -148,3 +148,25 @@ def test_the_demo_signs_canned_responses_with_the_operators_name(tmp_path: Path)
     finally:
         desk.close()
     assert me is not None and me.name == full_name
+
+
+async def test_ctrl_t_from_the_inbox_fills_in_the_customer_read_meanwhile(
+    demo_desk: Desk, make_app: AppFactory
+) -> None:
+    """At 80 columns the ticket is not read yet when ctrl+t comes from the inbox: the
+    response is filled when chosen, with the customer's name the ticket brought."""
+    app = make_app(demo_desk, live=False)
+    async with running(app, size=(80, 24)) as pilot:
+        row = inbox(app).current
+        assert row is not None
+        with demo_desk.store.read() as s:
+            card = customer_card(s, row.number)
+        assert card is not None and card.name
+        box = reply_box(app)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert box.display and box.number == row.number
+        assert box.text.startswith(f"Hello {card.name.split()[0]},"), box.text

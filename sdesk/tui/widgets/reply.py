@@ -204,24 +204,29 @@ class ReplyBox(Vertical):
     # -- canned responses, files, $EDITOR --------------------------------------------------
 
     def choose_canned(self) -> None:
+        """Pick a canned response, its filled text previewed; it goes in as a paragraph."""
         number = self.number
         if number is None or not self.canned:
             return
-        customer = self.reply_to.customer
-        first = customer.split()[0] if customer.split() else customer
-        options: list[tuple[Text | str, str | None]] = [
-            (plain(c.name), fill_canned(c.text, first, number, self.agent)) for c in self.canned
-        ]
 
-        def insert(text: str | None) -> None:
-            if text:
-                self.insert_block(text)
+        def filled(index: int) -> str:
+            # Filled when shown and when chosen, not when the picker opens: ctrl+t may come
+            # before the ticket was read (the customer's name is told with it, ``tell``).
+            customer = self.reply_to.customer
+            first = customer.split()[0] if customer.split() else customer
+            return fill_canned(self.canned[index].text, first, number, self.agent)
+
+        def insert(index: int | None) -> None:
+            if index is not None and self.number == number:
+                self.insert_block(filled(index))
             self.area.focus()
 
         from sdesk.tui.screens.pickers import ChoiceScreen
 
-        picker = ChoiceScreen("Canned response", options, preview=lambda text: text)
-        self.app.push_screen(picker, insert)
+        options: list[tuple[Text | str, int | None]] = [
+            (plain(c.name), i) for i, c in enumerate(self.canned)
+        ]
+        self.app.push_screen(ChoiceScreen("Canned response", options, preview=filled), insert)
 
     def insert_block(self, block: str) -> None:
         """``block`` (a canned response) at the cursor, in place of a selection, as a
