@@ -333,6 +333,18 @@ def _console_login() -> str | None:
     return login if ok else None
 
 
+def _display_name(login: str) -> str:
+    """The Unix account's full name (GECOS), else the login: the name canned responses sign
+    with (``{agent}``), which was the bare login for the console's own user."""
+    try:
+        import pwd
+
+        gecos = pwd.getpwnam(login).pw_gecos.split(",")[0].strip()
+    except (ImportError, KeyError):
+        return login
+    return gecos or login  # shown through the console's plain(), like every name
+
+
 def seed_demo(
     desk: Desk,
     *,
@@ -359,7 +371,7 @@ def seed_demo(
             if login not in logins:
                 desk.add_agent(login, name=name, role=role, email=email, phone=phone, by=by)
         if me and me not in logins | NAMES.keys():
-            desk.add_agent(me, name=me, role=Role.SUPERVISOR, by="admin")
+            desk.add_agent(me, name=_display_name(me), role=Role.SUPERVISOR, by="admin")
         timeline = [(p.start, i, 0, "open", "") for i, p in enumerate(plans)]
         timeline += [
             (p.start + timedelta(minutes=m), i, k, kind, arg)

@@ -154,6 +154,27 @@ DESK_ACTIONS: tuple[ActionSpec, ...] = (
         footer=False,
     ),
     ActionSpec(
+        "card",
+        "C",
+        "toggle_card",
+        "Card",
+        "The customer's card in place of the thread, or the thread back",
+        _T,
+        needs_ticket=True,
+        footer=False,
+    ),
+    ActionSpec(
+        "canned_reply",
+        "ctrl+t",
+        "canned_reply",
+        "Canned",
+        "Reply with a canned response (opens the reply box)",
+        _T,
+        "reply",
+        needs_ticket=True,
+        footer=False,
+    ),
+    ActionSpec(
         "others",
         "o",
         "other_tickets",
@@ -236,6 +257,18 @@ def bindings(specs: Iterable[ActionSpec]) -> list[Binding]:
 def keys_for(spec: ActionSpec, keymap: dict[str, str]) -> str:
     """The keys as the user has them (after ``[console.keys]``), for the help screen."""
     return keymap.get(spec.id, spec.key)
+
+
+_KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter"}
+
+
+def key_label(keys: str) -> str:
+    """Textual's key names as people read them: ``question_mark,f1`` → ``? / f1``."""
+    return " / ".join(_KEY_NAMES.get(k, k) for k in keys.split(","))
+
+
+def by_id(spec_id: str) -> ActionSpec:
+    return next(s for s in ALL_ACTIONS if s.id == spec_id)
 
 
 def by_action(name: str) -> ActionSpec | None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from rich.cells import cell_len, set_cell_size
-from rich.text import Text
+from rich.style import Style
+from rich.text import Span, Text
 
 from sdesk.core.enums import Channel
 from sdesk.core.text import Safe as Safe
@@ -67,14 +69,21 @@ def sla_text(row: TicketRow, now: datetime) -> Text:
     return Text(*sla_run(row, now), end="")
 
 
+SLA_CELLS = 6  # the inbox's SLA column
+
+
 def sla_run(row: TicketRow, now: datetime) -> tuple[str, str]:
-    """``sla_text`` as (text, style)."""
+    """``sla_text`` as (text, style). A breached deadline also says so in text (``!-2h05``):
+    under NO_COLOR its red is one more grey, and the ``!`` and bold are what is left."""
     if row.sla_due is None:
-        return "—", "dim"
+        return "—", "dim"  # nothing to read: no deadline
     left = row.sla_due - now
     if left < timedelta(0):
-        style = "bold red"
-    elif left < timedelta(hours=1):
+        text = "!" + span(left)
+        if len(text) > SLA_CELLS:  # "!-13d04", "!-10h05": the days or hours are enough
+            text = text[:-2]
+        return text, OVERDUE_STYLE
+    if left < timedelta(hours=1):
         style = "bold yellow"
     elif left < timedelta(hours=4):
         style = "yellow"
@@ -92,14 +101,35 @@ _SHORT = {
     "resolved": "done",
     "closed": "clsd",
 }
-PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "dim"}
+# Each meaning carried by text and style, colour only on top (issue 14 item 2): under NO_COLOR
+# Textual turns colours to greys, and the console drops the colours of these styles
+# (``colourless``), so urgent reads as bold reverse, not as dark grey on grey. ``dim`` marks
+# only what need not be read (no deadline, nobody assigned).
+OVERDUE_STYLE = "bold red"
+PRIORITY_STYLE = {"urgent": "bold reverse red", "high": "yellow", "normal": "", "low": ""}
 STATUS_STYLE = {
     "new": "bold cyan",
     "open": "cyan",
     "pending": "magenta",
     "resolved": "green",
-    "closed": "dim",
+    "closed": "italic",
 }
+
+
+@lru_cache(maxsize=512)
+def colourless_style(style: str | Style) -> Style:
+    """``style`` without its colours (bold, reverse, italic … kept)."""
+    return (Style.parse(style) if isinstance(style, str) else style).without_color
+
+
+def colourless(text: Text) -> Text:
+    """``text`` with the colours of its own styles taken out, in place (for NO_COLOR: see
+    ``PRIORITY_STYLE``). A reversed style then swaps the widget's text and background
+    colours, which keep their contrast in grey, instead of a grey of red and the background."""
+    if text.style:
+        text.style = colourless_style(text.style)
+    text.spans = [Span(s.start, s.end, colourless_style(s.style)) for s in text.spans]
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -424,6 +424,8 @@ async def test_merge_into_another_ticket(demo_desk: Desk, make_app: AppFactory) 
         await open_ticket(pilot, source)
         await pilot.press("m")
         await settle(pilot)
+        if isinstance(app.screen, ChoiceScreen):  # the customer's other open tickets first
+            await choose(pilot, "Other ticket number")
         assert isinstance(app.screen, PromptScreen)
         await pilot.press(*str(source), "enter")
         await settle(pilot)

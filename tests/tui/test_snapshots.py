@@ -1,5 +1,7 @@
 """Snapshots of the console on the demo week: inbox, ticket, reply, help and dashboard, each at
-80×24 (a laptop's SSH window) and 160×48 (a wide desk monitor).
+80×24 (a laptop's SSH window) and 160×48 (a wide desk monitor); inbox, ticket, reply and help
+also with ``NO_COLOR=1`` (Textual draws every colour as a grey: urgency and overdue deadlines
+must still read, by text and bold/reverse).
 
 The desk is seeded at a frozen clock (``tests.tui.conftest.NOW``) with TZ pinned to UTC, the app
 runs without its live timers (``live=False``), and cursors do not blink, so every picture is the
@@ -131,7 +133,13 @@ def test_ticket(snap_compare: Snap, demo_desk: Desk, make_app: AppFactory, size:
 @pytest.mark.parametrize("size", SIZES)
 def test_reply(snap_compare: Snap, demo_desk: Desk, make_app: AppFactory, size: Any) -> None:
     """That ticket with the reply box open and two paragraphs typed."""
-    opened = open_rich_ticket(demo_desk)
+    run = scenario(then=write_reply(demo_desk))
+    assert snap_compare(_app(demo_desk, make_app), terminal_size=size, run_before=run)
+
+
+def write_reply(desk: Desk) -> RunBefore:
+    """Open the rich ticket, ``r``, type two paragraphs."""
+    opened = open_rich_ticket(desk)
 
     async def write(pilot: Pilot[None]) -> None:
         await opened(pilot)
@@ -146,19 +154,45 @@ def test_reply(snap_compare: Snap, demo_desk: Desk, make_app: AppFactory, size: 
         await settle(pilot)
         assert box.text == "\n".join(REPLY)
 
-    run = scenario(then=write)
-    assert snap_compare(_app(demo_desk, make_app), terminal_size=size, run_before=run)
+    return write
+
+
+async def _help_shown(pilot: Pilot[None]) -> None:
+    assert isinstance(pilot.app.screen, HelpScreen)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare: Snap, demo_desk: Desk, make_app: AppFactory, size: Any) -> None:
-    """F1 over the inbox: every key, grouped."""
-
-    async def shown(pilot: Pilot[None]) -> None:
-        assert isinstance(pilot.app.screen, HelpScreen)
-
-    run = scenario("f1", then=shown)
+    """F1 over the inbox: every key with its binding id (for ``[console.keys]``), grouped."""
+    run = scenario("f1", then=_help_shown)
     assert snap_compare(_app(demo_desk, make_app), terminal_size=size, run_before=run)
+
+
+NO_COLOR_RUNS: dict[str, Callable[[Desk], RunBefore]] = {
+    "inbox": lambda _desk: scenario(),
+    "ticket": lambda desk: scenario(then=open_rich_ticket(desk)),
+    "reply": lambda desk: scenario(then=write_reply(desk)),
+    "help": lambda _desk: scenario("f1", then=_help_shown),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("view", list(NO_COLOR_RUNS))
+def test_no_color(
+    snap_compare: Snap,
+    demo_desk: Desk,
+    make_app: AppFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    view: str,
+    size: Any,
+) -> None:
+    """The same views under ``NO_COLOR=1`` (read by the app when it is made): ``URG`` in
+    reverse, breached deadlines as ``!-2h05`` in bold, nothing the operator reads in dim."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = _app(demo_desk, make_app)
+    assert app.no_color
+    run = NO_COLOR_RUNS[view](demo_desk)
+    assert snap_compare(app, terminal_size=size, run_before=run)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -334,6 +334,12 @@ class DeskScreen(DeskActs, DeskWriting, Screen[None]):
         if previous is None:
             self.refresh_bindings()  # ticket keys become available
 
+    def action_toggle_card(self) -> None:
+        if (t := self.target_or_say()) is not None:
+            if not (self.ticket_open and self.is_detail(t[0])):
+                self.open_ticket(t[0])
+            self.ticket_view.toggle_card(t[0])
+
     def _writing(self) -> bool:
         return bool(self.query_one(ReplyBox).display)
 

@@ -17,7 +17,7 @@ from sdesk.core.attachments import save_attachment
 from sdesk.core.calls import telephony_problem
 from sdesk.core.enums import Priority, Status
 from sdesk.core.errors import DeskError, StaleTicket
-from sdesk.store.queries import AttachmentRow, MessageRow
+from sdesk.store.queries import ACTIVE, AttachmentRow, MessageRow
 from sdesk.tui.render import plain, safe, size
 from sdesk.tui.screens.pickers import ChoiceScreen, ConfirmScreen, PromptScreen
 from sdesk.tui.threads import from_thread
@@ -35,6 +35,7 @@ _DURATION = re.compile(r"^(\d{1,4})\s*(m|min|h|d|w)$", re.IGNORECASE)
 
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+OTHER = -1  # the merge picker's "Other ticket number…" (no ticket has a negative number)
 
 
 def parse_until(value: str, now: datetime) -> datetime | None:
@@ -357,18 +358,47 @@ class DeskActs(_Base):
                 moves_away=True,
             )
 
-        def typed(value: str | None) -> None:
-            if value is None:
-                return
-            target = int(value.lstrip("#"))
+        def ask(target: int) -> None:
             question = Text(f"Merge #{number} into #{target}? ", style="bold")
             question.append(f"Its messages move there and #{number} closes.")
             self.app.push_screen(ConfirmScreen(question), lambda yes: confirmed(target, yes))
 
-        self.app.push_screen(
-            PromptScreen(f"Merge #{number} into ticket", placeholder="ticket number", check=check),
-            typed,
+        def typed(value: str | None) -> None:
+            if value is not None:
+                ask(int(value.lstrip("#")))
+
+        def prompt() -> None:
+            self.app.push_screen(
+                PromptScreen(
+                    f"Merge #{number} into ticket", placeholder="ticket number", check=check
+                ),
+                typed,
+            )
+
+        # The customer's other open tickets first (the card read with the ticket): merging
+        # is mostly the same person writing twice. Any other number is one choice away.
+        card = self.card if self.is_detail(number) else None
+        others = (
+            [t for t in card.tickets if t.number != number and t.status in ACTIVE] if card else []
         )
+        if not others:
+            prompt()
+            return
+        options: list[tuple[Text | str, int | None]] = [
+            (plain(f"#{t.number} {t.status:<8} {t.subject or '(no subject)'}"), t.number)
+            for t in others
+        ]
+        options.append(("Other ticket number…", OTHER))
+
+        def chosen(target: int | None) -> None:
+            if target == OTHER:
+                prompt()
+            elif target is not None:
+                ask(target)
+
+        who = card.name if card and card.name else "the customer"
+        title = f"Merge #{number} into another ticket of {who}"
+        self.app.push_screen(ChoiceScreen(title, options), chosen)
 
     # -- call ------------------------------------------------------------------------------
 

@@ -165,6 +165,12 @@ class DeskWriting(_Base):
     def action_canned(self) -> None:
         self.reply_box.choose_canned()
 
+    def action_canned_reply(self) -> None:
+        """ctrl+t from the ticket: triage goes straight to a canned answer."""
+        if not self.reply_box.display:
+            self._write("reply")
+        self.reply_box.choose_canned()
+
     def action_attach(self) -> None:
         self.reply_box.choose_files()
 

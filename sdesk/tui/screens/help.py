@@ -13,16 +13,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from sdesk.tui.actions import ALL_ACTIONS, keys_for
+from sdesk.tui.actions import ALL_ACTIONS, key_label, keys_for
 
 if TYPE_CHECKING:
     from sdesk.tui.app import SdeskApp
-
-_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter"}
-
-
-def key_label(keys: str) -> str:
-    return " / ".join(_NAMES.get(k, k) for k in keys.split(","))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -36,23 +30,26 @@ class HelpScreen(ModalScreen[None]):
         app: SdeskApp = self.app  # type: ignore[assignment]
         keymap = dict(app.desk.settings.console.keys)
         table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
-        table.add_column("key", style="bold", no_wrap=True, width=14)
+        table.add_column("key", style="bold", no_wrap=True, width=12)
+        table.add_column("id", style="italic", no_wrap=True, width=12)
         table.add_column("what", ratio=1)
+        table.add_row(Text("key"), Text("id"), Text("what it does"), style="underline")
         group = None
         for spec in ALL_ACTIONS:
             if not spec.allowed(app.me.role):
                 continue
             if spec.group != group:
                 group = spec.group
-                table.add_row(Text(""), Text(group, style="bold underline"))
-            table.add_row(Text(key_label(keys_for(spec, keymap))), Text(spec.help))
-        table.add_row(Text(""), Text("Moving", style="bold underline"))
-        table.add_row(Text("↑ ↓ / k j"), Text("Previous / next ticket"))
-        table.add_row(Text("PgUp PgDn"), Text("Page up / down"))
-        table.add_row(Text("Home / g"), Text("First ticket"))
+                table.add_row(Text(""), Text(""), Text(group, style="bold underline"))
+            key = Text(key_label(keys_for(spec, keymap)))
+            table.add_row(key, Text(spec.id), Text(spec.help))
+        table.add_row(Text(""), Text(""), Text("Moving", style="bold underline"))
+        table.add_row(Text("↑ ↓ / k j"), Text(""), Text("Previous / next ticket"))
+        table.add_row(Text("PgUp PgDn"), Text(""), Text("Page up / down"))
+        table.add_row(Text("Home / g"), Text(""), Text("First ticket"))
         with VerticalScroll(classes="dialog help"):
             yield Static(
-                Text('Keys  (remap in config: [console.keys] id = "key")', style="bold"),
+                Text('Keys  (remap in config by id: [console.keys] reply = "R")', style="bold"),
                 markup=False,
             )
             yield Static(table, id="help-table", markup=False)

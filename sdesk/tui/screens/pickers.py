@@ -32,17 +32,35 @@ class ChoiceScreen(ModalScreen[T | None], Generic[T]):
         options: Sequence[tuple[Text | str, T | None]],
         *,
         current: T | None = None,
+        preview: Callable[[T], Text | str] | None = None,
     ) -> None:
+        """``preview``: what the highlighted option would give, shown under the list (a
+        ``str`` is shown as plain text, lines kept)."""
         super().__init__(classes="picker")
         self.title_text = title
         self.values = [value for _, value in options]
         self.labels = [plain(lbl) if isinstance(lbl, str) else lbl for lbl, _ in options]
         self.current = current
+        self.preview = preview
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(plain(self.title_text, "bold"), classes="dialog-title", markup=False)
             yield OptionList(*[Option(label) for label in self.labels], id="choices")
+            if self.preview is not None:
+                yield Static("", id="choice-preview", markup=False)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._show_preview(event.option_index)
+
+    def _show_preview(self, index: int | None) -> None:
+        if self.preview is None:
+            return
+        value = self.values[index] if index is not None else None
+        shown = "" if value is None else self.preview(value)
+        text = plain(shown, single_line=False) if isinstance(shown, str) else shown
+        self.query_one("#choice-preview", Static).update(text)
 
     def on_mount(self) -> None:
         choices = self.query_one(OptionList)
@@ -50,6 +68,7 @@ class ChoiceScreen(ModalScreen[T | None], Generic[T]):
             choices.highlighted = self.values.index(self.current)
         elif self.values:
             choices.highlighted = 0
+        self._show_preview(choices.highlighted)  # not told when 0 was highlighted already
         choices.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

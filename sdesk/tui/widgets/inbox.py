@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from sdesk.store.inbox import Page, PageKey, key_of
 from sdesk.store.queries import TicketRow
-from sdesk.tui.render import Columns, Run, ticket_runs
+from sdesk.tui.render import Columns, Run, colourless_style, ticket_runs
 from sdesk.tui.widgets.virtual import set_virtual_size
 
 WINDOW = 600  # rows kept; beyond this the far end is dropped and re-read by key when needed
@@ -341,7 +341,10 @@ class InboxList(ScrollView, can_focus=True):
             if name:
                 named = styles.get(name)
                 if named is None:
-                    named = styles[name] = self.app.console.get_style(name)
+                    named = self.app.console.get_style(name)
+                    if self.app.no_color:  # text and bold/reverse carry it (render.PRIORITY_STYLE)
+                        named = colourless_style(named)
+                    styles[name] = named
                 segments.append(Segment(text, style + named))
             else:
                 segments.append(Segment(text, style))

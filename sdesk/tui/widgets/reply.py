@@ -47,6 +47,19 @@ def fill_canned(text: str, customer: str, ticket: int, agent: str) -> str:
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
+def _newlines(text: str) -> int:
+    """How many line breaks ``text`` starts with."""
+    return len(text) - len(text.lstrip("\n"))
+
+
+def _after(start: tuple[int, int], text: str) -> tuple[int, int]:
+    """The location just after ``text`` inserted at ``start`` (row, column)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return start[0], start[1] + len(text)
+    return start[0] + len(lines) - 1, len(lines[-1])
+
+
 @dataclass(frozen=True)
 class ReplyTo:
     """What the box knows of the ticket it writes on (the core decides for real)."""
@@ -244,23 +257,46 @@ class ReplyBox(Vertical):
     # -- canned responses, files, $EDITOR --------------------------------------------------
 
     def choose_canned(self) -> None:
+        """Pick a canned response, its filled text previewed; it goes in as a paragraph."""
         number = self.number
         if number is None or not self.canned:
             return
-        customer = self.reply_to.customer
-        first = customer.split()[0] if customer.split() else customer
-        options: list[tuple[Text | str, str | None]] = [
-            (plain(c.name), fill_canned(c.text, first, number, self.agent)) for c in self.canned
-        ]
 
-        def insert(text: str | None) -> None:
-            if text:
-                self.area.insert(text)
+        def filled(index: int) -> str:
+            # Filled when shown and when chosen, not when the picker opens: ctrl+t may come
+            # before the ticket was read (the customer's name is told with it, ``tell``).
+            customer = self.reply_to.customer
+            first = customer.split()[0] if customer.split() else customer
+            return fill_canned(self.canned[index].text, first, number, self.agent)
+
+        def insert(index: int | None) -> None:
+            if index is not None and self.number == number:
+                self.insert_block(filled(index))
             self.area.focus()
 
         from sdesk.tui.screens.pickers import ChoiceScreen
 
-        self.app.push_screen(ChoiceScreen("Canned response", options), insert)
+        options: list[tuple[Text | str, int | None]] = [
+            (plain(c.name), i) for i, c in enumerate(self.canned)
+        ]
+        self.app.push_screen(ChoiceScreen("Canned response", options, preview=filled), insert)
+
+    def insert_block(self, block: str) -> None:
+        """``block`` (a canned response) at the cursor, in place of a selection, as a
+        paragraph of its own: a blank line from any text before and after it, never glued
+        to what was typed (``…платёж.Hello``). The cursor ends after it."""
+        area = self.area
+        (row, col), (end_row, end_col) = sorted(area.selection)
+        before = area.get_text_range((0, 0), (row, col))
+        after = area.get_text_range((end_row, end_col), area.document.end)
+        # Spaces at the seam go: the block brings its own line breaks.
+        start = (row, col - (len(before) - len(before.rstrip(" \t"))))
+        end = (end_row, end_col + (len(after) - len(after.lstrip(" \t"))))
+        before, after = before.rstrip(" \t"), after.lstrip(" \t")
+        lead = "\n" * max(0, 2 - _newlines(before[::-1])) if before.strip() else ""
+        trail = "\n" * max(0, 2 - _newlines(after)) if after.strip() else ""
+        area.replace(lead + block + trail, start, end, maintain_selection_offset=False)
+        area.move_cursor(_after(start, lead + block))
 
     def choose_files(self) -> None:
         """Attach a file (a path prompt), remove one, or turn quoting of the customer's last

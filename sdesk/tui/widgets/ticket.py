@@ -3,11 +3,12 @@ through ``render.plain`` (no markup, controls neutralised)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -24,11 +25,13 @@ from sdesk.store.queries import (
     customer_card,
     ticket_detail,
 )
+from sdesk.tui.actions import by_id, key_label
 from sdesk.tui.render import (
     PRIORITY_STYLE,
     STATUS_STYLE,
     age,
     channel_label,
+    colourless,
     plain,
     safe,
     short,
@@ -189,6 +192,34 @@ def card_text(card: CustomerCard, current: int, now: datetime) -> Text:
     return out
 
 
+def strip_text(card: CustomerCard | None, current: int, card_key: str = "C") -> Text:
+    """The customer in one line, for terminals too narrow for the card (below 140 columns):
+    name, first email, phone and Telegram, how many other tickets they have, and the key
+    that shows the whole card."""
+    out = Text(end="")
+    if card is None:
+        return out
+    out.append_text(plain(card.name or "(no name)", "bold"))
+    for kind in ("email", "phone", "telegram"):
+        value = next((c.value for c in card.contacts if c.kind == kind), None)
+        if value is not None:
+            out.append(" · ")
+            out.append_text(plain(value))
+    others = sum(1 for t in card.tickets if t.number != current)
+    if others or card.more_tickets:
+        more = "+" if card.more_tickets else ""
+        out.append(f" · {others}{more} other ticket{'' if others == 1 and not more else 's'}")
+    out.append(f"  ({card_key}: card)", style="italic")
+    return out
+
+
+class DrawingOptions(TypedDict):
+    """How a console draws a ticket (``draw_ticket``'s keywords)."""
+
+    mono: bool
+    card_key: str
+
+
 @dataclass(frozen=True, slots=True)
 class TicketPicture:
     """What the ticket view draws, built (texts made, thread and card wrapped) in the worker
@@ -202,6 +233,7 @@ class TicketPicture:
     card: Text
     card_lines: list[Strip] | None
     card_width: int
+    strip: Text = field(default_factory=Text)  # the customer in one line (``strip_text``)
 
 
 def draw_ticket(
@@ -210,20 +242,31 @@ def draw_ticket(
     now: datetime,
     presence: tuple[tuple[str, str], ...],
     widths: tuple[int, int],
+    *,
+    mono: bool = False,
+    card_key: str = "C",
 ) -> TicketPicture:
-    """Any thread. ``widths`` of thread and card as last laid out (0: not known yet)."""
-    thread = thread_text(detail, now)
-    card_t = card_text(card, detail.ticket.number, now) if card else Text("")
+    """Any thread. ``widths`` of thread and card as last laid out (0: not known yet);
+    ``mono``: the app runs under NO_COLOR, colours are dropped (``render.colourless``);
+    ``card_key``: the key of the card (as the operator's keymap has it)."""
+    number = detail.ticket.number
+    header, thread = header_text(detail, now, presence), thread_text(detail, now)
+    card_t = card_text(card, number, now) if card else Text("")
+    strip = strip_text(card, number, card_key)
+    if mono:
+        for text in (header, thread, card_t, strip):
+            colourless(text)
     tw, cw = widths
     return TicketPicture(
         detail,
-        header_text(detail, now, presence),
+        header,
         thread,
         wrap(thread, tw) if tw > 0 else None,
         tw,
         card_t,
         wrap(card_t, cw) if cw > 0 else None,
         cw,
+        strip,
     )
 
 
@@ -249,6 +292,8 @@ class TicketView(Vertical):
     def __init__(self, desk: Desk, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.desk = desk
+        self._shown: int | None = None  # the ticket on show
+        self._card_for: int | None = None  # the ticket whose card replaces its thread (``C``)
 
     @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
     def load(
@@ -265,7 +310,9 @@ class TicketView(Vertical):
         picture = None
         if detail is not None:
             seen = presence.get(detail.ticket.number, ())
-            picture = draw_ticket(detail, card, desk.clock(), seen, self.widths())
+            picture = draw_ticket(
+                detail, card, desk.clock(), seen, self.widths(), **self._drawing()
+            )
         if not worker.is_cancelled:
             # Straight to the screen (post_message is thread-safe): bubbling would pass the
             # message through each container's queue on the way, on the path of opening.
@@ -273,6 +320,7 @@ class TicketView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield TicketHeader("", id="ticket-header", markup=False)
+        yield TicketHeader("", id="customer-strip", markup=False)  # shown when the card is not
         with Horizontal(id="ticket-body"):
             yield TextPane("Select a ticket and press Enter.", id="thread")
             yield TextPane(id="customer-card")
@@ -280,6 +328,13 @@ class TicketView(Vertical):
     def on_mount(self) -> None:
         self._thread = self.query_one("#thread", TextPane)
         self._card = self.query_one("#customer-card", TextPane)
+        self._strip = self.query_one("#customer-strip", TicketHeader)
+
+    def _drawing(self) -> DrawingOptions:
+        """How this console draws (plain reads: a worker thread may ask)."""
+        card = by_id("card")
+        keys = self.desk.settings.console.keys.get(card.id, card.key)
+        return {"mono": self.app.no_color, "card_key": key_label(keys)}
 
     def widths(self) -> tuple[int, int]:
         """Thread and card widths; plain attribute reads, so a worker thread may ask."""
@@ -294,10 +349,14 @@ class TicketView(Vertical):
         *,
         scroll_end: bool,
     ) -> None:
-        self.show_picture(draw_ticket(detail, card, now, presence, (0, 0)), scroll_end=scroll_end)
+        picture = draw_ticket(detail, card, now, presence, (0, 0), **self._drawing())
+        self.show_picture(picture, scroll_end=scroll_end)
 
     def show_picture(self, picture: TicketPicture, *, scroll_end: bool) -> None:
+        self._shown = picture.detail.ticket.number
+        self.set_class(self._shown == self._card_for, "-card")
         self._header(picture.header)
+        self._strip.show(picture.strip)
         self._thread.set_text(
             picture.thread,
             lines=picture.thread_lines,
@@ -311,7 +370,28 @@ class TicketView(Vertical):
     def show_presence(
         self, detail: TicketDetail, now: datetime, presence: tuple[tuple[str, str], ...]
     ) -> None:
-        self._header(header_text(detail, now, presence))
+        header = header_text(detail, now, presence)
+        self._header(colourless(header) if self.app.no_color else header)
+
+    def toggle_card(self, number: int) -> None:
+        """The whole customer card of ticket ``number`` in place of its thread, or the thread
+        back (``C``): below 140 columns the card has no room beside the thread. Shown once that
+        ticket is (another ticket shows its thread)."""
+        self._card_for = None if self._card_for == number else number
+        if self._shown == number:
+            card = self._card_for == number
+            self.set_class(card, "-card")
+            if (self._thread if card else self._card).has_focus:
+                (self._card if card else self._thread).focus()
+
+    @property
+    def card_shown(self) -> bool:
+        return self.has_class("-card")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The desk focuses the thread when it opens a ticket: the card, if it is in its place."""
+        if event.widget is self._thread and self.has_class("-card"):
+            self._card.focus()
 
     def _header(self, text: Text) -> None:
         self.query_one("#ticket-header", TicketHeader).show(text)
