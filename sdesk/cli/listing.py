@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, TextIO
 
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -62,7 +62,7 @@ FIELDS = (
 class _Column:
     header: str
     cells: list[Text]
-    justify: str = "left"
+    justify: JustifyMethod = "left"
     width: int = 0  # content width, chosen by _layout
 
 
@@ -153,7 +153,7 @@ def ticket_table(columns: Sequence[_Column]) -> Table:
             c.header,
             width=c.width,
             min_width=c.width,
-            justify=c.justify,  # type: ignore[arg-type]  # one of Rich's JustifyMethod values
+            justify=c.justify,
             no_wrap=True,
             overflow="ellipsis",
         )

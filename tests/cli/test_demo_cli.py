@@ -69,7 +69,9 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
+)
 def test_demo_interrupted_while_seeding_removes_its_desk(
     tmpdir_env: tuple[dict[str, str], Path], sig: signal.Signals
 ) -> None:

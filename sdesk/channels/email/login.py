@@ -88,7 +88,7 @@ def _server_text(match: re.Match[str]) -> str:
 def first_line(exc: BaseException) -> str:
     """The error's first line as a person reads it: what the server said, decoded, its
     controls made visible (it is the server's text: ARCHITECTURE.md, rule 8)."""
-    args = getattr(exc, "args", ())
+    args: tuple[object, ...] = exc.args
     if len(args) == 1 and isinstance(args[0], bytes):
         message = args[0].decode("utf-8", "replace")
     else:
