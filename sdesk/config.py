@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 APP = "sdesk"
@@ -222,9 +230,16 @@ class MailboxSettings(Secret):
     start_from: Literal["all", "now"] = Field(
         "all", description="First sync: every message in the folders, or only new ones."
     )
-    address: str = Field(description="The desk's address: From of replies.")
-    display_name: str = ""
     smtp: SmtpSettings | None = None
+    # After ``smtp``: pydantic validates fields in order, and the address check needs it.
+    # Empty for a mailbox that is only read (no ``smtp``); a str, not None, so every reader
+    # (the sender, the autoreply's "never to ourselves") takes it as it is.
+    address: str = Field(
+        "",
+        description="The desk's address: From of replies; needed only with smtp.",
+        validate_default=True,
+    )
+    display_name: str = ""
     max_message_mb: int = Field(50, ge=1, le=1024)
     idle: bool = True
     poll_seconds: float = Field(60, ge=5, le=3600, description="Without IDLE: how often.")
@@ -233,6 +248,17 @@ class MailboxSettings(Secret):
     @property
     def imap_port(self) -> int:
         return self.port or (993 if self.security == "tls" else 143)
+
+    @field_validator("address")
+    @classmethod
+    def _address_to_reply_from(cls, address: str, info: ValidationInfo) -> str:
+        """Only a mailbox that answers needs an address; the error names the key itself."""
+        if not address.strip() and info.data.get("smtp") is not None:
+            raise PydanticCustomError(
+                "address_needed",
+                "required when the mailbox has [mailboxes.smtp]: replies are sent from it",
+            )
+        return address.strip()
 
     @model_validator(mode="after")
     def _consistent(self) -> MailboxSettings:

@@ -24,6 +24,22 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    """``sdesk --version``: the installed package's version (its metadata), so a bug report
+    names what actually ran."""
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        number = installed("sdesk")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from sdesk import __version__ as number
+    typer.echo(f"sdesk {number}")
+    raise typer.Exit()
+
+
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
@@ -33,6 +49,12 @@ def root(
         str | None, typer.Option("--agent", help="Work as this agent (default: your login).")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Open the console on the desk: every channel in one keyboard-driven inbox."""
     # Warnings reach a user without -v too (a write waiting for the desk's lock, a desk others

@@ -43,6 +43,7 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_DISK_FULL = 74
 EXIT_BUSY = 75
+EXIT_INTERRUPTED = 130
 
 DbOption = Annotated[
     str | None,
@@ -97,7 +98,16 @@ def settings_for(ctx: typer.Context | None, config: str | None = None) -> Settin
     return load_settings(config_file(ctx, config))
 
 
-def resolve_db(ctx: typer.Context | None, db: str | None, settings: Settings | None = None) -> str:
+def resolve_db(
+    ctx: typer.Context | None,
+    db: str | None,
+    settings: Settings | None = None,
+    *,
+    make_dir: bool = True,
+) -> str:
+    """The desk a command works on: ``--db`` after the command, or before it, else the config's
+    ``database_url``, else the default in the data dir (made unless ``make_dir`` is false: a
+    command that only looks, like ``sdesk doctor``, leaves no trace)."""
     if db:
         return db
     state = ctx.find_object(State) if ctx is not None else None
@@ -107,8 +117,28 @@ def resolve_db(ctx: typer.Context | None, db: str | None, settings: Settings | N
     if settings.database_url:
         return settings.database_url
     path = Path(default_database())
-    private_dir(path.parent)  # the default data dir: the user's alone (0700) when made here
+    if make_dir:
+        private_dir(path.parent)  # the default data dir: the user's alone (0700) when made here
     return str(path)
+
+
+def missing_desk(db: str) -> Path | None:
+    """The SQLite file ``db`` names when it does not exist yet (opening it would create a
+    desk), else None; a server database (PostgreSQL) is never "missing" here."""
+    if "://" in db:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(db)
+        except (ArgumentError, ValueError):
+            return None  # open_store names what is wrong with it
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        path = Path(url.database)
+    else:
+        path = Path(db).expanduser()
+    return None if path.exists() else path
 
 
 def open_desk(ctx: typer.Context | None, db: str | None, config: str | None = None) -> Desk:
@@ -144,7 +174,7 @@ def run_guarded(app: Callable[..., Any]) -> int:
         return 1
     except KeyboardInterrupt:
         _say("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

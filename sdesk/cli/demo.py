@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
+import shlex
+import shutil
+import signal
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from sdesk.cli.common import ConfigOption, DbOption, State, fail, settings_for
+from sdesk.cli.common import (
+    EXIT_INTERRUPTED,
+    ConfigOption,
+    DbOption,
+    State,
+    fail,
+    settings_for,
+)
 from sdesk.cli.console import default_agent, open_console
-from sdesk.cli.render import ticket_table
+from sdesk.cli.listing import print_list
 from sdesk.core.desk import Desk
 from sdesk.store.engine import open_store
 from sdesk.store.inbox import inbox_page
+
+TEMP_PREFIX = "sdesk-demo-"
 
 
 def demo(
@@ -27,11 +43,48 @@ def demo(
         bool, typer.Option("--print", help="Print the inbox instead of opening the console.")
     ] = False,
 ) -> None:
-    """Create a demo desk (in a temporary folder unless --db is given) and open the console."""
+    """Create a demo desk (in a temporary folder, removed on exit, unless --db is given) and
+    open the console."""
+    try:
+        with _demo_path(db) as path:
+            desk = Desk(open_store(path), settings_for(ctx, config))
+            try:
+                _run(ctx, desk, path, seed=seed, print_only=print_only, kept=db is not None)
+            finally:
+                desk.close()  # idempotent: the console closes it too
+    except KeyboardInterrupt:  # Typer would say "Aborted!" and exit 1 (README: 130)
+        fail("interrupted", EXIT_INTERRUPTED)
+
+
+@contextlib.contextmanager
+def _demo_path(db: str | None) -> Iterator[str]:
+    """``--db`` as given, or a database in a temporary folder that is removed on every way out:
+    a normal end, an error, Ctrl-C, SIGTERM or SIGHUP (taken as Ctrl-C here, so the
+    ``finally`` runs), and a console that crashed."""
+    if db is not None:
+        yield db
+        return
+    folder = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+
+    def leave(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        for sig in previous:
+            signal.signal(sig, leave)
+        yield str(folder / "demo.db")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(
+    ctx: typer.Context, desk: Desk, path: str, *, seed: int, print_only: bool, kept: bool
+) -> None:
     from sdesk.demo import seed_demo
 
-    path = db or str(Path(tempfile.mkdtemp(prefix="sdesk-demo-")) / "demo.db")
-    desk = Desk(open_store(path), settings_for(ctx, config))
     with desk.store.read() as session:
         if inbox_page(session, limit=1).rows:
             fail(f"{path} already holds tickets; the demo needs an empty desk")
@@ -46,13 +99,21 @@ def demo(
     console = Console()
     with desk.store.read() as session:
         rows = inbox_page(session, limit=40).rows
-    console.print(ticket_table(rows, desk.clock(), title="sdesk demo — inbox"))
-    console.print(
-        f"demo desk: {path} ({stats.tickets} tickets, {stats.messages} messages); "
-        f"try: sdesk --db {path} show {rows[0].number if rows else 1001}",
-        markup=False,  # a path may hold brackets
-        highlight=False,
-    )
+    print_list(console, rows, desk.clock(), title="sdesk demo — inbox")
+    number = rows[0].number if rows else 1001
+    # Each hint on a line of its own and never wrapped by Rich, so a command can be copied
+    # whole; a path may hold brackets, hence no markup.
+    hints = [f"demo desk: {stats.tickets} tickets, {stats.messages} messages"]
+    if kept:
+        hints.append(f"try: sdesk --db {shlex.quote(path)} show {number}")
+    else:
+        hints += [
+            "this desk is removed on exit; to keep one:",
+            "  sdesk demo --db demo.db --print",
+            f"  sdesk --db demo.db show {number}",
+        ]
+    for hint in hints:
+        console.print(Text(hint), soft_wrap=True, highlight=False)
 
 
 def _known_login(desk: Desk) -> bool:

@@ -19,8 +19,18 @@ from typing import Annotated
 
 import typer
 
-from sdesk.cli.common import EXIT_BUSY, ConfigOption, DbOption, config_file, fail, open_desk
-from sdesk.config import MailboxSettings
+from sdesk.cli.common import (
+    EXIT_BUSY,
+    ConfigOption,
+    DbOption,
+    config_file,
+    fail,
+    missing_desk,
+    open_desk,
+    resolve_db,
+    settings_for,
+)
+from sdesk.config import MailboxSettings, Settings
 from sdesk.core.desk import Desk
 
 MailboxOption = Annotated[
@@ -28,8 +38,8 @@ MailboxOption = Annotated[
 ]
 
 
-def _mailboxes(desk: Desk, name: str | None, config: Path) -> list[MailboxSettings]:
-    boxes = desk.settings.mailboxes
+def _mailboxes(settings: Settings, name: str | None, config: Path) -> list[MailboxSettings]:
+    boxes = settings.mailboxes
     if not boxes:
         fail(f"no mailboxes configured: add a [[mailboxes]] table to {config}")
     if name is None:
@@ -55,17 +65,30 @@ def fetch(
     from sdesk.channels.services import build_services
 
     desk = open_desk(ctx, db, config)
-    boxes = _mailboxes(desk, mailbox, config_file(ctx, config))
+    boxes = _mailboxes(desk.settings, mailbox, config_file(ctx, config))
     failed = busy = False
     for service in build_services(desk, boxes, outbox=mailbox is None):
         result = service.run_once()
         if result is None:
             continue
-        typer.echo(result.line, err=result.outcome != "done")
+        if result.outcome == "done":
+            typer.echo(result.line)
+        else:
+            # README "Exit statuses": errors are "sdesk: error: ..." lines; the others go on.
+            typer.echo(f"sdesk: error: {_named_once(result.line)}", err=True)
         failed |= result.outcome == "failed"
         busy |= result.outcome == "busy"
     if failed or busy:
         raise typer.Exit(1 if failed else EXIT_BUSY)
+
+
+def _named_once(line: str) -> str:
+    """A service's failure line with the mailbox named once: the services prefix the mailbox's
+    name ("support: ...") to what the poller said, which names it too ("mailbox support: ...")."""
+    name, sep, rest = line.partition(": ")
+    if sep and rest.startswith(f"mailbox {name}"):
+        return rest
+    return line
 
 
 def serve(ctx: typer.Context, db: DbOption = None, config: ConfigOption = None) -> None:
@@ -105,23 +128,40 @@ def doctor(
     mailbox: MailboxOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Check each mailbox: DNS, connection, TLS, login, folders, SMTP."""
-    desk = open_desk(ctx, db, config)
-    problems = 0
-    boxes = _mailboxes(desk, mailbox, config_file(ctx, config))
-    stored = _stored_health(desk, boxes)
+    """Check each mailbox: DNS, connection, TLS, login, folders, SMTP.
+
+    It only looks: a desk that does not exist yet is reported, never created. A mailbox without
+    SMTP is a warning (it can be read, not answered from); exit 1 only for a failed check."""
+    settings = settings_for(ctx, config)
+    boxes = _mailboxes(settings, mailbox, config_file(ctx, config))
+    target = resolve_db(ctx, db, settings, make_dir=False)
+    absent = missing_desk(target)
+    if absent is not None:
+        typer.echo(f"no desk at {absent} yet: sdesk fetch, serve or ingest creates it")
+        stored = {box.name: "poller: never ran (no desk yet)" for box in boxes}
+    else:
+        desk = open_desk(ctx, db, config)
+        try:
+            stored = _stored_health(desk, boxes)
+        finally:
+            desk.close()
+    problems = warnings = 0
     for box in boxes:
         typer.echo(f"mailbox {box.name} ({box.username} at {box.host}:{box.imap_port})")
         typer.echo(f"  info {stored.pop(box.name)}")
-        for ok, line in _check_mailbox(box):
-            typer.echo(f"  {'ok  ' if ok else 'FAIL'} {line}")
-            problems += not ok
+        for level, line in _check_mailbox(box):
+            typer.echo(f"  {level:<4} {line}")
+            problems += level == FAIL
+            warnings += level == WARN
     for name, line in stored.items() if mailbox is None else ():
         typer.echo(name.replace(":", " ", 1))  # "service outbox": what the other services said
         typer.echo(f"  info {line}")
     if problems:
         fail(f"{problems} problem(s) found; see above")
-    typer.echo("all mailboxes look fine")
+    if warnings:
+        typer.echo(f"the mailboxes work, with {warnings} warning(s) above")
+    else:
+        typer.echo("all mailboxes look fine")
 
 
 def _stored_health(desk: Desk, boxes: list[MailboxSettings]) -> dict[str, str]:
@@ -160,31 +200,39 @@ def _span(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
-def _check_mailbox(box: MailboxSettings) -> list[tuple[bool, str]]:
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+Check = tuple[str, str]  # (OK | WARN | FAIL, what was found)
+
+
+def _level(ok: bool) -> str:
+    return OK if ok else FAIL
+
+
+def _check_mailbox(box: MailboxSettings) -> list[Check]:
     from sdesk.channels.email.login import MailboxError, connect
 
     results = [_resolve(box.host)]
-    if not results[0][0]:
+    if results[0][0] != OK:
         return results
     try:
         client = connect(box)
     except MailboxError as exc:
-        return [*results, (False, str(exc))]
-    results.append((True, f"connected ({box.security}) and logged in as {box.username}"))
+        return [*results, (FAIL, str(exc))]
+    results.append((OK, f"connected ({box.security}) and logged in as {box.username}"))
     try:
         existing = {f[2] for f in client.list_folders()}
         for folder in box.folders:
             results.append(
                 (
-                    folder in existing,
+                    _level(folder in existing),
                     f"folder {folder}" + ("" if folder in existing else " missing"),
                 )
             )
         if box.after_intake == "move" and box.move_to not in existing:
-            results.append((False, f"move_to folder {box.move_to} missing"))
+            results.append((FAIL, f"move_to folder {box.move_to} missing"))
         idle = client.has_capability("IDLE")
         results.append(
-            (True, "IDLE supported" if idle else f"no IDLE: polls every {box.poll_seconds:g}s")
+            (OK, "IDLE supported" if idle else f"no IDLE: polls every {box.poll_seconds:g}s")
         )
     finally:
         client.logout()
@@ -192,20 +240,21 @@ def _check_mailbox(box: MailboxSettings) -> list[tuple[bool, str]]:
     return results
 
 
-def _resolve(host: str) -> tuple[bool, str]:
+def _resolve(host: str) -> Check:
     try:
         socket.getaddrinfo(host, None)
     except socket.gaierror as exc:
-        return False, f"DNS: cannot resolve {host}: {exc.strerror}"
-    return True, f"DNS: {host} resolves"
+        return FAIL, f"DNS: cannot resolve {host}: {exc.strerror}"
+    return OK, f"DNS: {host} resolves"
 
 
-def _check_smtp(box: MailboxSettings) -> tuple[bool, str]:
+def _check_smtp(box: MailboxSettings) -> Check:
     from sdesk.channels.secrets import SecretError, read_secret
 
     cfg = box.smtp
     if cfg is None:
-        return False, "no [mailboxes.smtp] server: replies cannot be sent"
+        # A mailbox that is only read is a valid set-up (README "Mailboxes"): said, not failed.
+        return WARN, "no [mailboxes.smtp] server: mail is read, replies cannot be sent from it"
     context = ssl.create_default_context()
     try:
         if cfg.security == "tls":
@@ -221,9 +270,9 @@ def _check_smtp(box: MailboxSettings) -> tuple[bool, str]:
                 server.login(cfg.username, read_secret(cfg, f"mailbox {box.name} smtp"))
             server.noop()
     except SecretError as exc:
-        return False, f"SMTP {cfg.host}:{cfg.port}: {exc}"
+        return FAIL, f"SMTP {cfg.host}:{cfg.port}: {exc}"
     except smtplib.SMTPAuthenticationError as exc:
-        return False, f"SMTP {cfg.host}:{cfg.port}: login refused ({exc.smtp_code})"
+        return FAIL, f"SMTP {cfg.host}:{cfg.port}: login refused ({exc.smtp_code})"
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
-        return False, f"SMTP {cfg.host}:{cfg.port}: {exc}"
-    return True, f"SMTP {cfg.host}:{cfg.port} ({cfg.security}) accepts us"
+        return FAIL, f"SMTP {cfg.host}:{cfg.port}: {exc}"
+    return OK, f"SMTP {cfg.host}:{cfg.port} ({cfg.security}) accepts us"

@@ -3,16 +3,14 @@ never as markup, never with live escape sequences."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from sdesk.core.enums import Channel
 from sdesk.core.text import safe_text
-from sdesk.store.queries import TicketDetail, TicketRow
+from sdesk.store.queries import TicketDetail
 
 PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "dim"}
 
@@ -44,36 +42,6 @@ def channel_label(channel: str) -> str:
         return Channel(channel).label
     except ValueError:
         return channel[:5].upper()
-
-
-def ticket_table(rows: Sequence[TicketRow], now: datetime, title: str = "Inbox") -> Table:
-    # A title string would be read as markup: the search words are typed by the operator.
-    table = Table(title=plain(title, style="table.title"), expand=True, header_style="bold")
-    for name, kwargs in (
-        ("#", {"justify": "right", "no_wrap": True}),
-        ("Ch", {"no_wrap": True}),
-        ("Pri", {"no_wrap": True}),
-        ("Status", {"no_wrap": True}),
-        ("Customer", {"max_width": 24, "no_wrap": True, "overflow": "ellipsis"}),
-        ("Subject", {"ratio": 1, "no_wrap": True, "overflow": "ellipsis"}),
-        ("Age", {"justify": "right", "no_wrap": True}),
-        ("SLA", {"justify": "right", "no_wrap": True}),
-        ("Assignee", {"no_wrap": True}),
-    ):
-        table.add_column(name, **kwargs)
-    for r in rows:
-        table.add_row(
-            Text(str(r.number)),
-            Text(channel_label(r.channel)),
-            Text(r.priority, style=PRIORITY_STYLE.get(r.priority, "")),
-            Text(r.status),
-            plain(r.customer),
-            plain(r.subject),
-            Text(age(r.created_at, now)),
-            sla_cell(r.sla_due, now),
-            plain(r.assignee or "—"),
-        )
-    return table
 
 
 def print_ticket(console: Console, detail: TicketDetail, now: datetime) -> None:

@@ -54,7 +54,7 @@ def test_fetch_names_a_live_holder_and_takes_a_killed_ones_lease_at_once(
         busy = sdesk("--db", str(db), "fetch")
         assert busy.returncode == 75, busy.stderr
         assert busy.stderr.strip() == (
-            f"support: mailbox support is being fetched by pid {child.pid} on host "
+            f"sdesk: error: mailbox support is being fetched by pid {child.pid} on host "
             f"{socket.gethostname()}; try again later"
         )
         os.kill(child.pid, signal.SIGKILL)
@@ -63,7 +63,8 @@ def test_fetch_names_a_live_holder_and_takes_a_killed_ones_lease_at_once(
         # The lease was taken: this fetch got as far as the (closed) IMAP port.
         assert "being fetched" not in after.stderr
         assert after.returncode == 1, after.stderr
-        assert after.stderr.startswith("support: ") and "127.0.0.1" in after.stderr, after.stderr
+        assert after.stderr.startswith("sdesk: error: mailbox support: cannot connect to ")
+        assert "127.0.0.1" in after.stderr, after.stderr
     finally:
         child.kill()
         child.wait()

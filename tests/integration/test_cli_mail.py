@@ -75,7 +75,11 @@ def test_fetch_with_a_wrong_password_says_so_in_one_line(
     result = run(tmp_path, config(dovecot), "fetch", password="wrong")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "support: mailbox support: login failed" in result.stderr
+    # README "exit statuses": the documented form, the mailbox named once, the server's own
+    # words decoded (not a Python bytes repr).
+    assert result.stderr.splitlines() == [
+        "sdesk: error: mailbox support: login failed: [AUTHENTICATIONFAILED] Authentication failed."
+    ]
     assert "wrong" not in result.stderr  # the secret never shows
 
 
@@ -90,8 +94,25 @@ def test_doctor_checks_each_step(
     assert "all mailboxes look fine" in good.stdout
     bad = run(tmp_path, config(dovecot), "doctor", password="nope")
     assert bad.returncode == 1
-    assert "FAIL mailbox support: login failed" in bad.stdout
+    assert (
+        "FAIL mailbox support: login failed: [AUTHENTICATIONFAILED] Authentication failed."
+        in bad.stdout
+    )
+    assert "b'" not in bad.stdout
     assert "sdesk: error: 1 problem(s) found" in bad.stderr
+
+
+def test_doctor_warns_about_a_mailbox_without_smtp(tmp_path: Path, dovecot: DovecotServer) -> None:
+    """A mailbox that is only read (no [mailboxes.smtp], no address) is a valid set-up."""
+    cfg = config(dovecot).replace('address = "support@desk.test"\n', "")
+    result = run(tmp_path, cfg, "doctor", password=dovecot.password)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "  warn no [mailboxes.smtp] server: mail is read, replies cannot be sent from it"
+        in result.stdout
+    )
+    assert "the mailboxes work, with 1 warning(s) above" in result.stdout
+    assert result.stderr == ""
 
 
 def test_no_mailboxes_configured(tmp_path: Path) -> None:
@@ -105,7 +126,8 @@ def test_doctor_shows_what_the_poller_last_recorded(
 ) -> None:
     cfg = config(dovecot, smtp_server)
     fresh = run(tmp_path, cfg, "doctor", password=dovecot.password)
-    assert "  info poller: never ran on this desk, 0 quarantined" in fresh.stdout
+    assert "  info poller: never ran (no desk yet)" in fresh.stdout
+    assert not (tmp_path / "desk.db").exists()  # doctor only looks
     run(tmp_path, cfg, "fetch", password="Wr0ng-Secret")
     after = run(tmp_path, cfg, "doctor", password=dovecot.password)
     info = next(line for line in after.stdout.splitlines() if line.startswith("  info "))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
+import re
 import socket
 import ssl
 
@@ -12,6 +14,7 @@ from imapclient.exceptions import IMAPClientError
 
 from sdesk.channels.secrets import SecretError, read_secret, run_secret_command
 from sdesk.config import MailboxSettings
+from sdesk.core.text import safe_text
 
 NETWORK_ERRORS = (OSError, IMAPClientError, socket.timeout, ssl.SSLError)
 
@@ -69,9 +72,29 @@ def quiet_protocol_log(client: IMAPClient) -> None:
         client._imap.debug = 0
 
 
+# imaplib raises its errors with the server's bytes, and imapclient wraps them with ``str()``:
+# the text arrives as a Python bytes literal (``b'[AUTHENTICATIONFAILED] ...'``).
+_BYTES_LITERAL = re.compile(r"""\bb(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""")
+
+
+def _server_text(match: re.Match[str]) -> str:
+    try:
+        raw = ast.literal_eval(match.group(0))
+    except (ValueError, SyntaxError):
+        return match.group(0)
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else match.group(0)
+
+
 def first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    """The error's first line as a person reads it: what the server said, decoded, its
+    controls made visible (it is the server's text: ARCHITECTURE.md, rule 8)."""
+    args: tuple[object, ...] = exc.args
+    if len(args) == 1 and isinstance(args[0], bytes):
+        message = args[0].decode("utf-8", "replace")
+    else:
+        message = _BYTES_LITERAL.sub(_server_text, str(exc))
+    text = message.strip().splitlines()
+    return safe_text(text[0][:200], single_line=True) if text else type(exc).__name__
 
 
 def close_client(client: IMAPClient) -> None:

@@ -1,0 +1,92 @@
+"""``sdesk demo`` without ``--db`` in a real terminal (issue 14, item 12): the temporary desk is
+removed when the operator quits and when the terminal goes away under the console (SIGHUP, as
+when an SSH session drops)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.smoke.test_tmux_demo import Terminal
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    """As in test_tmux_demo: a tmux server of the test's own, killed at the end."""
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is not installed, and CI must run the tmux smoke test (scripts/test)")
+        pytest.skip("tmux is not installed (scripts/test installs it); tmux smoke test skipped")
+    term = Terminal(f"sdesk-smoke-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        yield term
+    finally:
+        term.kill()
+
+
+def demo_command(tmp_path: Path, tmp: Path) -> str:
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "TMPDIR": str(tmp),
+        "TERM": "xterm-256color",
+        "TZ": "UTC",
+        "TEXTUAL_ANIMATIONS": "none",
+    }
+    unset = ["COLUMNS", "LINES", "SDESK_DATABASE_URL", "SDESK_DEBUG", "NO_COLOR"]
+    return shlex.join(
+        [
+            "env",
+            *[f"-u{name}" for name in unset],
+            *[f"{k}={v}" for k, v in env.items()],
+            sys.executable,
+            "-m",
+            "sdesk",
+            "--agent",
+            "admin",
+            "demo",
+        ]
+    )
+
+
+def started(terminal: Terminal, tmp_path: Path) -> Path:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    terminal.start(demo_command(tmp_path, tmp))
+    terminal.wait_for(re.compile(r"^#\d+ ", re.MULTILINE), timeout=30)  # the inbox is up
+    assert len(list(tmp.glob("sdesk-demo*"))) == 1  # the premise: the desk is there meanwhile
+    return tmp
+
+
+def wait_gone(tmp: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while list(tmp.glob("sdesk-demo*")):
+        if time.monotonic() > deadline:
+            pytest.fail(f"left behind: {list(tmp.glob('sdesk-demo*'))}")
+        time.sleep(0.1)
+
+
+def test_quitting_the_demo_console_removes_its_desk(terminal: Terminal, tmp_path: Path) -> None:
+    tmp = started(terminal, tmp_path)
+    terminal.keys("q")
+    assert terminal.wait_exit() == 0, terminal.screen()
+    wait_gone(tmp)
+
+
+def test_a_terminal_that_goes_away_removes_the_demo_desk(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    tmp = started(terminal, tmp_path)
+    terminal.kill()  # the pane's terminal closes: the console gets SIGHUP
+    wait_gone(tmp)
