@@ -107,9 +107,16 @@ def customers_matching(session: Session, query: str, region: str = "US") -> Cust
     name = " ".join(query.split())
     if len(name) >= MIN_NAME_CHARS:
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        name_col = col(Customer.name)
+        # SQLite's LIKE ignores ASCII case by itself; lower() on every name doubled the scan.
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        matches = (
+            name_col.like(pattern, escape="\\") if sqlite else name_col.ilike(pattern, escape="\\")
+        )
         named = session.execute(
-            select(col(Customer.id), col(Customer.name))
-            .where(col(Customer.name).ilike(f"%{escaped}%", escape="\\"))
+            select(col(Customer.id), name_col)
+            .where(matches)
             .order_by(col(Customer.id).desc())
             .limit(NAME_MATCHES)
         )

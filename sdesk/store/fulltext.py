@@ -148,19 +148,26 @@ def snippet_sources(
 
 def snippet(text: str, user_query: str, width: int = SNIPPET_CHARS) -> str:
     """``width`` characters of ``text`` on one line around the first word of the query found in
-    it (any case; the last word as a prefix, as the search matched it), ``…`` where cut."""
-    flat = " ".join(text.split())
+    it (any case; the last word as a prefix, as the search matched it), ``…`` where cut.
+
+    Only a window around the match is flattened: a search shows up to 200 snippets and the
+    texts can be long."""
     words = words_of(user_query)
     found = None
     if words:
         pattern = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        found = re.search(pattern, text, re.IGNORECASE)
+    at = found.start() if found else 0
+    low, high = max(0, at - 2 * width), at + 3 * width
+    flat = " ".join(text[low:high].split())
+    if found is not None:  # where it is once the spaces are collapsed
         found = re.search(pattern, flat, re.IGNORECASE)
     start = 0 if found is None else max(0, found.start() - width // 3)
     if start:
         space = flat.rfind(" ", 0, start + 1)  # begin on a word
         start = space + 1 if space >= 0 and found and space < found.start() else start
     piece = flat[start : start + width]
-    if start + width < len(flat):
+    if start + width < len(flat) or (high < len(text) and text[high:].strip()):
         cut = piece.rfind(" ")
         piece = (piece[:cut] if cut > width // 2 else piece).rstrip() + "…"
-    return ("…" if start else "") + piece
+    return ("…" if start or (low and flat) else "") + piece

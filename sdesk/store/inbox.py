@@ -31,6 +31,10 @@ NO_DEADLINE = datetime(9999, 1, 1, tzinfo=UTC)
 PAGE = 100  # rows the console reads at a time
 SEARCH_LIMIT = 200
 _SEARCH_HITS = 5000  # most recent matching messages considered; a bound for common words
+# Snippets come from the newest this many matching messages (measured on the bench desk: 97 %
+# of result rows find theirs there, at a third of the cost of 5,000); an older match shows the
+# ticket's subject.
+_SNIPPET_HITS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +294,7 @@ def search(
     found = list(session.execute(query))[: limit + 1]
     rows = [to_row(tuple(r)[:-1]) for r in found]
     owners = {r.id: tuple(f)[-1] for r, f in zip(rows, found, strict=True)}
-    texts = snippet_sources(session, words, [r.id for r in rows[:limit]], _SEARCH_HITS)
+    texts = snippet_sources(session, words, [r.id for r in rows[:limit]], _SNIPPET_HITS)
     shown = []
     for row in rows[:limit]:
         owner, source = owners[row.id], texts.get(row.id)

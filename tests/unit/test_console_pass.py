@@ -454,3 +454,14 @@ def test_migration_0009_downgrades_and_upgrades_on_this_database(team: Desk) -> 
     assert ticket(team, 1006).sla_paused_seconds == 0
     team.save_draft("dana", 1006, "works again")
     assert team.draft("dana", 1006) == "works again"
+
+
+def test_a_snippet_is_one_plain_line_around_the_first_match() -> None:
+    from sdesk.store.fulltext import snippet
+
+    far = "word " * 3000 + "the Needle\n\n\tis here " + "tail " * 3000
+    got = snippet(far, "needle")
+    assert got.startswith("…") and got.endswith("…") and "the Needle is here" in got
+    assert "\n" not in got and "\t" not in got and len(got) <= 92
+    assert snippet("a\n\n\n b  c", "zzz") == "a b c"  # no match: the start
+    assert snippet("Refund [bold]please[/]", "refund") == "Refund [bold]please[/]"  # text as is
