@@ -20,7 +20,7 @@ from sdesk.store.models import Contact, Customer
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
 MIN_PHONE_DIGITS = 6  # fewer is a ticket number or a word, not a phone number
-MIN_NAME_CHARS = 3  # shorter names would match half the customers
+MIN_NAME_CHARS = 3  # shorter would match half the customers
 NAME_MATCHES = 50  # customers a name search takes at most (a bound for common fragments)
 
 
@@ -107,13 +107,12 @@ def customers_matching(session: Session, query: str, region: str = "US") -> Cust
     name = " ".join(query.split())
     if len(name) >= MIN_NAME_CHARS:
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
         name_col = col(Customer.name)
         # SQLite's LIKE ignores ASCII case by itself; lower() on every name doubled the scan.
         sqlite = session.get_bind().dialect.name == "sqlite"
-        matches = (
-            name_col.like(pattern, escape="\\") if sqlite else name_col.ilike(pattern, escape="\\")
-        )
+        like = name_col.like if sqlite else name_col.ilike
+        # The query starts a word of the name: "lund" finds Bo Lund, "ann" not Joanna.
+        matches = or_(like(f"{escaped}%", escape="\\"), like(f"% {escaped}%", escape="\\"))
         named = session.execute(
             select(col(Customer.id), name_col)
             .where(matches)

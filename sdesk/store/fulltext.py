@@ -11,7 +11,8 @@ there by the whole address, and an account id by its contact (below).
 
 Search (``store/inbox.search``) also finds tickets by their customer (``store/contacts.py``):
 the whole query as a contact (an email address, a phone number in any common format, a Telegram
-id, an account id such as ``NW-480140`` in any letter case), or as part of the customer's name.
+id, an account id such as ``NW-480140`` in any letter case), or as the start of
+a word of the customer's name (``lund`` finds Bo Lund).
 Ranking, the same on both engines: tickets of a customer whose contact the query names exactly
 come first; then every other hit (subject, message text, customer name) — each group newest
 first (last message, then id). Each result carries a snippet, plain text on one line with no

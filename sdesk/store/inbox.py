@@ -255,7 +255,7 @@ def search(
     region: str = "US",
 ) -> Page:
     """Tickets whose subject or any message matches every word, or whose customer the query
-    names (a contact, part of the name), ranked as ``store/fulltext.py`` says; each row with its
+    names (a contact, a word of the name), ranked as ``store/fulltext.py`` says; each row with its
     ``snippet``. Every status is searched unless the filter names one.
 
     Only the most recent matching messages are considered, so a word found in half the desk

@@ -355,6 +355,8 @@ def test_an_exact_contact_ranks_first_then_text_hits_newest_first(people: Desk) 
 
 def test_search_finds_by_customer_name_and_shows_a_plain_snippet(people: Desk) -> None:
     assert found(people, "lund") == [(1002, "customer Bo Lund")]
+    assert found(people, "bo lu") == [(1002, "customer Bo Lund")]
+    assert found(people, "und") == []  # a word's start, not any part of the name
     assert found(people, "storm") == [(1002, "no signal since the storm")]
     assert found(people, "router") == [(1001, "Router blinks")]  # the subject matched
     (number, snippet), *_ = found(people, "forward")
