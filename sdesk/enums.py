@@ -95,6 +95,9 @@ class AutoKind(StrEnum):
 
 class DeliveryState(StrEnum):
     QUEUED = "queued"
+    # Stored and queued, but no sender is set up for its channel yet (no SMTP for the mailbox,
+    # no bot): ``delivery_error`` says why; the dispatcher sends it once one is configured.
+    WAITING = "waiting"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"

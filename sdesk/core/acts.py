@@ -5,19 +5,19 @@ one transaction that also writes its event. Replies, which also queue an outbox 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from sdesk.core import events
+from sdesk.core import events, pending
 from sdesk.core.enums import Channel, MessageKind, Priority, Status
 from sdesk.core.errors import DeskError, NotFound, StaleTicket
 from sdesk.core.permissions import require
 from sdesk.core.sla import due_times
-from sdesk.store.models import Agent, Message, Outbox, Ticket
+from sdesk.store.models import Agent, Draft, Message, Outbox, Ticket
 from sdesk.store.queries import current_number
 
 if TYPE_CHECKING:
@@ -144,9 +144,14 @@ def set_status(
     )
     if ticket.status == Status.CLOSED.value and status is not Status.OPEN:
         raise DeskError(f"ticket #{number} is closed; it can only be reopened")
+    if status is Status.PENDING and pending_until is not None and pending_until <= at:
+        raise DeskError(f"pending until {pending_until:%Y-%m-%d %H:%M} UTC is already past")
     previous = ticket.status
     ticket.status = status.value
-    ticket.pending_until = pending_until if status is Status.PENDING else None
+    if status is Status.PENDING:  # the SLA clock stops (core/pending.py)
+        pending.pause(ticket, at, pending_until)
+    else:
+        pending.resume(ticket, at)
     if status is Status.RESOLVED:
         ticket.resolved_at = at
     elif status is Status.CLOSED:
@@ -179,9 +184,9 @@ def set_priority(
     at, _agent, ticket = _begin(session, desk, number, by, "set_priority", expected_version)
     previous = ticket.priority
     ticket.priority = priority.value
-    ticket.first_response_due, ticket.resolution_due = due_times(
-        desk.settings.sla, priority, ticket.created_at
-    )
+    # From creation, later by every finished pause of the clock (core/pending.py).
+    start = ticket.created_at + timedelta(seconds=ticket.sla_paused_seconds)
+    ticket.first_response_due, ticket.resolution_due = due_times(desk.settings.sla, priority, start)
     _touch(ticket, at)
     events.record(
         session,
@@ -212,6 +217,8 @@ def merge(
     session.execute(update(Message).where(moved).values(ticket_id=dst.id))
     # Their deliveries follow, so a failed send shows (and is retried) where the messages are.
     session.execute(update(Outbox).where(col(Outbox.ticket_id) == src.id).values(ticket_id=dst.id))
+    assert src.id is not None and dst.id is not None  # stored rows
+    move_drafts(session, src.id, dst.id, at)
     src.merged_into_id = dst.id
     src.status = Status.CLOSED.value
     src.closed_at = at
@@ -221,7 +228,6 @@ def merge(
         dst.resolved_at = dst.closed_at = None
     _touch(src, at)
     _touch(dst, at)
-    assert dst.id is not None  # a stored row
     session.add(
         Message(
             ticket_id=dst.id,
@@ -237,6 +243,24 @@ def merge(
     )
     events.record(session, "ticket.merged", at=at, ticket_id=src.id, actor=by, into=target)
     events.record(session, "ticket.merged_in", at=at, ticket_id=dst.id, actor=by, source=source)
+
+
+def move_drafts(session: Session, source_id: int, target_id: int, at: datetime) -> None:
+    """A merge: the source's drafts go to the target; an agent with a draft on both keeps one,
+    the target's text then the source's."""
+    moving = session.execute(select(Draft).where(col(Draft.ticket_id) == source_id)).scalars()
+    for draft in list(moving):
+        there = session.execute(
+            select(Draft).where(
+                col(Draft.agent_id) == draft.agent_id, col(Draft.ticket_id) == target_id
+            )
+        ).scalar_one_or_none()
+        if there is None:
+            draft.ticket_id, draft.updated_at = target_id, at
+            continue
+        there.text = f"{there.text.rstrip()}\n\n{draft.text.lstrip()}"
+        there.updated_at = at
+        session.delete(draft)
 
 
 def rate(session: Session, desk: Desk, number: int, score: int, comment: str = "") -> None:

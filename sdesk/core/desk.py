@@ -14,17 +14,20 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sdesk.config import Settings, load_settings
-from sdesk.core import acts, calls, events, presence, replies
+from sdesk.core import acts, bulk, calls, drafts, events, presence, replies, triage
 from sdesk.core.attachments import stage_files
+from sdesk.core.bulk import BulkResult
 from sdesk.core.clock import Clock, utcnow
 from sdesk.core.compact import CompactReport, compact_raw
 from sdesk.core.cursors import Cursor, set_acted_through, set_cursor
+from sdesk.core.drafts import DraftRow
 from sdesk.core.enums import Channel, Priority, RawState, Role, Status
 from sdesk.core.errors import DeskError, PermissionDenied
 from sdesk.core.imports import ImportedTicket, import_ticket
 from sdesk.core.inbound import Inbound
 from sdesk.core.intake import IntakeResult, Outcome, intake, quarantine, raw_seen
 from sdesk.core.permissions import require
+from sdesk.core.replies import ReplyResult
 from sdesk.store.engine import BULK_CACHE_KIB, Store, open_store
 from sdesk.store.models import Agent, RawInbound
 from sdesk.store.rawsql import RawSql
@@ -222,9 +225,10 @@ class Desk:
         expected_version: int | None = None,
         files: Sequence[Path | str] = (),
         quote: bool | None = None,
-    ) -> int:
-        """``files`` are copied into the blob store before the transaction: reading them never
-        holds the database, and the queued reply no longer needs them on disk."""
+    ) -> ReplyResult:
+        """The stored reply's id and, when its channel cannot send yet, a warning to show
+        (``core/routes.py``). ``files`` are copied into the blob store before the transaction:
+        reading them never holds the database, and the queued reply no longer needs them."""
         cap = int(self.settings.email.max_attachments_mb * 1024 * 1024)
         staged = stage_files(self.store.blobs, files, cap) if files else ()
         with self.store.write() as s:
@@ -257,9 +261,12 @@ class Desk:
         by: str,
         status: Status,
         *,
+        until: datetime | None = None,
         pending_until: datetime | None = None,
         expected_version: int | None = None,
     ) -> None:
+        """``until`` (or its older name ``pending_until``): when a pending ticket reopens by
+        itself (``wake_pending``); the SLA clock stops while pending (core/pending.py)."""
         with self.store.write() as s:
             acts.set_status(
                 s,
@@ -267,7 +274,7 @@ class Desk:
                 number,
                 by,
                 status,
-                pending_until=pending_until,
+                pending_until=until or pending_until,
                 expected_version=expected_version,
             )
 
@@ -282,6 +289,64 @@ class Desk:
     ) -> None:
         with self.store.write() as s:
             acts.merge(s, self, source, target, by, expected_version=expected_version)
+
+    # -- bulk acts (sdesk.core.bulk): one transaction, one event per changed ticket -------------
+
+    def bulk_assign(self, numbers: Sequence[int], agent: str | None, by: str) -> BulkResult:
+        with self.store.write() as s:
+            return bulk.assign(s, self, numbers, agent, by)
+
+    def bulk_set_status(
+        self,
+        numbers: Sequence[int],
+        status: Status,
+        by: str,
+        *,
+        until: datetime | None = None,
+    ) -> BulkResult:
+        with self.store.write() as s:
+            return bulk.set_status(s, self, numbers, status, by, until)
+
+    def bulk_set_priority(self, numbers: Sequence[int], priority: Priority, by: str) -> BulkResult:
+        with self.store.write() as s:
+            return bulk.set_priority(s, self, numbers, priority, by)
+
+    def merge_many(self, target: int, sources: Sequence[int], by: str) -> BulkResult:
+        with self.store.write() as s:
+            return bulk.merge_many(s, self, target, sources, by)
+
+    # -- the queue (sdesk.core.triage) -----------------------------------------------------------
+
+    def take_next(self, agent: str) -> int | None:
+        """Assign the most urgent unassigned ticket to ``agent`` and return its number (None
+        when nothing waits); two agents at once never get the same one."""
+        with self.store.write() as s:
+            return triage.take_next(s, self, agent)
+
+    def wake_pending(self, now: datetime | None = None) -> list[int]:
+        """Reopen the pending tickets whose ``until`` has passed; for the scheduler/poll loop."""
+        with self.store.write() as s:
+            return triage.wake_pending(s, self, now or self.clock())
+
+    # -- drafts (sdesk.core.drafts): small transactions, the console saves while typing --------
+
+    def save_draft(self, agent: str, number: int, text: str) -> None:
+        """Keep ``agent``'s unsent text on ticket ``number``; blank text deletes the draft."""
+        with self.store.write() as s:
+            drafts.save(s, agent, number, text, self.clock())
+
+    def draft(self, agent: str, number: int) -> str | None:
+        with self.store.read() as s:
+            return drafts.load(s, agent, number)
+
+    def drafts(self, agent: str) -> list[DraftRow]:
+        """The agent's drafts, newest first."""
+        with self.store.read() as s:
+            return drafts.of_agent(s, agent)
+
+    def drop_draft(self, agent: str, number: int) -> None:
+        with self.store.write() as s:
+            drafts.drop(s, agent, number)
 
     def call_customer(
         self, number: int, by: str, phone: str, *, expected_version: int | None = None

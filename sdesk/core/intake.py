@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sdesk.core import events
+from sdesk.core import events, pending
 from sdesk.core.contacts import normalise
 from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState, Status
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
@@ -283,6 +283,8 @@ def intake(
             when,
             ticket_id,
         )
+        if reopen and ticket.status == Status.PENDING:  # the SLA clock runs again
+            pending.resume_raw(sql, ticket_id, received)
         if reopen:
             events.record(
                 sql,

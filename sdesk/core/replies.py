@@ -4,27 +4,48 @@ sent again."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from sdesk.core import events, outbox
+from sdesk.core import events, outbox, routes
 from sdesk.core.acts import _begin, _touch
 from sdesk.core.attachments import OutgoingFile
 from sdesk.core.enums import Channel, DeliveryState, MessageKind, Status
 from sdesk.core.errors import DeskError, NoRoute, NotFound
 from sdesk.core.text import safe_text
 from sdesk.core.threads import SUBJECT_TAG
-from sdesk.store.models import Attachment, Message, Outbox, Ticket
+from sdesk.store.models import Attachment, Draft, Message, Outbox, Ticket
 
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
 
 MAX_REFERENCES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyResult:
+    """What ``Desk.reply`` did: the stored reply's row id, and a line for the operator when it
+    cannot leave yet (its channel has no sender set up; ``core/routes.py``)."""
+
+    message_id: int
+    warning: str | None = None
+
+
+_PLACEHOLDER = re.compile(r"\{(customer|ticket|agent)\}")
+
+
+def fill_canned(text: str, *, customer: str, ticket: int, agent_name: str) -> str:
+    """A canned response with ``{customer}``, ``{ticket}`` and ``{agent}`` (the agent's display
+    name, as the customer should read it, not the login) filled; other braces stay as typed."""
+    values = {"customer": customer or "there", "ticket": str(ticket), "agent": agent_name}
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
 def new_message_id(desk: Desk, ticket_number: int) -> str:
@@ -88,8 +109,10 @@ def reply(
     expected_version: int | None = None,
     files: Sequence[OutgoingFile] = (),
     quote: bool | None = None,
-) -> int:
-    """Queue a reply through the channel the customer last used; returns the message's row id.
+) -> ReplyResult:
+    """Queue a reply through the channel the customer last used, and drop the agent's draft
+    on the ticket (it was sent). A channel with no sender set up still gets the reply stored and
+    queued, its delivery "waiting" with the reason, which the result carries as ``warning``.
 
     ``files`` (already in the blob store) go out as attachments, by email only; ``quote``
     (default ``[email] quote_history``) puts the customer's last message under an email reply.
@@ -131,6 +154,7 @@ def reply(
         payload["quote"] = quote_block(last, desk.settings.email.quote_max_chars)
     if files:
         payload["attachments"] = [f.payload() for f in files]
+    warning = routes.why_not_sent(desk.settings, channel)
     row = Message(
         ticket_id=ticket.id,
         kind=MessageKind.REPLY.value,
@@ -146,11 +170,15 @@ def reply(
         author_address=recipient,
         created_at=at,
         received_at=at,
-        delivery_state=DeliveryState.QUEUED.value,
+        delivery_state=(DeliveryState.WAITING if warning else DeliveryState.QUEUED).value,
+        delivery_error=warning,
     )
     session.add(row)
     session.flush()
     assert row.id is not None
+    session.execute(
+        delete(Draft).where(col(Draft.agent_id) == agent.id, col(Draft.ticket_id) == ticket.id)
+    )
     for f in files:
         session.add(
             Attachment(
@@ -187,8 +215,9 @@ def reply(
         message=row.id,
         channel=channel.value,
         files=len(files) or None,
+        waiting=warning,
     )
-    return row.id
+    return ReplyResult(row.id, warning)
 
 
 def retry_delivery(session: Session, desk: Desk, message_id: int, by: str) -> None:

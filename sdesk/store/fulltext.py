@@ -3,21 +3,35 @@ PostgreSQL (both made by migration 0001).
 
 The rules are the same as far as the engines allow: every word the user typed must match, the
 last one as a prefix (so results narrow while typing), and nothing the user types is query
-syntax. Ranking is the caller's: the newest tickets first, on both. Where they differ: FTS5's
-``unicode61 remove_diacritics 2`` tokenizer lets ``cafe`` find ``café``; PostgreSQL's ``simple``
-configuration lower-cases but keeps accents, and it indexes the first ``SEARCH_PREFIX``
-characters of a text.
+syntax. Where they differ: FTS5's ``unicode61 remove_diacritics 2`` tokenizer lets ``cafe``
+find ``café``; PostgreSQL's ``simple`` configuration lower-cases but keeps accents, and it
+indexes the first ``SEARCH_PREFIX`` characters of a text; its parser also keeps an email
+address as one word and reads ``NW-480140`` as ``nw`` and ``-480140``, so such text is found
+there by the whole address, and an account id by its contact (below).
+
+Search (``store/inbox.search``) also finds tickets by their customer (``store/contacts.py``):
+the whole query as a contact (an email address, a phone number in any common format, a Telegram
+id, an account id such as ``NW-480140`` in any letter case), or as the start of
+a word of the customer's name (``lund`` finds Bo Lund).
+Ranking, the same on both engines: tickets of a customer whose contact the query names exactly
+come first; then every other hit (subject, message text, customer name) — each group newest
+first (last message, then id). Each result carries a snippet, plain text on one line with no
+markup: the matched contact or name, else the newest matching message around its first
+matching word (``snippet``), else the subject.
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import Integer, TextualSelect, column, text
+from sqlalchemy import Integer, TextualSelect, bindparam, column, text
 from sqlalchemy.orm import Session
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 16
+SNIPPET_CHARS = 90  # about one line of the search list
+SNIPPET_SOURCE = 20_000  # characters of a message read for its snippet (a match further on
+# shows the message's start)
 # Indexed by migration 0001; a table name here is never user input.
 INDEXED = {"message": "text", "ticket": "subject"}
 # PostgreSQL indexes the first this many characters of each (migration 0006: a tsvector holds
@@ -103,3 +117,58 @@ def ticket_hits(session: Session, user_query: str, newest_messages: int) -> Text
         f" WHERE id IN ({messages} ORDER BY {key} DESC LIMIT :n)"
     )
     return text(sql).bindparams(q=q, n=newest_messages).columns(column("id", Integer))
+
+
+def snippet_sources(
+    session: Session, user_query: str, ticket_ids: list[int], newest_messages: int
+) -> dict[int, str]:
+    """For each of ``ticket_ids`` with a matching message among the ``newest_messages`` most
+    recent matches (the ones search looked at): the start of its newest one's text."""
+    q = query_for(session, user_query)
+    if q is None or not ticket_ids:
+        return {}
+    messages, key = match_sql(session.get_bind().dialect.name, "message")
+    newest = text(
+        "SELECT ticket_id, max(id) FROM message WHERE ticket_id IN :tickets"
+        f" AND id IN ({messages} ORDER BY {key} DESC LIMIT :n) GROUP BY ticket_id"
+    ).bindparams(bindparam("tickets", expanding=True))
+    found = {
+        ticket: message
+        for ticket, message in session.execute(
+            newest, {"tickets": ticket_ids, "q": q, "n": newest_messages}
+        )
+    }
+    if not found:
+        return {}
+    texts = text(
+        f"SELECT id, substr(text, 1, {SNIPPET_SOURCE}) FROM message WHERE id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    by_id = {i: t for i, t in session.execute(texts, {"ids": list(found.values())})}
+    return {ticket: by_id.get(message, "") for ticket, message in found.items()}
+
+
+def snippet(text: str, user_query: str, width: int = SNIPPET_CHARS) -> str:
+    """``width`` characters of ``text`` on one line around the first word of the query found in
+    it (any case; the last word as a prefix, as the search matched it), ``…`` where cut.
+
+    Only a window around the match is flattened: a search shows up to 200 snippets and the
+    texts can be long."""
+    words = words_of(user_query)
+    found = None
+    if words:
+        pattern = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        found = re.search(pattern, text, re.IGNORECASE)
+    at = found.start() if found else 0
+    low, high = max(0, at - 2 * width), at + 3 * width
+    flat = " ".join(text[low:high].split())
+    if found is not None:  # where it is once the spaces are collapsed
+        found = re.search(pattern, flat, re.IGNORECASE)
+    start = 0 if found is None else max(0, found.start() - width // 3)
+    if start:
+        space = flat.rfind(" ", 0, start + 1)  # begin on a word
+        start = space + 1 if space >= 0 and found and space < found.start() else start
+    piece = flat[start : start + width]
+    if start + width < len(flat) or (high < len(text) and text[high:].strip()):
+        cut = piece.rfind(" ")
+        piece = (piece[:cut] if cut > width // 2 else piece).rstrip() + "…"
+    return ("…" if start or (low and flat) else "") + piece

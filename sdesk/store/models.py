@@ -82,6 +82,10 @@ class Ticket(SQLModel, table=True):
     first_response_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolution_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     pending_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The SLA clock stops while pending (migration 0009): when it went pending, and how long
+    # it has been paused in all, so due times recomputed from ``created_at`` keep the pauses.
+    pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sla_paused_seconds: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
@@ -119,6 +123,18 @@ class Message(SQLModel, table=True):
     delivery_error: str | None = None
     raw_id: int | None = Field(default=None, foreign_key="raw_inbound.id")
     notes: str = ""
+
+
+class Draft(SQLModel, table=True):
+    """An agent's unsent reply on a ticket, saved while typing so it survives quit and crash."""
+
+    __table_args__ = (UniqueConstraint("agent_id", "ticket_id", name="uq_draft_agent_ticket"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    text: str = ""
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class Attachment(SQLModel, table=True):

@@ -14,6 +14,7 @@ from sqlmodel import col
 from sdesk.store.models import Agent, Attachment, Contact, Customer, Event, Message, Ticket
 
 ACTIVE = ("new", "open", "pending")
+RUNNING = ("new", "open")  # active with the SLA clock running: pending stops it
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +28,11 @@ class TicketRow:
     assignee: str | None
     created_at: datetime
     last_message_at: datetime
-    sla_due: datetime | None
+    sla_due: datetime | None  # None while pending: the SLA clock is stopped
     version: int
     id: int
+    pending_until: datetime | None = None  # "pending until …" (None: until the customer answers)
+    snippet: str = ""  # search results only: the matching text, plain (store/fulltext.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +92,12 @@ TIMELINE_EVENTS = (
 
 
 def sla_due() -> Case[datetime | None]:
-    """The next deadline that matters: first response until answered, then resolution."""
+    """The next deadline that matters: first response until answered, then resolution.
+
+    None while pending: the clock is stopped (core/pending.py), so a ticket waiting for the
+    customer shows no countdown and sorts after every running deadline."""
     return case(
-        (col(Ticket.status).notin_(ACTIVE), None),
+        (col(Ticket.status).notin_(RUNNING), None),
         (col(Ticket.first_response_at).is_(None), Ticket.first_response_due),
         else_=Ticket.resolution_due,
     )
@@ -114,6 +120,7 @@ def rows_query() -> Select[*tuple[Any, ...]]:
             sla_due().label("sla_due"),
             col(Ticket.version),
             col(Ticket.id),
+            col(Ticket.pending_until),
         )
         .join(Customer, col(Customer.id) == Ticket.customer_id)
         .outerjoin(assignee, col(assignee.id) == Ticket.assignee_id)
@@ -276,8 +283,13 @@ def customer_card(session: Session, number: int, *, limit: int = 20) -> Customer
 @dataclass(frozen=True, slots=True)
 class AgentRow:
     login: str
-    name: str
+    name: str  # the display name (``{agent}`` in canned responses); may be empty on old rows
     role: str
+
+    @property
+    def display(self) -> str:
+        """How customers and colleagues see the agent: the name, else the login."""
+        return self.name or self.login
 
 
 def list_agents(session: Session) -> list[AgentRow]:

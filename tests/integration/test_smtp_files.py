@@ -99,7 +99,7 @@ def test_attachments_arrive_intact_with_safe_names(
 
     mid = desk.reply(
         number, "dana", "The test report is attached.", files=[pdf, str(hostile), text]
-    )
+    ).message_id
     # The outbox does not depend on the operator's files any more.
     for path in (pdf, hostile, text):
         path.unlink()
@@ -166,7 +166,7 @@ def test_the_size_cap_refuses_with_a_clear_message(desk_with, tmp_path: Path) ->
     with pytest.raises(DeskError, match="not a regular file"):
         desk.reply(number, "dana", "A folder.", files=[tmp_path])
     # Nothing was queued by the refusals; one file under the cap goes.
-    mid = desk.reply(number, "dana", "One file.", files=[small])
+    mid = desk.reply(number, "dana", "One file.", files=[small]).message_id
     assert outbox_row(desk, mid)["state"] == "queued"
 
 
@@ -177,7 +177,7 @@ def test_a_blob_that_vanished_fails_the_send_visibly(
     number = customer_writes(desk)
     path = tmp_path / "report.csv"
     path.write_bytes(b"a,b\n1,2\n")
-    mid = desk.reply(number, "dana", "Report.", files=[path])
+    mid = desk.reply(number, "dana", "Report.", files=[path]).message_id
     desk.store.blobs.path(hashlib.sha256(b"a,b\n1,2\n").hexdigest()).unlink()
     assert dispatch(desk) == 1
     assert smtp_server.messages == []
@@ -205,7 +205,7 @@ def test_files_only_go_by_email(desk_with, tmp_path: Path) -> None:
 def test_quoted_history_by_default(desk_with, smtp_server: SmtpServer) -> None:
     desk = desk_with()
     number = customer_writes(desk)
-    mid = desk.reply(number, "dana", "We are on it.")
+    mid = desk.reply(number, "dana", "We are on it.").message_id
     assert dispatch(desk) == 1
     body = sent_mail(smtp_server).get_content()
     assert body.replace("\r\n", "\n").rstrip("\n") == (

@@ -185,7 +185,7 @@ def test_reply_is_sent_once_with_threading_headers(
 ) -> None:
     desk = desk_for(make_desk, smtp_server, display_name=display_name)
     number = customer_writes(desk, "m1@example.org", subject="Printer on fire")
-    mid = desk.reply(number, "dana", "We are on it.")
+    mid = desk.reply(number, "dana", "We are on it.").message_id
     stored_id = message(desk, mid)["message_id"]
     assert stored_id and "@desk.test" in stored_id
 
@@ -318,7 +318,7 @@ def test_temporary_failure_is_retried_after_the_backoff(
 ) -> None:
     desk = desk_for(make_desk, smtp_server)
     number = customer_writes(desk)
-    mid = desk.reply(number, "dana", "Answer.")
+    mid = desk.reply(number, "dana", "Answer.").message_id
     smtp_server.fail_next("451 4.3.0 try again later")
 
     assert dispatch(desk) == 1
@@ -358,7 +358,7 @@ def test_permanent_failure_shows_on_the_ticket_and_can_be_retried(
 ) -> None:
     desk = desk_for(make_desk, smtp_server)
     number = customer_writes(desk)
-    mid = desk.reply(number, "dana", "Answer.")
+    mid = desk.reply(number, "dana", "Answer.").message_id
     smtp_server.fail_next("550 5.1.1 mailbox unavailable")
 
     assert dispatch(desk) == 1
@@ -399,7 +399,7 @@ def test_refused_recipient_is_a_permanent_failure(
     make_desk: MakeDesk, smtp_server: SmtpServer
 ) -> None:
     desk = desk_for(make_desk, smtp_server)
-    mid = desk.reply(customer_writes(desk), "dana", "Answer.")
+    mid = desk.reply(customer_writes(desk), "dana", "Answer.").message_id
     smtp_server.fail_next("550 5.1.1 no such user", stage="rcpt")
     assert dispatch(desk) == 1
     msg = message(desk, mid)
@@ -412,7 +412,7 @@ def test_gives_up_after_max_attempts(
     make_desk: MakeDesk, smtp_server: SmtpServer, clock: FakeClock
 ) -> None:
     desk = desk_for(make_desk, smtp_server)
-    mid = desk.reply(customer_writes(desk), "dana", "Answer.")
+    mid = desk.reply(customer_writes(desk), "dana", "Answer.").message_id
     smtp_server.fail_next("451 4.3.0 try again later", times=10)
 
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -455,7 +455,7 @@ def test_crlf_in_subject_and_name_cannot_add_a_recipient(
         name=f"Eve{INJECTION}",
         subject=f"Refund{INJECTION}",
     )
-    mid = desk.reply(number, "dana", "No.")
+    mid = desk.reply(number, "dana", "No.").message_id
     assert dispatch(desk) == 1
     [mail] = smtp_server.wait_for(1)
     assert_no_injection(mail, "eve@example.org")
@@ -574,7 +574,7 @@ def test_unreachable_server_queues_and_retries_later(
     dead_port = free_port()  # nothing listens there
     desk = make_desk(mailbox_settings("127.0.0.1", dead_port))
     desk.add_agent("dana", role=Role.ENGINEER)
-    mid = desk.reply(customer_writes(desk), "dana", "Answer.")
+    mid = desk.reply(customer_writes(desk), "dana", "Answer.").message_id
 
     assert dispatch(desk) == 1
     row = outbox_row(desk, mid)
@@ -611,7 +611,7 @@ def test_auth_with_the_right_password_sends(
     server = smtp_server_factory(auth=("desk", "pw"))
     monkeypatch.setenv(SMTP_ENV, "pw")
     desk = desk_for(make_desk, server, smtp={"username": "desk", "password_env": SMTP_ENV})
-    mid = desk.reply(customer_writes(desk), "dana", "Answer.")
+    mid = desk.reply(customer_writes(desk), "dana", "Answer.").message_id
     assert dispatch(desk) == 1
     [mail] = server.wait_for(1)
     assert mail.login == "desk"
@@ -627,7 +627,7 @@ def test_auth_with_a_wrong_password_is_refused_and_not_sent(
     server = smtp_server_factory(auth=("desk", "pw"))
     monkeypatch.setenv(SMTP_ENV, "wrong-secret")
     desk = desk_for(make_desk, server, smtp={"username": "desk", "password_env": SMTP_ENV})
-    mid = desk.reply(customer_writes(desk), "dana", "Answer.")
+    mid = desk.reply(customer_writes(desk), "dana", "Answer.").message_id
     assert dispatch(desk) == 1
     assert server.messages == []
     row = outbox_row(desk, mid)
@@ -648,7 +648,7 @@ def test_auth_without_the_password_variable_says_which_one(
     server = smtp_server_factory(auth=("desk", "pw"))
     monkeypatch.delenv(SMTP_ENV, raising=False)
     desk = desk_for(make_desk, server, smtp={"username": "desk", "password_env": SMTP_ENV})
-    mid = desk.reply(customer_writes(desk), "dana", "Answer.")
+    mid = desk.reply(customer_writes(desk), "dana", "Answer.").message_id
     assert dispatch(desk) == 1
     assert server.messages == []
     row = outbox_row(desk, mid)
@@ -661,7 +661,7 @@ def test_starttls_is_used_and_verified(
 ) -> None:
     server = smtp_server_factory(require_starttls=True)
     desk = desk_for(make_desk, server, smtp={"security": "starttls"})
-    mid = desk.reply(customer_writes(desk), "dana", "Answer.")
+    mid = desk.reply(customer_writes(desk), "dana", "Answer.").message_id
     assert dispatch(desk, cafile=str(server.cafile)) == 1
     [mail] = server.wait_for(1)
     assert mail.tls is True

@@ -553,7 +553,7 @@ async def test_call_refused_without_telephony(
 
 async def test_retry_a_failed_reply(demo_desk: Desk, make_app: AppFactory) -> None:
     number = active(demo_desk, lambda r: r.channel == "email")[0].number
-    message_id = demo_desk.reply(number, "mia.chen", "Checking the line now.")
+    message_id = demo_desk.reply(number, "mia.chen", "Checking the line now.").message_id
     app = make_app(demo_desk)
     async with running(app) as pilot:
         await open_ticket(pilot, number)

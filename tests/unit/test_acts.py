@@ -28,7 +28,7 @@ def events(desk: Desk) -> list[str]:
 
 def test_reply_queues_an_outbox_row_with_threading(staffed: Desk, clock: FakeClock) -> None:
     clock.advance(minutes=30)
-    row_id = staffed.reply(1001, "dana", "Restart the client, please.")
+    row_id = staffed.reply(1001, "dana", "Restart the client, please.").message_id
     with staffed.store.read() as s:
         out = s.execute(select(Outbox)).scalar_one()
         msg = s.get(Message, row_id)
@@ -36,7 +36,12 @@ def test_reply_queues_an_outbox_row_with_threading(staffed: Desk, clock: FakeClo
     assert out.state == "queued" and out.recipient == "ann@example.org" and out.channel == "email"
     assert payload["in_reply_to"] == "root@x" and payload["references"] == ["root@x"]
     assert payload["subject"] == "Re: VPN down [#1001]"
-    assert msg is not None and msg.delivery_state == "queued" and msg.author_name == "Dana"
+    assert msg is not None and msg.author_name == "Dana"
+    # This desk has no mailbox with SMTP: stored and queued, its delivery waiting with the reason.
+    assert (msg.delivery_state, msg.delivery_error) == (
+        "waiting",
+        "no mailbox with SMTP is configured",
+    )
     t = ticket(staffed)
     assert t.status == "open" and t.first_response_at == clock.now and t.version == 2
     assert events(staffed)[-1] == "message.replied"

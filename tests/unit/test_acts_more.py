@@ -50,7 +50,7 @@ def mark(desk: Desk, message_id: int, state: str, error: str | None = None) -> N
 
 
 def test_a_failed_reply_goes_back_into_the_queue(staffed: Desk, clock: FakeClock) -> None:
-    reply_id = staffed.reply(1001, "dana", "Restart the client, please.")
+    reply_id = staffed.reply(1001, "dana", "Restart the client, please.").message_id
     mark(staffed, reply_id, "failed", "550 mailbox unavailable")
     clock.advance(hours=2)
     version = ticket(staffed).version
@@ -67,8 +67,11 @@ def test_a_failed_reply_goes_back_into_the_queue(staffed: Desk, clock: FakeClock
 
 
 def test_only_a_failed_delivery_is_retried(staffed: Desk) -> None:
-    reply_id = staffed.reply(1001, "dana", "On it")
+    reply_id = staffed.reply(1001, "dana", "On it").message_id
     version = ticket(staffed).version
+    with pytest.raises(DeskError, match="waiting, not failed"):  # no SMTP on this desk
+        staffed.retry_delivery(reply_id, "dana")
+    mark(staffed, reply_id, "queued")
     with pytest.raises(DeskError, match="queued, not failed"):
         staffed.retry_delivery(reply_id, "dana")
     mark(staffed, reply_id, "sent")
@@ -81,7 +84,7 @@ def test_only_a_failed_delivery_is_retried(staffed: Desk) -> None:
 
 
 def test_a_retried_delivery_cannot_be_retried_twice(staffed: Desk) -> None:
-    reply_id = staffed.reply(1001, "dana", "On it")
+    reply_id = staffed.reply(1001, "dana", "On it").message_id
     mark(staffed, reply_id, "failed", "timeout")
     staffed.retry_delivery(reply_id, "dana")
     with pytest.raises(DeskError, match="queued, not failed"):
@@ -99,7 +102,7 @@ def test_what_is_not_an_outbound_message_is_not_found(staffed: Desk) -> None:
 
 
 def test_a_stranger_cannot_retry(staffed: Desk) -> None:
-    reply_id = staffed.reply(1001, "dana", "On it")
+    reply_id = staffed.reply(1001, "dana", "On it").message_id
     mark(staffed, reply_id, "failed", "timeout")
     with pytest.raises(NotFound, match="sdesk agent add zed"):
         staffed.retry_delivery(reply_id, "zed")
@@ -108,7 +111,7 @@ def test_a_stranger_cannot_retry(staffed: Desk) -> None:
 
 
 def test_a_failed_delivery_without_its_outbox_row_says_so(staffed: Desk) -> None:
-    reply_id = staffed.reply(1001, "dana", "On it")
+    reply_id = staffed.reply(1001, "dana", "On it").message_id
     mark(staffed, reply_id, "failed", "timeout")
     with staffed.store.write() as s:
         s.delete(s.execute(select(Outbox)).scalar_one())

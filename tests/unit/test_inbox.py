@@ -23,6 +23,7 @@ from sdesk.core.enums import Channel, ContactKind, Priority, Role, Status
 from sdesk.core.inbound import ContactRef, Inbound
 from sdesk.store.engine import open_store
 from sdesk.store.inbox import (
+    InboxCounts,
     InboxFilter,
     Page,
     PageKey,
@@ -56,6 +57,7 @@ TIE_ACTIVE = (10, 11)  # created together, same priority, both new: identical de
 TIE_FINISHED = (20, 21)  # created together, both resolved unanswered: identical last message
 NO_DUE = 13  # an active ticket whose deadlines are missing (as an old import can leave them)
 ACTIVE = {Status.NEW, Status.OPEN, Status.PENDING}
+ALL = InboxFilter(everything=True)  # every ticket, active ones first (the default: active only)
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ def expected_order(desk: Desk, keep: set[int] | None = None) -> list[int]:
     def key(t: Ticket) -> tuple[int, float, int]:
         if Status(t.status) in ACTIVE:
             due = t.first_response_due if t.first_response_at is None else t.resolution_due
+            if t.status == Status.PENDING:
+                due = None  # the SLA clock is stopped: no deadline while pending
             return (0, (due or FAR).timestamp(), t.id or 0)
         return (1, -t.last_message_at.timestamp(), -(t.id or 0))
 
@@ -216,7 +220,7 @@ def test_the_data_set_is_what_the_tests_assume(busy: Desk) -> None:
 
 def test_one_page_is_in_most_urgent_first_order(busy: Desk) -> None:
     with busy.store.read() as s:
-        page = inbox_page(s, limit=100)
+        page = inbox_page(s, ALL, limit=100)
     order = numbers(page.rows)
     assert order == expected_order(busy)
     assert len(order) == COUNT and not page.more_after and not page.more_before
@@ -226,8 +230,13 @@ def test_one_page_is_in_most_urgent_first_order(busy: Desk) -> None:
     assert all(st not in ACTIVE for st in statuses[first_finished:])
     dues = [r.sla_due or FAR for r in page.rows[:first_finished]]
     assert dues == sorted(dues)
-    assert page.rows[first_finished - 1].number == FIRST + NO_DUE  # no deadline: last active
-    assert page.rows[first_finished - 1].sla_due is None
+    # No deadline (pending, or none stored): after every running deadline, by id.
+    undue = [r for r in page.rows[:first_finished] if r.sla_due is None]
+    assert undue == list(page.rows[first_finished - len(undue) : first_finished])
+    assert {r.number for r in undue} == {FIRST + NO_DUE} | {
+        s.number for s in SPECS if s.status is Status.PENDING
+    }
+    assert [r.id for r in undue] == sorted(r.id for r in undue)
     finished = [r.last_message_at for r in page.rows[first_finished:]]
     assert finished == sorted(finished, reverse=True)
     # Ties break by id: ascending among active, descending among finished.
@@ -240,8 +249,8 @@ def test_one_page_is_in_most_urgent_first_order(busy: Desk) -> None:
 @pytest.mark.parametrize("limit", [1, 3, 5, 31, 32])
 def test_walking_forward_page_by_page_equals_one_big_page(busy: Desk, limit: int) -> None:
     with busy.store.read() as s:
-        whole = numbers(inbox_page(s, limit=1000).rows)
-        pages = walk(s, InboxFilter(), limit)
+        whole = numbers(inbox_page(s, ALL, limit=1000).rows)
+        pages = walk(s, ALL, limit)
     walked = [n for p in pages for n in numbers(p.rows)]
     assert walked == whole == expected_order(busy)
     assert len(set(walked)) == len(walked) == COUNT
@@ -253,18 +262,18 @@ def test_walking_forward_page_by_page_equals_one_big_page(busy: Desk, limit: int
 
 def test_a_page_of_exactly_the_rest_says_nothing_more(busy: Desk) -> None:
     with busy.store.read() as s:
-        assert not inbox_page(s, limit=COUNT).more_after
-        assert inbox_page(s, limit=COUNT - 1).more_after
-        first = inbox_page(s, limit=COUNT - 2)
-        rest = inbox_page(s, after=key_of(first.rows[-1]), limit=2)
+        assert not inbox_page(s, ALL, limit=COUNT).more_after
+        assert inbox_page(s, ALL, limit=COUNT - 1).more_after
+        first = inbox_page(s, ALL, limit=COUNT - 2)
+        rest = inbox_page(s, ALL, after=key_of(first.rows[-1]), limit=2)
     assert len(rest.rows) == 2 and not rest.more_after and rest.more_before
 
 
 def test_walking_backwards_reproduces_the_pages(busy: Desk) -> None:
     with busy.store.read() as s:
-        pages = walk(s, InboxFilter(), 3)
+        pages = walk(s, ALL, 3)
         for k in range(1, len(pages)):
-            back = inbox_page(s, before=key_of(pages[k].rows[0]), limit=3)
+            back = inbox_page(s, ALL, before=key_of(pages[k].rows[0]), limit=3)
             assert back.rows == pages[k - 1].rows
             assert back.more_after
             assert back.more_before == (k > 1)
@@ -273,7 +282,7 @@ def test_walking_backwards_reproduces_the_pages(busy: Desk) -> None:
         collected = [whole[-1]]
         before = key_of(whole[-1])
         for _ in range(100):
-            page = inbox_page(s, before=before, limit=3)
+            page = inbox_page(s, ALL, before=before, limit=3)
             assert page.rows and page.more_after
             collected = list(page.rows) + collected
             if not page.more_before:
@@ -284,14 +293,14 @@ def test_walking_backwards_reproduces_the_pages(busy: Desk) -> None:
 
 def test_backwards_from_the_first_row_is_empty(busy: Desk) -> None:
     with busy.store.read() as s:
-        top = inbox_page(s, limit=1).rows[0]
-        page = inbox_page(s, before=key_of(top), limit=3)
+        top = inbox_page(s, ALL, limit=1).rows[0]
+        page = inbox_page(s, ALL, before=key_of(top), limit=3)
     assert page.rows == () and not page.more_before
 
 
 def test_key_of_names_segment_value_and_id(busy: Desk) -> None:
     with busy.store.read() as s:
-        rows = inbox_page(s, limit=100).rows
+        rows = inbox_page(s, ALL, limit=100).rows
     for row in rows:
         key = key_of(row)
         assert key.id == row.id
@@ -349,6 +358,11 @@ FILTERS: list[tuple[InboxFilter, set[int]]] = [
         ),
     ),
 ]
+
+
+# Without a status, a view lists active tickets only (the Active view's rule).
+_LIVE = {s.number for s in SPECS if s.status in ACTIVE}
+FILTERS = [(f, expected if f.status else expected & _LIVE) for f, expected in FILTERS]
 
 
 @pytest.mark.parametrize(("flt", "expected"), FILTERS, ids=[f.describe() for f, _ in FILTERS])
@@ -427,7 +441,9 @@ def test_other_filters_combine() -> None:
     assert flt == InboxFilter(assignee="dana", channel="sms", status="open", priority="high")
     assert flt.describe() == "assigned to dana, sms, open, high"
     assert flt.toggled("status", "open") == dataclasses.replace(flt, status=None)
-    assert InboxFilter().describe() == "all tickets"
+    assert InboxFilter().describe() == "active tickets"
+    assert ALL.describe() == "all tickets"
+    assert InboxFilter(everything=True, status="closed").describe() == "closed"
 
 
 # -- counts ------------------------------------------------------------------------------------
@@ -443,6 +459,7 @@ def expected_counts(me: str | None, skip: frozenset[int] = frozenset()) -> dict[
         "channel": dict(Counter(s.channel.value for s in active)),
         "priority": dict(Counter(s.priority.value for s in active)),
         "status": dict(Counter(s.status.value for s in live)),
+        "everything": len(live),
     }
 
 
@@ -463,6 +480,37 @@ def test_counts_are_exact(busy: Desk) -> None:
     assert dana.mine == sum(1 for r in shown if r.status in {"new", "open", "pending"})
 
 
+def views(me: str) -> list[tuple[InboxFilter, Callable[[InboxCounts], int]]]:
+    """Every one-filter view the filter bar offers, with the count it shows for it."""
+    out: list[tuple[InboxFilter, Callable[[InboxCounts], int]]] = [
+        (InboxFilter(), lambda c: c.active),
+        (InboxFilter(assignee=me), lambda c: c.mine),
+        (InboxFilter(unassigned=True), lambda c: c.unassigned),
+        (ALL, lambda c: c.everything),
+    ]
+    for ch in Channel:
+        out.append((InboxFilter(channel=ch.value), lambda c, v=ch.value: c.channel.get(v, 0)))
+    for pr in Priority:
+        out.append((InboxFilter(priority=pr.value), lambda c, v=pr.value: c.priority.get(v, 0)))
+    for st in Status:
+        out.append((InboxFilter(status=st.value), lambda c, v=st.value: c.status.get(v, 0)))
+    return out
+
+
+def test_every_count_is_the_number_of_rows_its_view_lists(fresh: Desk) -> None:
+    """Issue 14 item 8: "Active 41" listed 28 finished tickets too; a channel's count was of
+    active tickets while its view listed every one."""
+    fresh.merge(FIRST + 1, FIRST + 6, "sam")  # a merged ticket counts and lists nowhere
+    with fresh.store.read() as s:
+        counts = inbox_counts(s, "dana")
+        for flt, count in views("dana"):
+            listed = [r for p in walk(s, flt, 7) for r in p.rows]
+            assert count(counts) == len(listed), flt.describe()
+            if not (flt.status or flt.everything):
+                assert {r.status for r in listed} <= {"new", "open", "pending"}, flt.describe()
+    assert counts.everything == COUNT - 1 and counts.active < counts.everything
+
+
 # -- merged tickets ----------------------------------------------------------------------------
 
 
@@ -474,7 +522,7 @@ def test_a_merged_ticket_leaves_pages_and_counts_and_forwards_its_number(fresh: 
     fresh.merge(src, dst, "sam")
     with fresh.store.read() as s:
         after = inbox_counts(s, "eli")
-        walked = [n for p in walk(s, InboxFilter(), 4) for n in numbers(p.rows)]
+        walked = [n for p in walk(s, ALL, 4) for n in numbers(p.rows)]
         eli = numbers(inbox_page(s, InboxFilter(assignee="eli"), limit=100).rows)
         closed = numbers(inbox_page(s, InboxFilter(status="closed"), limit=100).rows)
         detail = ticket_detail(s, src)
@@ -507,7 +555,7 @@ def test_merge_chains_forward_to_the_end(fresh: Desk) -> None:
 
 def test_a_row_added_meanwhile_does_not_shift_the_next_page(fresh: Desk, clock: FakeClock) -> None:
     with fresh.store.read() as s:
-        page1 = inbox_page(s, limit=5)
+        page1 = inbox_page(s, ALL, limit=5)
     old_order = expected_order(fresh)
     # A late-delivered urgent message: its deadline (received + 1 h) beats every other one.
     late = dataclasses.replace(
@@ -518,10 +566,10 @@ def test_a_row_added_meanwhile_does_not_shift_the_next_page(fresh: Desk, clock: 
     number = fresh.intake(late).ticket_number
     assert number is not None
     with fresh.store.read() as s:
-        new_row = next(r for r in inbox_page(s, limit=100).rows if r.number == number)
+        new_row = next(r for r in inbox_page(s, ALL, limit=100).rows if r.number == number)
         # It sorts before page 1's end.
         assert dataclasses.astuple(key_of(new_row)) < dataclasses.astuple(key_of(page1.rows[-1]))
-        page2 = inbox_page(s, after=key_of(page1.rows[-1]), limit=5)
+        page2 = inbox_page(s, ALL, after=key_of(page1.rows[-1]), limit=5)
     assert not set(numbers(page1.rows)) & set(numbers(page2.rows))
     assert number not in numbers(page2.rows)
     assert numbers(page2.rows) == old_order[5:10]
@@ -530,14 +578,14 @@ def test_a_row_added_meanwhile_does_not_shift_the_next_page(fresh: Desk, clock: 
 
 def test_a_row_added_after_the_page_shows_once_later(fresh: Desk, clock: FakeClock) -> None:
     with fresh.store.read() as s:
-        page1 = inbox_page(s, limit=5)
+        page1 = inbox_page(s, ALL, limit=5)
     clock.advance(days=30)
     number = fresh.intake(email("later@x", frm="later@example.org", subject="Later")).ticket_number
     with fresh.store.read() as s:
         rest: list[int] = []
         after = key_of(page1.rows[-1])
         for _ in range(50):
-            page = inbox_page(s, after=after, limit=5)
+            page = inbox_page(s, ALL, after=after, limit=5)
             rest += numbers(page.rows)
             if not page.more_after:
                 break

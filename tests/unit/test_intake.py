@@ -58,7 +58,7 @@ def test_threads_by_subject_tag(desk: Desk) -> None:
 def test_reply_to_our_outbound_message_id_threads_back(desk: Desk) -> None:
     desk.intake(email("root@x"))
     desk.add_agent("kim", name="Kim", role=Role.DISPATCHER)
-    row = desk.reply(1001, "kim", "Have you tried turning it off?")
+    row = desk.reply(1001, "kim", "Have you tried turning it off?").message_id
     with desk.store.read() as s:
         ours = s.get(Message, row)
         assert ours is not None and ours.message_id and ours.message_id.endswith("@desk.test")

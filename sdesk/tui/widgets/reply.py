@@ -13,7 +13,6 @@ it knows of the ticket (where a reply goes, the customer's name) the screen tell
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import subprocess
 import tempfile
@@ -32,19 +31,18 @@ from textual.widgets import Static, TextArea
 
 from sdesk.config import CannedResponse
 from sdesk.core.attachments import check_files
+from sdesk.core.replies import fill_canned as core_fill_canned
 from sdesk.tui.actions import REPLY_ACTIONS, bindings
 from sdesk.tui.render import channel_label, plain, safe, size
 
 Mode = Literal["reply", "note"]
 DRAFT_SAVE_DELAY = 0.8  # seconds after the last key before a draft is kept in the desk
 
-_PLACEHOLDER = re.compile(r"\{(customer|ticket|agent)\}")
-
 
 def fill_canned(text: str, customer: str, ticket: int, agent: str) -> str:
-    """Fill ``{customer}``, ``{ticket}``, ``{agent}``; other braces stay as typed."""
-    values = {"customer": customer or "there", "ticket": str(ticket), "agent": agent}
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+    """Kept for the box's callers: the rule is ``sdesk.core.replies.fill_canned`` (``agent``
+    must be the agent's display name)."""
+    return core_fill_canned(text, customer=customer, ticket=ticket, agent_name=agent)
 
 
 def _newlines(text: str) -> int:
