@@ -153,6 +153,29 @@ class OutboxService(Service):
         self.dispatcher.health.failed(message)
 
 
+class PendingService(Service):
+    """Reopens the pending tickets whose time has come (``Desk.wake_pending``): the SLA clock
+    runs again and the ticket is back among those to answer. Idempotent, so every process that
+    runs the desk's services may run it."""
+
+    name = "pending"
+    every = 60.0  # seconds between two looks; "until" is shown to the minute
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            woke = self.desk.wake_pending()
+            if woke:
+                log.info("pending: %d ticket(s) reopened, their time has come", len(woke))
+            stop.wait(self.every)
+
+    def run_once(self) -> PassResult | None:
+        woke = self.desk.wake_pending()
+        return PassResult(f"pending: reopened {len(woke)}") if woke else None
+
+
 def build_services(
     desk: Desk,
     mailboxes: Iterable[MailboxSettings] | None = None,
@@ -162,8 +185,8 @@ def build_services(
     on_error: Callable[[str, str], None] | None = None,
 ) -> list[Service]:
     """The desk's services: a poller per mailbox (``mailboxes``: these only; default: every
-    configured one) and, with ``outbox``, the dispatcher. ``on_error(name, message)`` hears a
-    poller's failed rounds (``sdesk serve`` prints them)."""
+    configured one) and, with ``outbox``, the dispatcher and the pending tickets' wake-up.
+    ``on_error(name, message)`` hears a poller's failed rounds (``sdesk serve`` prints them)."""
     boxes = desk.settings.mailboxes if mailboxes is None else list(mailboxes)
     services: list[Service] = [
         MailboxService(
@@ -176,6 +199,7 @@ def build_services(
     ]
     if outbox:
         services.append(OutboxService(desk, cafile=cafile))
+        services.append(PendingService(desk))
     return services
 
 
@@ -250,6 +274,7 @@ __all__ = [
     "MailboxService",
     "OutboxService",
     "PassResult",
+    "PendingService",
     "Service",
     "Supervisor",
     "build_services",

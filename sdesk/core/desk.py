@@ -330,10 +330,11 @@ class Desk:
 
     # -- drafts (sdesk.core.drafts): small transactions, the console saves while typing --------
 
-    def save_draft(self, agent: str, number: int, text: str) -> None:
-        """Keep ``agent``'s unsent text on ticket ``number``; blank text deletes the draft."""
+    def save_draft(self, agent: str, number: int, text: str, *, kind: str = "reply") -> None:
+        """Keep ``agent``'s unsent text on ticket ``number`` (a reply's or a note's: ``kind``);
+        blank text deletes the draft."""
         with self.store.write() as s:
-            drafts.save(s, agent, number, text, self.clock())
+            drafts.save(s, agent, number, text, self.clock(), kind)
 
     def draft(self, agent: str, number: int) -> str | None:
         with self.store.read() as s:

@@ -35,6 +35,8 @@ class DraftRow:
     subject: str
     preview: str
     updated_at: datetime
+    text: str = ""  # the whole draft, for the console to write on
+    kind: str = "reply"  # or "note"
 
 
 def _ticket_id(session: Session, number: int) -> int:
@@ -44,7 +46,11 @@ def _ticket_id(session: Session, number: int) -> int:
     return ticket.id
 
 
-def save(session: Session, agent: str, number: int, text: str, at: datetime) -> None:
+def save(
+    session: Session, agent: str, number: int, text: str, at: datetime, kind: str = "reply"
+) -> None:
+    if kind not in ("reply", "note"):
+        raise DeskError(f"a draft is a reply or a note, not {kind!r}")
     if len(text) > MAX_DRAFT_CHARS:
         raise DeskError(f"the draft is longer than {MAX_DRAFT_CHARS:,} characters")
     agent_id = agent_by_login(session, agent).id
@@ -56,12 +62,19 @@ def save(session: Session, agent: str, number: int, text: str, at: datetime) -> 
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    values = {"agent_id": agent_id, "ticket_id": ticket_id, "text": text, "updated_at": at}
+    values = {
+        "agent_id": agent_id,
+        "ticket_id": ticket_id,
+        "text": text,
+        "kind": kind,
+        "updated_at": at,
+    }
     upsert = insert(Draft).values(**values)
+    excluded = upsert.excluded
     session.execute(
         upsert.on_conflict_do_update(
             index_elements=["agent_id", "ticket_id"],
-            set_={"text": upsert.excluded.text, "updated_at": upsert.excluded.updated_at},
+            set_={"text": excluded.text, "kind": excluded.kind, "updated_at": excluded.updated_at},
         )
     )
 
@@ -89,15 +102,21 @@ def drop(session: Session, agent: str, number: int) -> None:
 
 def of_agent(session: Session, agent: str) -> list[DraftRow]:
     query = (
-        select(col(Ticket.number), col(Ticket.subject), col(Draft.text), col(Draft.updated_at))
+        select(
+            col(Ticket.number),
+            col(Ticket.subject),
+            col(Draft.text),
+            col(Draft.updated_at),
+            col(Draft.kind),
+        )
         .join(Ticket, col(Ticket.id) == Draft.ticket_id)
         .join(Agent, col(Agent.id) == Draft.agent_id)
         .where(col(Agent.login) == agent)
         .order_by(col(Draft.updated_at).desc(), col(Draft.id).desc())
     )
     return [
-        DraftRow(number, subject, preview(text), at)
-        for number, subject, text, at in session.execute(query)
+        DraftRow(number, subject, preview(text), at, text, kind)
+        for number, subject, text, at, kind in session.execute(query)
     ]
 
 

@@ -134,6 +134,7 @@ class Draft(SQLModel, table=True):
     agent_id: int = Field(foreign_key="agent.id")
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     text: str = ""
+    kind: str = "reply"  # or "note": a draft keeps its kind (a note must not go out as a reply)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 

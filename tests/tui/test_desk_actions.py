@@ -21,7 +21,7 @@ from textual.widgets import OptionList, Static
 
 from sdesk.core.desk import Desk
 from sdesk.store.inbox import InboxFilter, inbox_counts, inbox_page
-from sdesk.store.models import Attachment, Contact, Event, Message, Outbox, Ticket
+from sdesk.store.models import Attachment, Contact, Customer, Event, Message, Outbox, Ticket
 from sdesk.store.queries import ACTIVE, TicketRow, agent_row, customer_card, ticket_detail
 from sdesk.tui.actions import REPLY_ACTIONS
 from sdesk.tui.app import SdeskApp
@@ -182,12 +182,16 @@ async def test_reply_is_stored_queued_and_shown(demo_desk: Desk, make_app: AppFa
         assert [(m.kind, m.text, m.author_name) for m in new] == [
             ("reply", "On our way", "Mia Chen")
         ]
-        assert new[0].delivery_state == "queued"
+        # The demo desk has no SMTP: the reply is kept, queued in the outbox for when one is
+        # set up, and reads "waiting" with the reason, on screen and in a toast (issue 14.10).
+        assert new[0].delivery_state == "waiting" and new[0].delivery_error
         (out,) = outbox_for(demo_desk, new[0].id)
         assert (out.kind, out.state, out.channel) == ("reply", "queued", new[0].channel)
         assert out.recipient == new[0].author_address and out.recipient
         lines = screen_text(app).splitlines()
-        assert any("Mia Chen" in line and "⧗ queued" in line for line in lines), "\n".join(lines)
+        assert any("Mia Chen" in line and "⏸ waiting" in line for line in lines), "\n".join(lines)
+        reason = new[0].delivery_error
+        assert any("not sent" in n and reason in n for n in notices(app)), notices(app)
         assert "On our way" in screen_text(app)
 
 
@@ -709,13 +713,16 @@ async def test_the_cursor_row_stays_on_screen(demo_desk: Desk, make_app: AppFact
 
 
 def word_in_one_body(desk: Desk) -> tuple[str, int]:
-    """An ASCII word found in the messages of exactly one ticket and in no subject, that no
-    other word starts with (search matches the last word as a prefix)."""
+    """An ASCII word found in the messages of exactly one ticket and in no subject or customer
+    name (search finds customers by name too), that no other word starts with (search matches
+    the last word as a prefix)."""
     tokens: dict[str, set[int]] = {}
     in_subjects: set[str] = set()
     with desk.store.read() as s:
         for (subject,) in s.execute(select(Ticket.subject)):
             in_subjects.update(w.lower() for w in re.findall(r"\w+", subject))
+        for (name,) in s.execute(select(Customer.name)):
+            in_subjects.update(w.lower() for w in re.findall(r"\w+", name or ""))
         for number, text in s.execute(
             select(Ticket.number, Message.text).join(Ticket, Ticket.id == Message.ticket_id)
         ):

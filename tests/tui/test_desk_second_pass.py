@@ -134,7 +134,7 @@ async def test_triage_in_six_keys(demo_desk, make_app: AppFactory) -> None:
 
 async def test_take_next_with_nothing_waiting_says_so(tmp_path: Path, make_app: AppFactory) -> None:
     desk = make_desk(tmp_path / "desk.db")
-    desk.add_agent("mia.chen", "Mia Chen", "agent")
+    desk.add_agent("mia.chen", name="Mia Chen")
     app = make_app(desk)
     async with running(app) as pilot:
         await pilot.press("t")
@@ -152,7 +152,8 @@ def status_events(desk, numbers: list[int]) -> dict[int, int]:
         out = {}
         for n in numbers:
             tid = s.execute(select(Ticket.id).where(Ticket.number == n)).scalar_one()
-            query = select(Event).where(Event.ticket_id == tid, Event.kind == "status")
+            kinds = ("ticket.status", "ticket.resolved", "ticket.closed")
+            query = select(Event).where(Event.ticket_id == tid, Event.kind.in_(kinds))
             out[n] = len(s.execute(query).scalars().all())
         return out
 

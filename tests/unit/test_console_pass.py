@@ -467,3 +467,34 @@ def test_a_snippet_is_one_plain_line_around_the_first_match() -> None:
     assert "\n" not in got and "\t" not in got and len(got) <= 92
     assert snippet("a\n\n\n b  c", "zzz") == "a b c"  # no match: the start
     assert snippet("Refund [bold]please[/]", "refund") == "Refund [bold]please[/]"  # text as is
+
+
+def test_the_services_wake_pending_tickets(team: Desk, clock: FakeClock) -> None:
+    """``sdesk serve``/``fetch`` and the console's services include the wake-up: a snoozed
+    ticket comes back by itself when its time has come."""
+    from sdesk.channels.services import PendingService, build_services
+
+    assert any(isinstance(s, PendingService) for s in build_services(team))
+    assert not any(isinstance(s, PendingService) for s in build_services(team, outbox=False))
+    team.set_status(1003, "dana", Status.PENDING, until=clock.now + timedelta(hours=1))
+    service = PendingService(team)
+    assert service.run_once() is None
+    clock.advance(hours=2)
+    result = service.run_once()
+    assert result is not None and result.line == "pending: reopened 1"
+    assert ticket(team, 1003).status == "open"
+    stop = threading.Event()
+    team.set_status(1004, "dana", Status.PENDING, until=clock.now + timedelta(minutes=5))
+    clock.advance(minutes=10)
+    runner = threading.Thread(target=service.run, args=(stop,))
+    runner.start()
+    try:
+        for _ in range(100):
+            if ticket(team, 1004).status == "open":
+                break
+            threading.Event().wait(0.05)
+    finally:
+        stop.set()
+        runner.join(5)
+    assert not runner.is_alive()
+    assert ticket(team, 1004).status == "open"

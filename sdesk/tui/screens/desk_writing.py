@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from sdesk.core.errors import DeskError
+from sdesk.core.replies import ReplyResult
 from sdesk.tui.render import channel_label, safe
 from sdesk.tui.threads import from_thread
 from sdesk.tui.widgets.reply import Mode, ReplyBox, ReplyTo
@@ -132,7 +133,7 @@ class DeskWriting(_Base):
         def sent(result: object) -> None:
             # A reply on a channel the desk cannot send on (no SMTP for the mailbox, say) is
             # kept, and the operator is told why it waits instead of "queued".
-            warning = getattr(result, "warning", None)
+            warning = result.warning if isinstance(result, ReplyResult) else None
             if warning:
                 self.notify(
                     safe(f"reply kept, not sent: {warning}"), severity="warning", timeout=12

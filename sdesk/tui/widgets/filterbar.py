@@ -93,6 +93,8 @@ class FilterBar(Static):
                 bar.append("  ")
 
             item("Active", c.active, flt == InboxFilter())
+            if flt.everything:
+                item("All", c.everything, True)
             item("Mine", c.mine, bool(flt.assignee))
             item("Unassigned", c.unassigned, flt.unassigned)
             for pr in ("urgent", "high"):
@@ -135,6 +137,13 @@ class FilterBar(Static):
 
         flt = self.flt
         opt("Clear all filters", c.active if c else None, "clear", True, flt == InboxFilter())
+        opt(
+            "All tickets, finished ones too",
+            c.everything if c else None,
+            "everything",
+            True,
+            flt.everything,
+        )
         opt("Mine", c.mine if c else None, "assignee", self.login, bool(flt.assignee))
         opt("Unassigned", c.unassigned if c else None, "unassigned", True, flt.unassigned)
         for ch in ("email", "telegram", "phone", "sms", "web", "app"):

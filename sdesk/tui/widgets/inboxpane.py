@@ -128,7 +128,7 @@ class InboxPane(Vertical):
                 if self.sapp.stamp is None:  # what the first page shows is the live baseline
                     self.sapp.stamp = stamp(session)
                 if words:
-                    page = search(session, words, flt)
+                    page = search(session, words, flt, region=desk.settings.default_region)
                 else:
                     page = inbox_page(session, flt, after=anchor, limit=PAGE)
                     if anchor is not None and not page.rows:  # the anchor's rows went away

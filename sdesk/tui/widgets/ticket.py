@@ -50,6 +50,7 @@ _KIND = {
 }
 _DELIVERY = {
     "queued": ("⧗\u00a0queued", "yellow"),
+    "waiting": ("⏸\u00a0waiting", "bold yellow"),  # kept: its channel cannot send (why follows)
     "sending": ("⧗\u00a0sending", "yellow"),
     "sent": ("✓\u00a0sent", "green"),
     "failed": ("✗\u00a0failed", "bold red"),
@@ -98,6 +99,8 @@ def message_text(m: MessageRow, now: datetime) -> Text:
     if m.delivery_state:
         label, dstyle = _DELIVERY.get(m.delivery_state, (m.delivery_state, ""))
         out.append(f"  {label}", style=dstyle)
+        if m.delivery_state == "waiting" and m.delivery_error:
+            out.append_text(plain(f": {m.delivery_error}", "yellow"))
         if m.delivery_state == "failed":
             out.append_text(plain(f": {m.delivery_error or 'no reason given'}", "red"))
             out.append(" (y: retry)", style="dim")

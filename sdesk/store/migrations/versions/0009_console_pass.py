@@ -1,6 +1,7 @@
 """console second pass: drafts kept in the desk; the SLA clock paused while pending
 
-``draft`` holds an agent's unsent reply per ticket (one row per agent and ticket), saved while
+``draft`` holds an agent's unsent reply or note per ticket (one row per agent and ticket; ``kind``
+says which, so a note's draft never goes out as a reply), saved while
 typing so it survives quit, crash and restart. ``ticket.pending_since`` and
 ``ticket.sla_paused_seconds`` stop the SLA clock while a ticket is pending: the time spent
 pending is added to its due times when it leaves pending (ARCHITECTURE.md, "Pending and the
@@ -47,6 +48,7 @@ def upgrade() -> None:
             sa.Column("agent_id", sa.Integer(), nullable=False),
             sa.Column("ticket_id", sa.Integer(), nullable=False),
             sa.Column("text", sa.String(), nullable=False),
+            sa.Column("kind", sa.String(), nullable=False, server_default="reply"),
             sa.Column("updated_at", sa.DateTime(), nullable=False),
             sa.ForeignKeyConstraint(["agent_id"], ["agent.id"]),
             sa.ForeignKeyConstraint(["ticket_id"], ["ticket.id"]),
