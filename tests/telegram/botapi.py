@@ -271,6 +271,14 @@ class BotApiServer:
             self._changed.notify_all()
         return ids
 
+    def drop_pending(self) -> int:
+        """Forget every update not yet confirmed (as ``deleteWebhook(drop_pending_updates)``);
+        returns how many there were."""
+        with self._changed:
+            dropped = len(self._queue)
+            self._queue.clear()
+            return dropped
+
     def pending(self) -> int:
         """Updates not yet confirmed by an offset above them."""
         with self._lock:
@@ -307,6 +315,17 @@ class BotApiServer:
     def file_data(self, file_id: str) -> bytes:
         with self._lock:
             return self._files[file_id].data
+
+    def file_stats(self) -> tuple[int, int]:
+        """How many files the server holds and their bytes."""
+        with self._lock:
+            return len(self._files), sum(len(f.data) for f in self._files.values())
+
+    def downloaded_bytes(self, since: int = 0) -> int:
+        """Bytes served by the downloads from ``downloads[since]`` on."""
+        with self._lock:
+            paths = self.downloads[since:]
+            return sum(len(self._paths[p].data) for p in paths if p in self._paths)
 
     def fail(
         self,
