@@ -30,6 +30,8 @@ MailboxOption = Annotated[
 
 def _mailboxes(desk: Desk, name: str | None, config: Path) -> list[MailboxSettings]:
     boxes = desk.settings.mailboxes
+    if not boxes and name is None and desk.settings.telegram is not None:
+        return []  # a desk with only its Telegram bot
     if not boxes:
         fail(f"no mailboxes configured: add a [[mailboxes]] table to {config}")
     if name is None:
@@ -57,7 +59,7 @@ def fetch(
     desk = open_desk(ctx, db, config)
     boxes = _mailboxes(desk, mailbox, config_file(ctx, config))
     failed = busy = False
-    for service in build_services(desk, boxes, outbox=mailbox is None):
+    for service in build_services(desk, boxes, outbox=mailbox is None, telegram=mailbox is None):
         result = service.run_once()
         if result is None:
             continue
@@ -81,7 +83,8 @@ def serve(ctx: typer.Context, db: DbOption = None, config: ConfigOption = None) 
     supervisor = Supervisor(build_services(desk, on_error=_say_error))
     supervisor.start()
     boxes = len(desk.settings.mailboxes)
-    typer.echo(f"serving {boxes} mailbox(es) and the outbox; Ctrl-C stops")
+    bot = ", the Telegram bot" if desk.settings.telegram is not None else ""
+    typer.echo(f"serving {boxes} mailbox(es){bot} and the outbox; Ctrl-C stops")
     try:
         while not stop.wait(0.5):
             pass
@@ -105,7 +108,8 @@ def doctor(
     mailbox: MailboxOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Check each mailbox: DNS, connection, TLS, login, folders, SMTP."""
+    """Check each mailbox (DNS, connection, TLS, login, folders, SMTP) and the Telegram bot
+    (token, webhook against the mode, updates waiting)."""
     desk = open_desk(ctx, db, config)
     problems = 0
     boxes = _mailboxes(desk, mailbox, config_file(ctx, config))
@@ -119,9 +123,17 @@ def doctor(
     for name, line in stored.items() if mailbox is None else ():
         typer.echo(name.replace(":", " ", 1))  # "service outbox": what the other services said
         typer.echo(f"  info {line}")
+    telegram = desk.settings.telegram
+    if telegram is not None and mailbox is None:
+        from sdesk.channels.telegram.doctor import check
+
+        typer.echo(f"telegram bot ({telegram.mode} at {telegram.base_url})")
+        for ok, line in check(telegram):
+            typer.echo(f"  {'ok  ' if ok else 'FAIL'} {line}")
+            problems += not ok
     if problems:
         fail(f"{problems} problem(s) found; see above")
-    typer.echo("all mailboxes look fine")
+    typer.echo("all channels look fine" if telegram is not None else "all mailboxes look fine")
 
 
 def _stored_health(desk: Desk, boxes: list[MailboxSettings]) -> dict[str, str]:
