@@ -23,6 +23,9 @@ What is real (exactly-once in the channel relies on it, docs/ARCHITECTURE.md "Te
 - Request bodies as PTB sends them (form fields whose values are JSON, multipart/form-data for
   uploads) and as JSON, form-encoded or a query string.
 - ``getFile`` + ``GET /file/bot<token>/<file_path>``; files over 20 MB → 400 "file is too big".
+- Webhooks: ``setWebhook`` (HTTPS only), ``getWebhookInfo``, ``deleteWebhook``; and
+  ``deliver_webhook()`` POSTs pending updates with the secret header as Telegram does,
+  confirming only those the endpoint answered 2xx.
 
 Injected faults are consumed in order per method: ``fail`` answers an error before the call
 does anything (a failed ``getUpdates`` confirms nothing), ``delay`` holds the answer and then
@@ -42,6 +45,8 @@ import json
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -127,12 +132,15 @@ BLOCKED = "Forbidden: bot was blocked by the user"
 
 @dataclass(frozen=True)
 class Sent:
-    """One message the bot sent (``send*`` methods), with the uploaded files' bytes by field."""
+    """One message the bot sent (``send*`` methods): its parameters, the uploaded files' bytes
+    and names by field, and the Message the server answered (``answer``: what a
+    ``callback_query`` on its buttons carries)."""
 
     method: str
     params: dict[str, Any]
     files: dict[str, bytes]
     filenames: dict[str, str] = field(default_factory=dict)
+    answer: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -270,6 +278,40 @@ class BotApiServer:
                 ids.append(uid)
             self._changed.notify_all()
         return ids
+
+    def deliver_webhook(self, *, url: str | None = None, timeout: float = 5.0) -> list[int]:
+        """POST the pending updates one by one, oldest first, to the webhook (or ``url``: a
+        plain-HTTP test endpoint, as setWebhook itself insists on HTTPS) with the
+        ``X-Telegram-Bot-Api-Secret-Token`` header when a secret is set, as Telegram does. An
+        update answered 2xx is confirmed; the first other answer or error stops the round (it
+        stays pending, as Telegram retries it later). Returns the delivered update_ids."""
+        target = url or self.webhook_url
+        if not target:
+            raise ValueError("no webhook is set and no url was given")
+        delivered: list[int] = []
+        while True:
+            with self._lock:
+                if not self._queue:
+                    return delivered
+                update = self._queue[0]
+                secret = self.webhook_secret
+            request = urllib.request.Request(
+                target, data=json.dumps(update).encode(), method="POST"
+            )
+            request.add_header("Content-Type", "application/json")
+            if secret:
+                request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as answer:
+                    ok = 200 <= answer.status < 300
+            except (urllib.error.URLError, OSError):
+                ok = False
+            if not ok:
+                return delivered
+            with self._changed:
+                if self._queue and self._queue[0] is update:
+                    self._queue.popleft()
+            delivered.append(int(update["update_id"]))
 
     def drop_pending(self) -> int:
         """Forget every update not yet confirmed (as ``deleteWebhook(drop_pending_updates)``);
@@ -530,6 +572,8 @@ class BotApiServer:
         self, params: dict[str, Any], files: dict[str, tuple[str, bytes]], method: str
     ) -> Any:
         chat_id = params.get("chat_id")
+        if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+            chat_id = int(chat_id)
         if chat_id is None or chat_id == "":
             raise ApiError(400, "Bad Request: chat_id is empty")
         if method == "sendMessage" and not str(params.get("text") or "").strip():
@@ -545,6 +589,9 @@ class BotApiServer:
             for name in ("text", "caption"):
                 if params.get(name):
                     message[name] = str(params[name])
+            markup = params.get("reply_markup")
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                message["reply_markup"] = markup
             reply = params.get("reply_parameters")
             if isinstance(reply, dict) and reply.get("message_id"):
                 message["reply_to_message"] = {
@@ -569,6 +616,7 @@ class BotApiServer:
                     params,
                     {name: data for name, (_, data) in files.items()},
                     {name: filename for name, (filename, _) in files.items()},
+                    message,
                 )
             )
             self._changed.notify_all()
@@ -749,8 +797,11 @@ def _handler_for(server: BotApiServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                body = self._chunked()
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
             path = unquote(url.path)
             if path.startswith("/file/bot"):
                 self._file(path.removeprefix("/file/bot"))
@@ -771,6 +822,18 @@ def _handler_for(server: BotApiServer) -> type[BaseHTTPRequestHandler]:
                 self._json(400, ApiError(400, f"Bad Request: {exc}").body())
             else:
                 self._json(200, {"ok": True, "result": result})
+
+        def _chunked(self) -> bytes:
+            """A chunked body (httpx streams an upload of unknown length so)."""
+            parts: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
 
         def _file(self, rest: str) -> None:
             token, _, file_path = rest.partition("/")
