@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from sdesk.core import events
 from sdesk.core.batch import DEFER_FTS_FROM, _defer_fts, _index_deferred
+from sdesk.core.contacts import normalise
 from sdesk.core.cursors import Cursor, set_cursor
 from sdesk.core.enums import Channel, DeliveryState, MessageKind
-from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment
+from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.intake import (
     IntakeResult,
     Outcome,
@@ -36,6 +37,8 @@ from sdesk.store.engine import BULK_CACHE_KIB
 from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from sdesk.core.desk import Desk
 
 EDIT_NOTE_CHARS = 2000  # the earlier text kept in an edit's note
@@ -62,9 +65,10 @@ class ChatBatch:
     """What a chat channel may write while storing a batch; every method joins the one
     transaction ``Desk.chat_batch`` opened."""
 
-    def __init__(self, desk: Desk, sql: RawSql) -> None:
+    def __init__(self, desk: Desk, session: Session) -> None:
         self.desk = desk
-        self.sql = sql
+        self.session = session
+        self.sql = RawSql(session)
         self.numbers = TicketNumbers()
         self.at = desk.clock()
 
@@ -232,11 +236,8 @@ class ChatBatch:
         belong to two customers (the Telegram user wrote before; the phone came by SMS), they
         are one person, as Telegram vouches for the number: the newer customer joins the
         older, contacts, tickets and messages alike, recorded as ``customer.merged``."""
-        from sdesk.core.contacts import normalise
-        from sdesk.core.inbound import Sender
-
         region = self.desk.settings.default_region
-        owners = set()
+        owners: set[int] = set()
         for ref in contacts:
             value = normalise(ref.kind, ref.value, region)
             found = self.sql.scalar(
@@ -246,8 +247,9 @@ class ChatBatch:
             )
             if found is not None:
                 owners.add(int(found))
-        keep, *others = sorted(owners) or [None]
-        for other in others:
+        ordered = sorted(owners)
+        keep = ordered[0] if ordered else None
+        for other in ordered[1:]:
             self.sql.run("UPDATE contact SET customer_id = ? WHERE customer_id = ?", keep, other)
             self.sql.run("UPDATE ticket SET customer_id = ? WHERE customer_id = ?", keep, other)
             self.sql.run(
@@ -349,22 +351,19 @@ class ChatBatch:
         )
 
     def set_cursor(self, channel: Channel, account: str, folder: str, cursor: Cursor) -> None:
-        set_cursor(self.sql_session, channel.value, account, folder, cursor, self.at)
-
-    sql_session: Any = None  # the ORM session, set by ``Desk.chat_batch``
+        set_cursor(self.session, channel.value, account, folder, cursor, self.at)
 
 
 @contextmanager
 def chat_batch(desk: Desk, *, size: int = 0) -> Iterator[ChatBatch]:
     """One write transaction for a batch of ``size`` updates; commits when the block ends."""
     with desk.store.write() as session:
-        sql = RawSql(session)
+        batch = ChatBatch(desk, session)
+        sql = batch.sql
         if sql.sqlite:
             sql.run(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         deferred = _defer_fts(sql) if sql.sqlite and size >= DEFER_FTS_FROM else None
         sql.defer_inserts("event", "attachment")
-        batch = ChatBatch(desk, sql)
-        batch.sql_session = session
         yield batch
         sql.flush_deferred()
         if deferred is not None:
@@ -397,13 +396,19 @@ FILE_ATTEMPTS = 8
 
 
 def file_fetched(
-    desk: Desk, row_id: int, message_id: int, attachment: InboundAttachment | None, error: str = ""
+    desk: Desk,
+    row_id: int,
+    message_id: int,
+    attachment: InboundAttachment | None,
+    error: str = "",
+    *,
+    final: bool = False,
 ) -> None:
     """A late download's result: attached to its message, or retried later (failed for good
-    after ``FILE_ATTEMPTS``, with the reason in the message's notes)."""
+    when ``final`` or after ``FILE_ATTEMPTS``, with the reason in the message's notes)."""
     with desk.store.write() as session:
-        sql = RawSql(session)
-        batch = ChatBatch(desk, sql)
+        batch = ChatBatch(desk, session)
+        sql = batch.sql
         row = sql.one("SELECT attempts, filename FROM telegram_file WHERE id = ?", row_id)
         if row is None:
             return
@@ -415,7 +420,7 @@ def file_fetched(
                 message_id, (attachment,), notes=(f"file {filename} fetched",), actor="telegram"
             )
             return
-        if attempts >= FILE_ATTEMPTS:
+        if final or attempts >= FILE_ATTEMPTS:
             sql.run(
                 "UPDATE telegram_file SET state = 'failed', attempts = ?, last_error = ? "
                 "WHERE id = ?",

@@ -79,7 +79,7 @@ def test_new_is_a_guided_request_that_survives_a_restart(
     [request] = inbound(desk)
     assert request.text == "The printer prints blank pages"
     assert [a.content_type for a in attachments(desk, request.id)] == ["image/jpeg"]
-    ack = server.wait_sent(6)[-1]
+    ack = server.wait_sent(5)[-1]
     assert f"#{ticket.number}" in ack.params["text"]
 
 

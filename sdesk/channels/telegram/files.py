@@ -81,5 +81,5 @@ async def fetch_pending(desk: Desk, bot: Bot, bot_id: int, max_bytes: int) -> in
             file_fetched(desk, row_id, message_id, attachment(result))
             got += 1
         else:
-            file_fetched(desk, row_id, message_id, None, result.note)
+            file_fetched(desk, row_id, message_id, None, result.note, final=not result.later)
     return got

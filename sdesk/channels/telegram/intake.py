@@ -11,7 +11,7 @@ message they answer, so they thread onto its ticket; edits and album parts are t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from telegram import Message, User
 
@@ -60,9 +60,12 @@ def sender_of(user: User | None, chat_id: int, region: str) -> Sender:
     return Sender(name=name, contacts=(ref,) if ref else ())
 
 
-def _duration(value: int | timedelta | None) -> str:
-    """m:ss; PTB gives an int or (PTB_TIMEDELTA) a timedelta."""
-    total = int(value.total_seconds()) if isinstance(value, timedelta) else int(value or 0)
+def _duration(data: dict[str, object], field: str) -> str:
+    """m:ss of a media field's ``duration``, read from the message's JSON (PTB's attribute is
+    moving from int to timedelta and warns on every read)."""
+    value = data.get(field)
+    seconds = value.get("duration") if isinstance(value, dict) else None
+    total = int(seconds) if isinstance(seconds, int | float) else 0
     return f"{total // 60}:{total % 60:02d}"
 
 
@@ -74,6 +77,7 @@ def parse_message(message: Message, bot_id: int, update_id: int, region: str) ->
     notes: list[str] = []
     shared: list[ContactRef] = []
     body = message.text or message.caption or ""
+    data = message.to_dict()
     if message.photo:
         photo = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
         files.append(
@@ -87,7 +91,7 @@ def parse_message(message: Message, bot_id: int, update_id: int, region: str) ->
         )
     if message.voice:
         v = message.voice
-        parts.append(f"[voice message {_duration(v.duration)}]")
+        parts.append(f"[voice message {_duration(data, 'voice')}]")
         files.append(
             FileRef(v.file_id, f"voice-{message.message_id}.ogg", v.mime_type or "audio/ogg",
                     v.file_size)
@@ -96,18 +100,18 @@ def parse_message(message: Message, bot_id: int, update_id: int, region: str) ->
         a = message.audio
         title = " – ".join(x for x in (a.performer, a.title) if x)
         parts.append(
-            f"[audio {title or a.file_name or ''} {_duration(a.duration)}]".replace("  ", " ")
+            f"[audio {title or a.file_name or ''} {_duration(data, 'audio')}]".replace("  ", " ")
         )
         name = safe_filename(a.file_name or "", f"audio-{message.message_id}.mp3")
         files.append(FileRef(a.file_id, name, a.mime_type or "audio/mpeg", a.file_size))
     if message.video:
         vd = message.video
-        parts.append(f"[video {_duration(vd.duration)}]")
+        parts.append(f"[video {_duration(data, 'video')}]")
         name = safe_filename(vd.file_name or "", f"video-{message.message_id}.mp4")
         files.append(FileRef(vd.file_id, name, vd.mime_type or "video/mp4", vd.file_size))
     if message.video_note:
         vn = message.video_note
-        parts.append(f"[video note {_duration(vn.duration)}]")
+        parts.append(f"[video note {_duration(data, 'video_note')}]")
         files.append(
             FileRef(vn.file_id, f"video-note-{message.message_id}.mp4", "video/mp4", vn.file_size)
         )
@@ -126,7 +130,9 @@ def parse_message(message: Message, bot_id: int, update_id: int, region: str) ->
         c = message.contact
         name = " ".join(x for x in (c.first_name, c.last_name) if x)
         parts.append(f"[contact {name} {c.phone_number}]".replace("  ", " "))
-        own = message.from_user is not None and c.user_id in (None, message.from_user.id)
+        # Telegram's "share my phone number" sends the sender's own user_id; an address-book
+        # contact is someone else's and never joins this customer.
+        own = message.from_user is not None and c.user_id == message.from_user.id
         phone = contact(ContactKind.PHONE, "+" + c.phone_number.lstrip("+"), region)
         if own and phone is not None:
             shared.append(phone)

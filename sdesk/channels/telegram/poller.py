@@ -3,7 +3,7 @@ rules 1-2, 5).
 
 * It asks ``getUpdates(offset=cursor)`` itself, on PTB's ``Bot``: not PTB's ``Application``,
   whose updater confirms an update with its next poll whether or not it was handled, and whose
-  graceful stop confirms what is still queued. The raw result is read (``do_api_request``), so
+  graceful stop confirms what is still queued. The raw result is read (``DeskBot.raw_updates``), so
   one malformed update is quarantined while the rest flow.
 * A batch is stored with the cursor (its last ``update_id`` + 1) in one transaction
   (``store.take``); only the next ``getUpdates`` with that offset confirms it to Telegram. A
@@ -34,7 +34,7 @@ from telegram import Bot
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from sdesk.channels.telegram.files import fetch_pending
-from sdesk.channels.telegram.settings import bot_id, make_bot
+from sdesk.channels.telegram.settings import DeskBot, bot_id, make_bot
 from sdesk.channels.telegram.store import BotInfo, TakeReport, cursor_of, take
 from sdesk.config import TelegramSettings
 from sdesk.core import leases
@@ -136,7 +136,8 @@ class TelegramPoller:
     async def _run(self, stop: threading.Event) -> None:
         failures = 0
         held = False
-        bot: Bot | None = None
+        bot: DeskBot | None = None
+        info: BotInfo | None = None
         try:
             while not stop.is_set():
                 try:
@@ -148,10 +149,11 @@ class TelegramPoller:
                         held = True
                         self.offset = cursor_of(self.desk, self.bot_id)
                         self._check_gap()
-                    if bot is None:
-                        bot = self._bot()
-                        info = await self._info(bot)
+                    if info is None:
+                        bot = bot or self._bot()
+                        info = await self._info(bot)  # getMe: the token is good
                         self.health.connected()
+                    assert bot is not None
                     raws = await self._poll(bot, stop)
                     if raws is None:
                         break  # stopped while waiting: nothing taken, nothing confirmed
@@ -190,7 +192,7 @@ class TelegramPoller:
 
     # -- parts ----------------------------------------------------------------------------------
 
-    def _bot(self) -> Bot:
+    def _bot(self) -> DeskBot:
         return make_bot(self.settings, self.token)
 
     async def _info(self, bot: Bot) -> BotInfo:
@@ -199,17 +201,14 @@ class TelegramPoller:
             bot, self.bot_id, me.username, self.settings, self.desk.settings.default_region
         )
 
-    async def _get(self, bot: Bot, wait: int) -> list[Any]:
+    async def _get(self, bot: DeskBot, wait: int) -> list[Any]:
         """One ``getUpdates`` from the offset, waiting up to ``wait`` seconds for news."""
-        kwargs: dict[str, Any] = {"limit": LIMIT, "timeout": wait, "allowed_updates": ALLOWED}
+        params: dict[str, Any] = {"limit": LIMIT, "timeout": wait, "allowed_updates": ALLOWED}
         if self.offset is not None:
-            kwargs["offset"] = self.offset
-        result = await bot.do_api_request(
-            "getUpdates", api_kwargs=kwargs, read_timeout=wait + self.settings.timeout_seconds
-        )
-        return list(result) if isinstance(result, list) else []
+            params["offset"] = self.offset
+        return await bot.raw_updates(params, read_timeout=wait + self.settings.timeout_seconds)
 
-    async def _poll(self, bot: Bot, stop: threading.Event) -> list[Any] | None:
+    async def _poll(self, bot: DeskBot, stop: threading.Event) -> list[Any] | None:
         """One long poll; None when ``stop`` was set while it waited (the call is cancelled:
         what it would have returned stays unconfirmed at Telegram)."""
         task = asyncio.ensure_future(self._get(bot, self.settings.poll_timeout_seconds))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import Any
 
 from telegram import Bot
 from telegram.request import HTTPXRequest
@@ -100,13 +101,27 @@ def protect(secret: str) -> None:
                 handler.addFilter(REDACT)
 
 
-def make_bot(settings: TelegramSettings, token: str, *, poll_timeout: float | None = None) -> Bot:
+class DeskBot(Bot):
+    """PTB's ``Bot`` with ``getUpdates`` read raw: ``Bot.get_updates`` parses the whole batch at
+    once, so one malformed update would fail every update with it; the desk parses each on its
+    own and quarantines only the bad one (ARCHITECTURE.md rule 3)."""
+
+    async def raw_updates(self, params: dict[str, Any], *, read_timeout: float) -> list[Any]:
+        # ``_post`` is the call every Bot method makes (and PTB's own ExtBot overrides); it
+        # routes getUpdates through the long-poll request with its own timeouts.
+        result = await self._post("getUpdates", params, read_timeout=read_timeout)
+        return list(result) if isinstance(result, list) else []
+
+
+def make_bot(
+    settings: TelegramSettings, token: str, *, poll_timeout: float | None = None
+) -> DeskBot:
     """A ``Bot`` for ``settings.base_url`` (the server root; ``/bot`` and ``/file/bot`` are
     appended). Timeouts bound every call; the long poll's read timeout covers its wait."""
     root = settings.base_url.rstrip("/")
     timeout = settings.timeout_seconds
     wait = settings.poll_timeout_seconds if poll_timeout is None else poll_timeout
-    return Bot(
+    return DeskBot(
         token,
         base_url=root + "/bot",
         base_file_url=root + "/file/bot",

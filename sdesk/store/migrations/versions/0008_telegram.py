@@ -1,6 +1,9 @@
 """telegram: every update raw once per bot (telegram_update), files still to fetch
 (telegram_file), the /new dialogue's state per chat (telegram_dialogue)
 
+Idempotent like 0004 and 0007: a desk stamped back to an older revision upgrades again cleanly
+(tables already there are kept as they are).
+
 Revision ID: 0008
 Revises: 0007
 """
@@ -16,7 +19,21 @@ branch_labels = None
 depends_on = None
 
 
+def _existing() -> set[str]:
+    return set(sa.inspect(op.get_bind()).get_table_names())
+
+
 def upgrade() -> None:
+    have = _existing()
+    if "telegram_update" not in have:
+        _update_table()
+    if "telegram_file" not in have:
+        _file_table()
+    if "telegram_dialogue" not in have:
+        _dialogue_table()
+
+
+def _update_table() -> None:
     op.create_table(
         "telegram_update",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -33,6 +50,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("bot_id", "update_id", name="uq_telegram_update"),
     )
     op.create_index("ix_telegram_update_group", "telegram_update", ["bot_id", "media_group"])
+
+
+def _file_table() -> None:
     op.create_table(
         "telegram_file",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,6 +71,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_telegram_file_message_id", "telegram_file", ["message_id"])
     op.create_index("ix_telegram_file_state", "telegram_file", ["state"])
+
+
+def _dialogue_table() -> None:
     op.create_table(
         "telegram_dialogue",
         sa.Column("bot_id", sa.BigInteger(), nullable=False),
