@@ -4,9 +4,11 @@
     python bench/telegram.py --quick      # 2,000 updates, 20 latency probes: a smoke run
     python bench/telegram.py --profile    # + one more sdesk run under cProfile, top functions
 
-Everything runs in this one process against one ``BotApiServer`` (``tests/telegram/botapi.py``,
-the server the channel's tests use) on 127.0.0.1, so sdesk and its baseline meet the same
-server, the same updates and the same machine load:
+sdesk, its baseline and the latency watcher run in this process; the ``BotApiServer``
+(``tests/telegram/botapi.py``, the server the channel's tests use) runs on 127.0.0.1 in a child
+process, as Telegram's servers are not in the bot's process (in this one its HTTP work would
+compete with the client for the GIL). sdesk and its baseline meet the same server, the same
+updates and the same machine load:
 
 1. build 20,000 updates with ``tests/telegram/updates.realistic_mix`` (seed 1, ~2,000
    customers; ~70% text, 10% photos incl. a few albums, 8% documents of 2-300 KB, 7% edits,
@@ -22,13 +24,18 @@ server, the same updates and the same machine load:
       read, its Bot made) through ``run_once()`` passes until every update is stored and no
       file is left to fetch (one pass should do; more are counted and reported). Files are
       downloaded from the server (``getFile`` + ``/file/bot...``).
+   c. informational, not the target's baseline: (a) plus the files sdesk fetches (the largest
+      photo size, documents, voice, audio, video, video notes; ``getFile`` + download, 4 at a
+      time per batch like ``sdesk/channels/telegram/files.py``), bytes kept in memory only: the
+      floor for any channel that stores the files, so the ratio's share that is downloads.
    ``updates_per_s`` = 20,000 / the fastest sdesk run; ``ratio`` = fastest sdesk / fastest
-   baseline (the same statistic for both), target <= 1.5. Each run is checked: every
+   baseline (a) (the same statistic for both), target <= 1.5. Each run is checked: every
    update_id stored exactly once (``telegram_update``), or the bench fails;
 3. latency: a fresh desk; ``TelegramService.run(stop)`` in a thread; one warm-up update pushed
    and awaited (the service has started and stored), then 200 text updates pushed one at a
    time at random intervals of 0.05-0.30 s (seed 7), each while the service waits in its long
-   poll. Pushed = just after ``server.push`` returns (that wakes the waiting getUpdates);
+   poll. Pushed = just before the push is asked of the server process (a pipe's round trip,
+   well under a millisecond, before the push wakes the waiting getUpdates);
    visible = when a read-only sqlite3 connection on the desk file, polled every 5 ms by a
    watcher thread, first sees that update_id in ``telegram_update`` with its message made
    (``message_id`` set). p50/p95 nearest-rank (an update not visible within 10 s counts as
@@ -260,10 +267,25 @@ class BareRun:
     stored: int
     poll_s: float  # inside get_updates (HTTP + PTB's parsing)
     store_s: float  # to_dict + json + insert + commit
+    files: int = 0  # (c) only: downloads
+    file_s: float = 0.0
 
 
-def bare(server: RemoteServer, db: Path) -> BareRun:
-    """The baseline of the module docstring, step 2a."""
+def files_of(update: Any) -> list[str]:
+    """The file_ids sdesk fetches for an update (its largest photo size, its document...)."""
+    message = update.message or update.edited_message
+    if message is None or update.edited_message is not None:
+        return []
+    found = [message.photo[-1].file_id] if message.photo else []
+    for kind in ("document", "voice", "audio", "video", "video_note"):
+        media = getattr(message, kind)
+        if media is not None:
+            found.append(media.file_id)
+    return found
+
+
+def bare(server: RemoteServer, db: Path, *, with_files: bool = False) -> BareRun:
+    """The baseline of the module docstring, step 2a (``with_files``: 2c)."""
     from telegram import Bot
 
     conn = sqlite3.connect(db)
@@ -272,22 +294,36 @@ def bare(server: RemoteServer, db: Path) -> BareRun:
     conn.execute("CREATE TABLE raw (update_id INTEGER PRIMARY KEY, json TEXT NOT NULL)")
     conn.commit()
 
-    async def loop() -> tuple[int, int, float, float]:
-        polls = stored = 0
-        poll_s = store_s = 0.0
+    async def loop() -> tuple[int, int, float, float, int, float]:
+        polls = stored = files = 0
+        poll_s = store_s = file_s = 0.0
         offset: int | None = None
         async with Bot(
             server.token,
             base_url=server.root_url + "/bot",
             base_file_url=server.root_url + "/file/bot",
         ) as bot:
+            gate = asyncio.Semaphore(4)
+
+            async def fetch(file_id: str) -> bytes:
+                async with gate:
+                    tg_file = await bot.get_file(file_id)
+                    return bytes(await tg_file.download_as_bytearray())
+
             while True:
                 a = time.perf_counter()
                 updates = await bot.get_updates(offset=offset, limit=100, timeout=0)
                 b = time.perf_counter()
                 polls += 1
+                poll_s += b - a
                 if not updates:
                     break
+                if with_files:
+                    wanted = [f for u in updates for f in files_of(u)]
+                    files += len(await asyncio.gather(*(fetch(f) for f in wanted)))
+                    c = time.perf_counter()
+                    file_s += c - b
+                    b = c
                 for update in updates:
                     conn.execute(
                         "INSERT INTO raw (update_id, json) VALUES (?, ?)",
@@ -296,19 +332,18 @@ def bare(server: RemoteServer, db: Path) -> BareRun:
                     conn.commit()
                     stored += 1
                 offset = updates[-1].update_id + 1
-                poll_s += b - a
                 store_s += time.perf_counter() - b
-        return polls, stored, poll_s, store_s
+        return polls, stored, poll_s, store_s, files, file_s
 
     try:
         gc.collect()
         cpu0, t0 = time.process_time(), time.perf_counter()
-        polls, stored, poll_s, store_s = asyncio.run(loop())
+        polls, stored, poll_s, store_s, files, file_s = asyncio.run(loop())
         seconds = time.perf_counter() - t0
         cpu = time.process_time() - cpu0
     finally:
         conn.close()
-    return BareRun(seconds, cpu, polls, stored, poll_s, store_s)
+    return BareRun(seconds, cpu, polls, stored, poll_s, store_s, files, file_s)
 
 
 # --- sdesk ---------------------------------------------------------------------------------------
@@ -664,6 +699,14 @@ def bench(workdir: Path, n: int, probes: int, profile: bool) -> int:
                 say(f"  (sdesk took over {ROUND_BUDGET_S:.0f}s: no further round)")
                 break
 
+        server.push_mix()
+        fetching = bare(server, workdir / "bare-files.db", with_files=True)
+        say(
+            f"  baseline + the same files (informational): {fetching.seconds:.2f}s, CPU "
+            f"{fetching.cpu:.2f}s; getUpdates {fetching.poll_s:.2f}s, {fetching.files:,} "
+            f"downloads {fetching.file_s:.2f}s, to_dict+insert+commit {fetching.store_s:.2f}s"
+        )
+
         say(f"latency: TelegramService.run on a fresh desk, {probes} updates pushed ...")
         try:
             lat = latency_run(server, workdir, probes)
@@ -718,6 +761,10 @@ def bench(workdir: Path, n: int, probes: int, profile: bool) -> int:
     say(f"  {'updates/s':28}{n / base.seconds:>12.1f}{rate:>12.1f}")
     say(f"  {'CPU (s)':28}{base.cpu:>12.2f}{best.cpu:>12.2f}")
     say(f"  {'file downloads':28}{0:>12}{best.downloads:>12,}")
+    say(
+        f"  baseline + the same {fetching.files:,} files (not the target's baseline): "
+        f"{fetching.seconds:.2f}s; sdesk / it {best.seconds / fetching.seconds:.2f}"
+    )
     say(f"  latency over {probes}: p50 {_fmt(p50, 3)}s, p95 {_fmt(p95, 3)}s")
     checks = (
         ("ratio sdesk/baseline", f"{ratio:.2f}", f"<= {RATIO_TARGET}", ratio <= RATIO_TARGET),
