@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from telegram import Message, User
 
@@ -69,15 +70,17 @@ def _duration(data: dict[str, object], field: str) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
-def parse_message(message: Message, bot_id: int, update_id: int, region: str) -> Parsed:
-    """The ``Inbound`` for one message (new or edited: ``store`` decides which)."""
+def parse_message(
+    message: Message, data: dict[str, Any], bot_id: int, update_id: int, region: str
+) -> Parsed:
+    """The ``Inbound`` for one message (new or edited: ``store`` decides which); ``data`` is
+    the message's JSON as it came (read for what PTB would warn about or rebuild)."""
     chat_id = message.chat.id
     parts: list[str] = []
     files: list[FileRef] = []
     notes: list[str] = []
     shared: list[ContactRef] = []
     body = message.text or message.caption or ""
-    data = message.to_dict()
     if message.photo:
         photo = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
         files.append(
@@ -142,7 +145,7 @@ def parse_message(message: Message, bot_id: int, update_id: int, region: str) ->
         if f.size is not None and f.size <= 0:
             notes.append(f"file {f.filename} is empty")
     if not body and not parts and not files:
-        parts.append("[a message sdesk cannot show: " + _kind_of(message) + "]")
+        parts.append("[a message sdesk cannot show: " + _kind_of(data) + "]")
     text = "\n".join(x for x in (body, *parts) if x)
     sender = sender_of(message.from_user, chat_id, region)
     if shared:
@@ -165,8 +168,7 @@ def parse_message(message: Message, bot_id: int, update_id: int, region: str) ->
     return Parsed(inbound, files, tuple(shared))
 
 
-def _kind_of(message: Message) -> str:
+def _kind_of(data: dict[str, Any]) -> str:
     """The message's first non-empty field beyond the usual ones (a poll, a game...)."""
-    data = message.to_dict()
     skip = {"message_id", "date", "chat", "from", "edit_date", "media_group_id", "entities"}
     return next((k for k in data if k not in skip), "empty")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from telegram import Bot, Message, Update
@@ -89,8 +89,8 @@ def _update_id(raw: Any) -> int | None:
 def parse(info: BotInfo, raws: list[Any]) -> list[Item]:
     items = []
     for raw in raws:
-        data = json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode()
-        item = Item(_update_id(raw), data)
+        as_json = json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode()
+        item = Item(_update_id(raw), as_json)
         if item.update_id is None:
             item.error = "an update without an update_id"
         else:
@@ -98,7 +98,10 @@ def parse(info: BotInfo, raws: list[Any]) -> list[Item]:
                 item.update = Update.de_json(raw, info.bot)
                 message = _message_of(item.update)
                 if message is not None:
-                    item.parsed = parse_message(message, info.bot_id, item.update_id, info.region)
+                    fields = raw.get("message") or raw.get("edited_message") or {}
+                    item.parsed = parse_message(
+                        message, fields, info.bot_id, item.update_id, info.region
+                    )
             except Exception as exc:  # PTB's parsing errors vary: any of them quarantines
                 item.error = f"unreadable update: {one_line(f'{type(exc).__name__}: {exc}')}"
                 item.update, item.parsed = None, None
@@ -161,7 +164,12 @@ async def _fetch_files(desk: Desk, info: BotInfo, items: list[Item]) -> None:
     """Download the files of the updates the desk does not have yet."""
     from sdesk.core.chats import stored_among
 
-    wanted = [i for i in items if i.parsed is not None and i.parsed.files]
+    # An edit changes the stored text; its media were fetched with the message itself.
+    wanted = [
+        i
+        for i in items
+        if i.parsed is not None and i.parsed.files and i.update and i.update.message is not None
+    ]
     if not wanted:
         return
     have = stored_among(desk, info.bot_id, [i.update_id for i in wanted if i.update_id])
@@ -301,16 +309,18 @@ def _edit(
         at = message.edit_date or batch.at
         batch.edit(found[0], inbound.text, edited_at=at, actor=ACTOR)
         return "edited_message", chat_id, found[0], None
+    group = message.media_group_id
+    album = batch.album_message(info.bot_id, group) if group else None
+    if album is not None:  # a later photo of an album: its caption changed
+        note = f"a caption in the album edited to: {message.caption or ''}"
+        batch.add_attachments(album, (), notes=(note,), actor=ACTOR)
+        return "edited_message", chat_id, album, group
     # An edit of a message the desk never stored (sent before the bot was set up): kept new.
-    new = Inbound(**{**_fields(inbound), "notes": (*inbound.notes, "edited before it came in")})
+    new = replace(inbound, notes=(*inbound.notes, "edited before it came in"))
     result = batch.intake(new)
     if result.message_id is not None:
         _pending(batch, info, item, result.message_id)
     return "edited_message", chat_id, result.message_id, None
-
-
-def _fields(inbound: Inbound) -> dict[str, Any]:
-    return {name: getattr(inbound, name) for name in Inbound.__dataclass_fields__}
 
 
 def _with_files(parsed: Parsed, item: Item) -> Inbound:
@@ -328,7 +338,7 @@ def _with_files(parsed: Parsed, item: Item) -> Inbound:
             notes.append(f"file {ref.filename} is being fetched")
     if not parsed.files:
         return inbound
-    return Inbound(**{**_fields(inbound), "attachments": tuple(atts), "notes": tuple(notes)})
+    return replace(inbound, attachments=tuple(atts), notes=tuple(notes))
 
 
 def _pending(batch: ChatBatch, info: BotInfo, item: Item, message_id: int) -> None:
@@ -364,5 +374,4 @@ def _context(
 
 
 def _kind(update: Update) -> str:
-    data = update.to_dict()
-    return next((k for k in data if k != "update_id"), "empty")
+    return next((k for k in update.to_dict(recursive=False) if k != "update_id"), "empty")
