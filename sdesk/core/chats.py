@@ -74,15 +74,20 @@ class ChatBatch:
 
     # -- the raw updates -------------------------------------------------------------------
 
-    def seen(self, bot_id: int, update_id: int) -> bool:
-        return (
-            self.sql.one(
-                "SELECT 1 FROM telegram_update WHERE bot_id = ? AND update_id = ?",
+    def seen_among(self, bot_id: int, update_ids: list[int]) -> set[int]:
+        """Which of ``update_ids`` are stored already (one query for a batch)."""
+        found: set[int] = set()
+        for start in range(0, len(update_ids), 500):
+            part = update_ids[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows = self.sql.all(
+                "SELECT update_id FROM telegram_update WHERE bot_id = ? "
+                f"AND update_id IN ({marks})",
                 bot_id,
-                update_id,
+                *part,
             )
-            is not None
-        )
+            found.update(int(r[0]) for r in rows)
+        return found
 
     def record(
         self,

@@ -188,9 +188,10 @@ def _store(
     desk: Desk, info: BotInfo, items: list[Item], report: TakeReport, *, move_cursor: bool
 ) -> None:
     with desk.chat_batch(len(items)) as batch:
-        for item in items:
-            _one(batch, info, item, report)
         ids = [i.update_id for i in items if i.update_id is not None]
+        seen = batch.seen_among(info.bot_id, ids)
+        for item in items:
+            _one(batch, info, item, report, seen)
         if move_cursor and ids:
             # Never backwards: a batch taken again after a crash must not un-confirm later ones.
             nxt = max(ids) + 1
@@ -211,15 +212,16 @@ def batch_cursor(batch: ChatBatch, bot_id: int) -> int | None:
     return int(value) if value is not None and str(value).lstrip("-").isdigit() else None
 
 
-def _one(batch: ChatBatch, info: BotInfo, item: Item, report: TakeReport) -> None:
+def _one(batch: ChatBatch, info: BotInfo, item: Item, report: TakeReport, seen: set[int]) -> None:
     uid = item.update_id
     if uid is None:
         batch.quarantine(Channel.TELEGRAM, item.raw, item.error, f"telegram:{info.bot_id}")
         report.quarantined += 1
         return
-    if batch.seen(info.bot_id, uid):
+    if uid in seen:
         report.duplicates += 1
         return
+    seen.add(uid)
     if item.update is None:
         batch.quarantine(Channel.TELEGRAM, item.raw, item.error, f"telegram:{info.bot_id}/{uid}")
         batch.record(info.bot_id, uid, item.raw, kind="quarantined")
