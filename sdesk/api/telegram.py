@@ -12,7 +12,7 @@ import asyncio
 
 from fastapi import FastAPI, Request, Response
 
-from sdesk.channels.telegram.webhook import handle
+from sdesk.channels.telegram.webhook import handle, read_secrets
 from sdesk.config import TelegramSettings
 from sdesk.core.desk import Desk
 
@@ -21,12 +21,15 @@ PATH = "/telegram/webhook"
 
 def create_app(desk: Desk, settings: TelegramSettings) -> FastAPI:
     app = FastAPI(title="sdesk", docs_url=None, redoc_url=None, openapi_url=None)
+    secrets = read_secrets(settings)  # once: a token_command is not run per request
 
     @app.post(PATH)
     async def telegram_webhook(request: Request) -> Response:
         body = await request.body()
         headers = dict(request.headers)
-        status, text = await asyncio.to_thread(handle, desk, settings, headers, body)
+        status, text = await asyncio.to_thread(
+            handle, desk, settings, headers, body, secrets=secrets
+        )
         return Response(content=text, status_code=status, media_type="text/plain")
 
     return app

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from sdesk.channels.services import OutboxService
 from sdesk.channels.telegram.sender import MAX_TEXT, split_text
 from sdesk.core.desk import Desk
 from sdesk.store.models import Outbox
@@ -203,3 +204,25 @@ def test_a_server_error_is_retried_later(desk: Desk, server: BotApiServer, tg: U
     assert result is not None and "to retry 1" in result.line
     [reply] = [m for m in messages(desk) if m.kind == "reply"]
     assert reply.delivery_state == "queued" and "Bad Gateway" in (reply.delivery_error or "")
+
+
+def test_a_retry_after_a_failure_midway_sends_only_what_is_missing(
+    desk: Desk, server: BotApiServer, tg: Updates, tmp_path: Path
+) -> None:
+    desk.settings.telegram.acknowledge = False  # type: ignore[union-attr]
+    ann = tg.customer(1)
+    server.push(tg.text(ann, "the form please"))
+    fetch(desk)
+    form = tmp_path / "form.pdf"
+    form.write_bytes(b"%PDF-1.7\n" + b"d" * 200)
+    desk.reply(tickets(desk)[0].number, "eli", "Here it is", files=[form])
+    server.fail("sendDocument", status=502)
+    outbox = OutboxService(desk)  # one dispatcher, as in sdesk serve
+    first = outbox.run_once()
+    assert first is not None and "to retry 1" in first.line
+    with desk.store.write() as s:  # the backoff's wait, skipped
+        for row in s.execute(select(Outbox)).scalars():
+            row.next_attempt_at = desk.clock() - timedelta(seconds=1)
+    second = outbox.run_once()
+    assert second is not None and "sent 1" in second.line
+    assert [s.method for s in server.sent] == ["sendMessage", "sendDocument"]  # text once

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 from typing import Any
 
@@ -79,6 +81,9 @@ class TelegramSender:
         self.bot_id = bot_id(token)
         self.bot: Bot = make_bot(settings, token, poll_timeout=0)
         self.loop = asyncio.new_event_loop()
+        # Parts of a long reply already delivered, by payload: a retry after a failure in the
+        # middle sends only the rest (within this process; bounded).
+        self._done: dict[str, int] = {}
 
     def __call__(self, recipient: str, payload: dict[str, Any]) -> tuple[str, bool]:
         try:
@@ -111,28 +116,59 @@ class TelegramSender:
         last = None
         files = list(payload.get("attachments") or [])
         parts = split_text(str(payload.get("text", "")))
+        key = hashlib.sha256(
+            json.dumps([recipient, payload], sort_keys=True, default=str).encode()
+        ).hexdigest()
+        done = self._done.get(key, 0)
+        step = 0
         for n, part in enumerate(parts):
-            if not part.strip() and (files or n):
-                continue  # an empty text before files: the files are the message
-            sent = await self.bot.send_message(
-                chat,
-                part,
-                reply_parameters=params if n == 0 else None,
-                reply_markup=_keyboard(payload.get("buttons")) if n == len(parts) - 1 else None,
-            )
-            last = sent.message_id
+            if step >= done:  # else delivered by an earlier try of this row
+                sent = await self._text(chat, part, n, len(parts), bool(files), params, payload)
+                last = sent if sent is not None else last
+                self._progress(key, step + 1)
+            step += 1
         for f in files:
-            data = self.desk.store.blobs.get(str(f["sha256"]))
-            if data is None:
-                raise BadRequest(f"attachment {f.get('filename')} is missing from the desk")
-            upload = InputFile(data, filename=str(f.get("filename") or "file"))
-            picture = str(f.get("content_type", "")).startswith("image/")
-            if picture and len(data) <= PHOTO_MAX_BYTES:
-                sent = await self.bot.send_photo(chat, upload)
-            else:
-                sent = await self.bot.send_document(chat, upload)
-            last = sent.message_id
+            if step >= done:
+                last = await self._file(chat, f)
+                self._progress(key, step + 1)
+            step += 1
+        self._done.pop(key, None)
         return f"tg:{recipient}:{last}" if last is not None else None
+
+    def _progress(self, key: str, steps: int) -> None:
+        if len(self._done) > 1000:
+            self._done.clear()
+        self._done[key] = steps
+
+    async def _text(
+        self,
+        chat: int | str,
+        part: str,
+        n: int,
+        count: int,
+        files: bool,
+        params: ReplyParameters | None,
+        payload: dict[str, Any],
+    ) -> int | None:
+        if not part.strip() and (files or n):
+            return None  # an empty text before files: the files are the message
+        sent = await self.bot.send_message(
+            chat,
+            part,
+            reply_parameters=params if n == 0 else None,
+            reply_markup=_keyboard(payload.get("buttons")) if n == count - 1 else None,
+        )
+        return sent.message_id
+
+    async def _file(self, chat: int | str, f: dict[str, Any]) -> int:
+        data = self.desk.store.blobs.get(str(f["sha256"]))
+        if data is None:
+            raise BadRequest(f"attachment {f.get('filename')} is missing from the desk")
+        upload = InputFile(data, filename=str(f.get("filename") or "file"))
+        picture = str(f.get("content_type", "")).startswith("image/")
+        if picture and len(data) <= PHOTO_MAX_BYTES:
+            return (await self.bot.send_photo(chat, upload)).message_id
+        return (await self.bot.send_document(chat, upload)).message_id
 
     def close(self) -> None:
         try:

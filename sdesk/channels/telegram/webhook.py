@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sdesk.channels.telegram.settings import (
     TokenError,
@@ -37,16 +38,34 @@ HEADER = "x-telegram-bot-api-secret-token"
 MAX_BODY = 1024 * 1024  # an update is a few KB; anything this big is not one
 
 
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    """The bot's token and the webhook's secret, read once (``token_command`` may be slow)."""
+
+    token: str
+    secret: str | None
+
+
+def read_secrets(settings: TelegramSettings) -> Secrets:
+    return Secrets(read_token(settings), read_webhook_secret(settings))
+
+
 def handle(
-    desk: Desk, settings: TelegramSettings, headers: Mapping[str, str], body: bytes
+    desk: Desk,
+    settings: TelegramSettings,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    secrets: Secrets | None = None,
 ) -> tuple[int, bytes]:
-    """(HTTP status, body) for one webhook POST."""
+    """(HTTP status, body) for one webhook POST; ``secrets`` as read at the server's start
+    (else read now)."""
     try:
-        expected = read_webhook_secret(settings)
-        token = read_token(settings)
+        known = secrets or read_secrets(settings)
     except TokenError as exc:
         log.error("telegram webhook: %s", exc)
         return 503, b"not configured"
+    expected, token = known.secret, known.token
     given = next((v for k, v in headers.items() if k.lower() == HEADER), None)
     if (
         expected is None
