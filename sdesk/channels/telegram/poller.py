@@ -31,7 +31,14 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Bot
-from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from sdesk.channels.telegram.files import fetch_pending
 from sdesk.channels.telegram.settings import DeskBot, bot_id, make_bot
@@ -122,8 +129,9 @@ class TelegramPoller:
             self.health.stopped()
             return report
         except (TelegramError, PollerError) as exc:
-            self.health.failed(_line(exc))
-            raise PollerError(_line(exc)) from None
+            line = self._describe(exc)
+            self.health.failed(line)
+            raise PollerError(line) from None
         finally:
             with contextlib.suppress(StoreError):
                 leases.release(self.desk, self.name, self.holder)
@@ -177,8 +185,9 @@ class TelegramPoller:
                     failures += 1
                     await _wait(stop, BACKOFF[min(failures, len(BACKOFF)) - 1])
                 except (TelegramError, StoreError, OSError) as exc:
-                    log.warning("telegram bot %s: %s", self.bot_id, _line(exc))
-                    self.health.failed(_line(exc))
+                    line = self._describe(exc)
+                    log.warning("telegram bot %s: %s", self.bot_id, line)
+                    self.health.failed(line)
                     failures += 1
                     await _wait(stop, BACKOFF[min(failures, len(BACKOFF)) - 1])
         finally:
@@ -191,6 +200,12 @@ class TelegramPoller:
                     leases.release(self.desk, self.name, self.holder)
 
     # -- parts ----------------------------------------------------------------------------------
+
+    def _describe(self, exc: BaseException) -> str:
+        """One line; a connection that failed or timed out names the server it tried."""
+        if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+            return f"cannot reach {self.settings.base_url}: {_line(exc)}"
+        return _line(exc)
 
     def _bot(self) -> DeskBot:
         return make_bot(self.settings, self.token)
