@@ -226,3 +226,20 @@ def test_a_retry_after_a_failure_midway_sends_only_what_is_missing(
     second = outbox.run_once()
     assert second is not None and "sent 1" in second.line
     assert [s.method for s in server.sent] == ["sendMessage", "sendDocument"]  # text once
+
+
+def test_a_send_that_times_out_is_retried_later(
+    desk: Desk, server: BotApiServer, tg: Updates
+) -> None:
+    assert desk.settings.telegram is not None
+    desk.settings.telegram.acknowledge = False
+    ann = tg.customer(1)
+    server.push(tg.text(ann, "hi"))
+    fetch(desk)
+    desk.settings.telegram.timeout_seconds = 1
+    server.delay("sendMessage", 2.5)
+    desk.reply(tickets(desk)[0].number, "eli", "hello")
+    result = send(desk)
+    assert result is not None and "to retry 1" in result.line
+    [reply] = [m for m in messages(desk) if m.kind == "reply"]
+    assert reply.delivery_state == "queued" and "Timed out" in (reply.delivery_error or "")

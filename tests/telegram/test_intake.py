@@ -215,3 +215,18 @@ def test_a_file_over_the_limit_is_named_not_fetched(
     assert attachments(desk, m.id) == []
     assert "file huge.bin not fetched" in m.notes and "over the limit" in m.notes
     assert not [c for c, _ in server.calls if c == "getFile"]
+
+
+def test_a_poll_that_times_out_fails_the_pass_and_the_next_takes_everything_once(
+    desk: Desk, server: BotApiServer, tg: Updates
+) -> None:
+    assert desk.settings.telegram is not None
+    desk.settings.telegram.timeout_seconds = 1
+    ids = server.push_many([tg.text(tg.customer(1), f"m{n}") for n in range(3)])
+    server.delay("getUpdates", 3)
+    failed = fetch(desk)
+    assert failed.outcome == "failed" and "Timed out" in failed.line, failed.line
+    assert inbound(desk) == []
+    assert fetch(desk).outcome == "done"
+    assert [m.text for m in inbound(desk)] == ["m0", "m1", "m2"]
+    assert stored_update_ids(desk) == set(ids)
