@@ -345,6 +345,22 @@ async def test_get_file_and_download(server: BotApiServer, bot: Bot) -> None:
         await bot.get_file("nope")
 
 
+async def test_the_bookkeeping_the_benchmark_reads(server: BotApiServer, bot: Bot) -> None:
+    tg = Updates(server)
+    server.push_many([tg.document(tg.customer(1), size=1000), tg.text(tg.customer(2), "x")])
+    assert server.file_stats() == (1, 1000)
+    (first, _) = await bot.get_updates(timeout=0)
+    assert first.message is not None and first.message.document is not None
+    await (await bot.get_file(first.message.document.file_id)).download_as_bytearray()
+    assert (len(server.downloads), server.downloaded_bytes(), server.downloaded_bytes(1)) == (
+        1,
+        1000,
+        0,
+    )
+    assert server.drop_pending() == 2
+    assert server.pending() == 0 and await bot.get_updates(timeout=0) == ()
+
+
 async def test_a_file_over_20_mb_cannot_be_fetched(server: BotApiServer, bot: Bot) -> None:
     file_id = server.add_file(b"\0" * (20 * 1024 * 1024 + 1), file_path="videos/big.mp4")
     with pytest.raises(BadRequest, match="(?i)file is too big"):

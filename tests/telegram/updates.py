@@ -558,7 +558,8 @@ def realistic_mix(tg: Updates, n: int, *, customers: int = 2000) -> list[UpdateD
     weights = [1.0 / (rank**0.7) for rank in range(1, customers + 1)]
     spoken: dict[int, list[UpdateDict]] = {}
     out: list[UpdateDict] = []
-    kinds, shares = zip(*MIX, strict=True)
+    kinds = [kind for kind, _ in MIX]
+    shares = [share for _, share in MIX]
     while len(out) < n:
         who = rng.choices(people, weights)[0]
         kind = rng.choices(kinds, shares)[0]
