@@ -273,6 +273,68 @@ class MailboxSettings(Secret):
         return self
 
 
+TELEGRAM_GREETING = {
+    "en": "Hello! This is the {desk} service desk. Write your question here and a person will "
+    "answer in this chat. /new opens a request step by step, /status lists your open requests.",
+    "ru": "Здравствуйте! Это служба поддержки {desk}. Напишите свой вопрос здесь, и вам ответит "
+    "человек в этом чате. /new — новая заявка по шагам, /status — ваши открытые заявки.",
+}
+TELEGRAM_ACKNOWLEDGEMENT = {
+    "en": "Thank you, we have opened ticket #{ticket} and will answer here.",
+    "ru": "Спасибо, мы открыли заявку #{ticket} и ответим здесь.",
+}
+
+
+class TelegramSettings(BaseModel):
+    """The desk's Telegram bot (``sdesk/channels/telegram``). The token never sits in this file:
+    ``token_env`` names an environment variable, ``token_command`` a command printing it."""
+
+    token_env: str | None = Field(None, description="Environment variable holding the token.")
+    token_command: str | None = Field(None, description="Command printing the token.")
+    base_url: str = Field(
+        "https://api.telegram.org",
+        description="The Bot API server's root (a local Bot API server, a test server).",
+    )
+    mode: Literal["polling", "webhook"] = "polling"
+    secret_token_env: str | None = Field(
+        None, description="Webhook mode: environment variable holding the secret header value."
+    )
+    group_chats: Literal["ignore", "accept"] = "ignore"
+    max_file_mb: int = Field(20, ge=1, le=2000, description="Bigger files stay a note.")
+    acknowledge: bool = Field(True, description="Acknowledge a new ticket with its number.")
+    categories: list[str] = Field(
+        default_factory=lambda: ["Question", "Problem", "Request"],
+        description="/new offers these as buttons.",
+    )
+    desk_name: str = Field("our", description="{desk} in the greeting.")
+    greeting: dict[str, str] = Field(
+        default_factory=lambda: dict(TELEGRAM_GREETING),
+        description="/start's answer by language code ({desk}); 'en' is the fallback.",
+    )
+    acknowledgement: dict[str, str] = Field(
+        default_factory=lambda: dict(TELEGRAM_ACKNOWLEDGEMENT),
+        description="A new ticket's acknowledgement by language code ({ticket}).",
+    )
+    poll_timeout_seconds: int = Field(25, ge=0, le=50, description="getUpdates long poll.")
+    timeout_seconds: float = Field(30, gt=0, le=600, description="Every other Bot API call.")
+
+    @model_validator(mode="after")
+    def _token(self) -> TelegramSettings:
+        if not (self.token_env or self.token_command):
+            raise ValueError("set token_env or token_command")
+        if not self.categories:
+            raise ValueError("categories: name at least one")
+        return self
+
+    def token_secret(self) -> Secret:
+        return Secret(password_env=self.token_env, password_command=self.token_command)
+
+    def text(self, texts: dict[str, str], language: str | None) -> str:
+        """The text for a user's ``language_code`` ("ru-RU" → "ru"), else English."""
+        code = (language or "").split("-")[0].lower()
+        return texts.get(code) or texts.get("en") or next(iter(texts.values()), "")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SDESK_", env_nested_delimiter="__", extra="forbid"
@@ -296,6 +358,7 @@ class Settings(BaseSettings):
     email: EmailSettings = EmailSettings()
     autoreply: AutoreplySettings = AutoreplySettings()
     mailboxes: list[MailboxSettings] = Field(default_factory=list)
+    telegram: TelegramSettings | None = None
 
     @model_validator(mode="after")
     def _unique_mailboxes(self) -> Settings:

@@ -14,6 +14,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Any
@@ -28,6 +29,23 @@ OUTBOX_LEASE = "outbox"
 
 # A sender takes (recipient, payload) and returns (error, permanent); error "" means sent.
 Sender = Callable[[str, dict[str, Any]], tuple[str, bool]]
+
+
+class RetryLater(Exception):
+    """A sender's way to say "not now, try in ``seconds``" (Telegram's 429 ``retry_after``):
+    that row waits, the others go on."""
+
+    def __init__(self, error: str, seconds: float) -> None:
+        super().__init__(error)
+        self.seconds = seconds
+
+
+class Sent(Exception):
+    """A sender's way to name what it sent (the channel's message id) with its success."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.ref = ref
 
 
 class Dispatcher:
@@ -50,13 +68,23 @@ class Dispatcher:
             try:
                 while claimed and not (stop is not None and stop.is_set()):
                     item = claimed[0]
+                    retry_in: timedelta | None = None
+                    ref: str | None = None
                     try:
                         error, permanent = send(item.recipient, item.payload)
+                    except RetryLater as later:
+                        error, permanent = str(later), False
+                        retry_in = timedelta(seconds=later.seconds)
+                    except Sent as sent:
+                        error, permanent, ref = "", False, sent.ref
                     except Exception as exc:
                         log.exception("sender for %s failed", channel)
                         error, permanent = f"internal error: {type(exc).__name__}", False
                     claimed.pop(0)
-                    state = outbox.settle(self.desk, item, error=error, permanent=permanent)
+                    state = outbox.settle(
+                        self.desk, item, error=error, permanent=permanent, retry_in=retry_in,
+                        ref=ref,
+                    )  # fmt: skip
                     self.results[state] += 1
                     handled += 1
             finally:

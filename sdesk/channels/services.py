@@ -1,7 +1,7 @@
 """A desk's background services, built in one place and run supervised.
 
 ``build_services`` makes them from the desk's settings: one IMAP poller per mailbox and the outbox
-dispatcher (later the Telegram poller, the HTTP server, the scheduler). ``sdesk serve`` runs them
+dispatcher and the Telegram bot (later the HTTP server, the scheduler). ``sdesk serve`` runs them
 until SIGTERM / Ctrl-C, ``sdesk fetch`` runs one pass of each that has one (``run_once``), and the
 lone console runs them after its first paint: the CLI hands the console a starter
 (``sdesk.cli.console.Background``) that imports, builds and supervises them on a thread of its
@@ -124,7 +124,12 @@ class OutboxService(Service):
         from sdesk.channels.dispatcher import Dispatcher, email_senders
 
         self.desk = desk
-        self.dispatcher = Dispatcher(desk, email_senders(desk, cafile=cafile))
+        senders = email_senders(desk, cafile=cafile)
+        if desk.settings.telegram is not None:
+            from sdesk.channels.telegram.sender import telegram_senders
+
+            senders.update(telegram_senders(desk))
+        self.dispatcher = Dispatcher(desk, senders)
 
     def run(self, stop: threading.Event) -> None:
         self.dispatcher.run(stop)
@@ -183,9 +188,11 @@ def build_services(
     outbox: bool = True,
     cafile: str | None = None,
     on_error: Callable[[str, str], None] | None = None,
+    telegram: bool = True,
 ) -> list[Service]:
     """The desk's services: a poller per mailbox (``mailboxes``: these only; default: every
-    configured one) and, with ``outbox``, the dispatcher and the pending tickets' wake-up.
+    configured one), the Telegram bot when ``[telegram]`` is configured (and ``telegram``)
+    and, with ``outbox``, the dispatcher and the pending tickets' wake-up.
     ``on_error(name, message)`` hears a poller's failed rounds (``sdesk serve`` prints them)."""
     boxes = desk.settings.mailboxes if mailboxes is None else list(mailboxes)
     services: list[Service] = [
@@ -197,6 +204,10 @@ def build_services(
         )
         for box in boxes
     ]
+    if telegram and desk.settings.telegram is not None:
+        from sdesk.channels.telegram.service import TelegramService
+
+        services.append(TelegramService(desk, desk.settings.telegram))
     if outbox:
         services.append(OutboxService(desk, cafile=cafile))
         services.append(PendingService(desk))

@@ -40,6 +40,8 @@ MailboxOption = Annotated[
 
 def _mailboxes(settings: Settings, name: str | None, config: Path) -> list[MailboxSettings]:
     boxes = settings.mailboxes
+    if not boxes and name is None and settings.telegram is not None:
+        return []  # a desk with only its Telegram bot
     if not boxes:
         fail(f"no mailboxes configured: add a [[mailboxes]] table to {config}")
     if name is None:
@@ -67,7 +69,7 @@ def fetch(
     desk = open_desk(ctx, db, config)
     boxes = _mailboxes(desk.settings, mailbox, config_file(ctx, config))
     failed = busy = False
-    for service in build_services(desk, boxes, outbox=mailbox is None):
+    for service in build_services(desk, boxes, outbox=mailbox is None, telegram=mailbox is None):
         result = service.run_once()
         if result is None:
             continue
@@ -104,7 +106,8 @@ def serve(ctx: typer.Context, db: DbOption = None, config: ConfigOption = None) 
     supervisor = Supervisor(build_services(desk, on_error=_say_error))
     supervisor.start()
     boxes = len(desk.settings.mailboxes)
-    typer.echo(f"serving {boxes} mailbox(es) and the outbox; Ctrl-C stops")
+    bot = ", the Telegram bot" if desk.settings.telegram is not None else ""
+    typer.echo(f"serving {boxes} mailbox(es){bot} and the outbox; Ctrl-C stops")
     try:
         while not stop.wait(0.5):
             pass
@@ -128,7 +131,8 @@ def doctor(
     mailbox: MailboxOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Check each mailbox: DNS, connection, TLS, login, folders, SMTP.
+    """Check each mailbox (DNS, connection, TLS, login, folders, SMTP) and the Telegram bot
+    (token, webhook against the mode, updates waiting).
 
     It only looks: a desk that does not exist yet is reported, never created. A mailbox without
     SMTP is a warning (it can be read, not answered from); exit 1 only for a failed check."""
@@ -156,12 +160,21 @@ def doctor(
     for name, line in stored.items() if mailbox is None else ():
         typer.echo(name.replace(":", " ", 1))  # "service outbox": what the other services said
         typer.echo(f"  info {line}")
+    telegram = settings.telegram
+    if telegram is not None and mailbox is None:
+        from sdesk.channels.telegram.doctor import check
+
+        typer.echo(f"telegram bot ({telegram.mode} at {telegram.base_url})")
+        for ok, line in check(telegram):
+            typer.echo(f"  {'ok  ' if ok else 'FAIL'} {line}")
+            problems += not ok
     if problems:
         fail(f"{problems} problem(s) found; see above")
+    what = "channels" if telegram is not None else "mailboxes"
     if warnings:
-        typer.echo(f"the mailboxes work, with {warnings} warning(s) above")
+        typer.echo(f"the {what} work, with {warnings} warning(s) above")
     else:
-        typer.echo("all mailboxes look fine")
+        typer.echo(f"all {what} look fine")
 
 
 def _stored_health(desk: Desk, boxes: list[MailboxSettings]) -> dict[str, str]:

@@ -4,7 +4,7 @@ anything. Each public method is one transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from sdesk.config import Settings, load_settings
 from sdesk.core import acts, bulk, calls, drafts, events, presence, replies, triage
 from sdesk.core.attachments import stage_files
 from sdesk.core.bulk import BulkResult
+from sdesk.core.chats import ChatBatch, chat_batch
 from sdesk.core.clock import Clock, utcnow
 from sdesk.core.compact import CompactReport, compact_raw
 from sdesk.core.cursors import Cursor, set_acted_through, set_cursor
@@ -169,6 +170,11 @@ class Desk:
     def compact_raw(self) -> CompactReport:
         """Pack the raw messages stored before migration 0007 (``core/compact.py``)."""
         return compact_raw(self)
+
+    def chat_batch(self, size: int = 0) -> AbstractContextManager[ChatBatch]:
+        """A chat bot's batch of ``size`` updates with its cursor, one transaction
+        (``core/chats.py``)."""
+        return chat_batch(self, size=size)
 
     @contextmanager
     def batch(self) -> Iterator[Batch]:

@@ -64,3 +64,5 @@ class Inbound:
     source: str | None = None  # where it came from, for the audit log (file path, mailbox...)
     notes: tuple[str, ...] = ()  # parser remarks shown to operators (truncated part, cap hit...)
     meta: dict[str, str] = field(default_factory=dict)
+    # The customer asked for a new ticket (a chat bot's /new): the open chat is not joined.
+    new_ticket: bool = False

@@ -253,7 +253,11 @@ def intake(
             raw_size=len(inbound.raw),
         )
     customer_id = customer_for(sql, inbound.sender, received, desk.settings.default_region)
-    ticket = find_ticket(sql, inbound) or find_orphaned_reply(sql, inbound)
+    ticket = (
+        None
+        if inbound.new_ticket
+        else find_ticket(sql, inbound) or find_orphaned_reply(sql, inbound)
+    )
     follows = None
     if ticket is not None and ticket.status == Status.CLOSED.value:
         follows, ticket = ticket.number, None  # a closed ticket stays closed; start a new one

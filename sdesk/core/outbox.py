@@ -122,8 +122,18 @@ def claim(desk: Desk, channel: str, *, limit: int = 20) -> list[Claimed]:
         return claimed
 
 
-def settle(desk: Desk, item: Claimed, *, error: str = "", permanent: bool = False) -> str:
-    """Record a send's result; returns the row's new state."""
+def settle(
+    desk: Desk,
+    item: Claimed,
+    *,
+    error: str = "",
+    permanent: bool = False,
+    retry_in: timedelta | None = None,
+    ref: str | None = None,
+) -> str:
+    """Record a send's result; returns the row's new state. ``retry_in``: the server said when
+    to try again (Telegram's 429 ``retry_after``), instead of the usual backoff; ``ref``: the
+    channel's id of the sent message (a customer's reply to it threads onto the ticket)."""
     now = desk.clock()
     with desk.store.write() as session:
         row = session.get(Outbox, item.id)
@@ -132,6 +142,10 @@ def settle(desk: Desk, item: Claimed, *, error: str = "", permanent: bool = Fals
         if not error:
             row.state, row.sent_at, row.last_error = DeliveryState.SENT.value, now, None
             _set_message(session, row.message_id, DeliveryState.SENT, None)
+            if ref and row.message_id is not None:
+                sent = session.get(Message, row.message_id)
+                if sent is not None and sent.message_id is None:
+                    sent.message_id = ref
             kind = "message.sent"
         elif permanent or row.attempts >= MAX_ATTEMPTS:
             row.state, row.last_error = DeliveryState.FAILED.value, error[:1000]
@@ -139,7 +153,11 @@ def settle(desk: Desk, item: Claimed, *, error: str = "", permanent: bool = Fals
             kind = "message.failed"
         else:
             row.state, row.last_error = DeliveryState.QUEUED.value, error[:1000]
-            row.next_attempt_at = now + RETRY_AFTER[min(row.attempts, len(RETRY_AFTER)) - 1]
+            if retry_in is not None:  # the server's word; this try does not count
+                row.attempts = max(0, row.attempts - 1)
+                row.next_attempt_at = now + retry_in
+            else:
+                row.next_attempt_at = now + RETRY_AFTER[min(row.attempts, len(RETRY_AFTER)) - 1]
             _set_message(session, row.message_id, DeliveryState.QUEUED, error[:1000])
             kind = "message.deferred"
         events.record(

@@ -114,7 +114,7 @@ def reply(
     on the ticket (it was sent). A channel with no sender set up still gets the reply stored and
     queued, its delivery "waiting" with the reason, which the result carries as ``warning``.
 
-    ``files`` (already in the blob store) go out as attachments, by email only; ``quote``
+    ``files`` (already in the blob store) go out as attachments, by email or Telegram; ``quote``
     (default ``[email] quote_history``) puts the customer's last message under an email reply.
     """
     if not text.strip():
@@ -128,8 +128,10 @@ def reply(
     recipient = last.author_address if last else None
     if not recipient:
         raise NoRoute(f"ticket #{number} has no address to reply to; add a note instead")
-    if files and channel is not Channel.EMAIL:
-        raise NoRoute(f"this reply goes by {channel.label}; only email carries attachments")
+    if files and channel not in (Channel.EMAIL, Channel.TELEGRAM):
+        raise NoRoute(
+            f"this reply goes by {channel.label}; only email and Telegram carry attachments"
+        )
     message_id = new_message_id(desk, ticket.number)
     references: list[str] = []
     if last is not None:

@@ -24,6 +24,8 @@ def why_not_sent(settings: Settings, channel: Channel) -> str | None:
             plural = "s" if len(settings.mailboxes) > 1 else ""
             return f"no SMTP configured for mailbox{plural} {names}"
         return "no mailbox with SMTP is configured"
+    if channel is Channel.TELEGRAM and settings.telegram is not None:
+        return None  # the bot's sender (channels/telegram/sender.py)
     return f"no sender for {_NAMES.get(channel, channel.value)} is set up on this desk"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sdesk.store.rawcodec import Blobs, unpack_checked
@@ -256,3 +256,56 @@ class MailboxHealth(SQLModel, table=True):
     last_error: str | None = None  # one line, never a secret
     last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     holder: str = ""  # the process that wrote it (lease holder id)
+
+
+class TelegramUpdate(SQLModel, table=True):
+    """Every Telegram update the desk took, raw, once per bot and ``update_id`` (ARCHITECTURE.md
+    rules 1-2): stored with the poller's cursor in one transaction, so a crash or a webhook's
+    re-delivery can never take one twice. ``message_id`` is the message it made or changed;
+    ``media_group`` joins an album's later photos to its first one."""
+
+    __tablename__ = "telegram_update"
+    __table_args__ = (
+        UniqueConstraint("bot_id", "update_id", name="uq_telegram_update"),
+        Index("ix_telegram_update_group", "bot_id", "media_group"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bot_id: int = Field(sa_type=BigInteger)
+    update_id: int = Field(sa_type=BigInteger)
+    kind: str = ""  # message, edited_message, callback_query, ... or "quarantined"
+    chat_id: str | None = None
+    media_group: str | None = None
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the update's JSON
+    received_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TelegramFile(SQLModel, table=True):
+    """A file a stored Telegram message names but whose download failed or is still due: the
+    message is stored with a note, the file fetched in a later pass (never holding the queue)."""
+
+    __tablename__ = "telegram_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    bot_id: int = Field(sa_type=BigInteger)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    file_id: str
+    filename: str
+    content_type: str
+    size: int | None = None
+    state: str = Field(default="pending", index=True)  # pending | done | failed
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TelegramDialogue(SQLModel, table=True):
+    """Where a chat stands in the bot's /new dialogue (JSON), so a restart resumes it."""
+
+    __tablename__ = "telegram_dialogue"
+
+    bot_id: int = Field(sa_type=BigInteger, primary_key=True)
+    chat_id: str = Field(primary_key=True)
+    state: str = "{}"
+    updated_at: datetime = Field(sa_type=UTCDateTime)

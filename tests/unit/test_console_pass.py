@@ -413,6 +413,14 @@ def test_a_telegram_reply_says_no_sender_is_set_up(desk: Desk) -> None:
     assert desk.reply(1001, "dana", "On it").warning == (
         "no sender for Telegram is set up on this desk"
     )
+    # With the bot configured, the reply goes out through it: no warning.
+    from sdesk.config import TelegramSettings
+
+    with_bot = Desk(
+        desk.store,
+        Settings(desk_domain="desk.test", telegram=TelegramSettings(token_env="TG_TOKEN")),
+    )
+    assert with_bot.reply(1001, "dana", "And again").warning is None
 
 
 # -- 8. canned responses sign with the agent's name ------------------------------------------------
@@ -444,7 +452,7 @@ def test_migration_0009_downgrades_and_upgrades_on_this_database(team: Desk) -> 
 
     team.save_draft("dana", 1001, "kept?")
     with team.store.engine.connect() as conn:
-        command.downgrade(_alembic_config(conn), "0007")
+        command.downgrade(_alembic_config(conn), "0008")
         conn.commit()
         inspector = inspect(conn)
         assert not inspector.has_table("draft")

@@ -11,7 +11,7 @@ Plain ALTER TABLE on ``ticket`` (no batch copy: a copied table would lose the FT
 SQLite 3.35+ drops the columns in place on downgrade. Idempotent like 0004 and 0007.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

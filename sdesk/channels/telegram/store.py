@@ -1,0 +1,379 @@
+"""A batch of raw updates into the desk: every update exactly once (ARCHITECTURE.md rules 1-3).
+
+``take`` parses each update (a malformed one is quarantined raw, the rest flows), fetches the
+files of those not yet stored (outside any transaction), then stores the whole batch in ONE
+transaction (``Desk.chat_batch``): each update raw in ``telegram_update`` (unique per bot and
+``update_id``), what it means (a message, an edit, an album's next photo, a command and its
+answer in the outbox) and, for the poller, the cursor: the next ``getUpdates`` offset, which
+confirms the batch to Telegram only after this commit. The webhook calls the same function
+without a cursor and answers 200 only after it returned.
+
+If the batch's transaction fails on one update's content, the batch is stored again update by
+update (each with the cursor up to it), and the one that fails is quarantined instead of
+blocking the queue forever.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from telegram import Bot, Message, Update
+
+from sdesk.channels.telegram import commands
+from sdesk.channels.telegram.files import Fetched, attachment, fetch_all
+from sdesk.channels.telegram.intake import FileRef, Parsed, message_ref, parse_message, sender_of
+from sdesk.config import TelegramSettings
+from sdesk.core.chats import ChatBatch
+from sdesk.core.cursors import Cursor
+from sdesk.core.desk import Desk
+from sdesk.core.enums import Channel
+from sdesk.core.health import one_line
+from sdesk.core.inbound import Inbound
+from sdesk.core.intake import Outcome
+from sdesk.store.failures import StoreError
+
+log = logging.getLogger(__name__)
+CURSOR_FOLDER = "updates"
+ACTOR = "telegram"
+
+
+@dataclass(slots=True)
+class TakeReport:
+    received: int = 0
+    stored: int = 0  # updates new to the desk
+    duplicates: int = 0
+    quarantined: int = 0
+    ignored: int = 0  # group chats (when ignored), kinds the desk has no use for
+
+
+@dataclass(slots=True)
+class Item:
+    """One update on its way to the store."""
+
+    update_id: int | None
+    raw: bytes
+    update: Update | None = None
+    error: str = ""
+    parsed: Parsed | None = None
+    fetched: dict[str, Fetched] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BotInfo:
+    """What ``take`` needs to know about the bot it stores for."""
+
+    bot: Bot
+    bot_id: int
+    username: str | None
+    settings: TelegramSettings
+    region: str
+
+
+def cursor_of(desk: Desk, bot_id: int) -> int | None:
+    """The stored next offset, or None before the first batch."""
+    from sdesk.core.cursors import get_cursor
+
+    with desk.store.read() as session:
+        cur = get_cursor(session, Channel.TELEGRAM.value, str(bot_id), CURSOR_FOLDER)
+    return int(cur.position) if cur is not None and cur.position.lstrip("-").isdigit() else None
+
+
+def _update_id(raw: Any) -> int | None:
+    value = raw.get("update_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse(info: BotInfo, raws: list[Any]) -> list[Item]:
+    items = []
+    for raw in raws:
+        as_json = json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode()
+        item = Item(_update_id(raw), as_json)
+        if item.update_id is None:
+            item.error = "an update without an update_id"
+        else:
+            try:
+                item.update = Update.de_json(raw, info.bot)
+                message = _message_of(item.update)
+                if message is not None:
+                    fields = raw.get("message") or raw.get("edited_message") or {}
+                    item.parsed = parse_message(
+                        message, fields, info.bot_id, item.update_id, info.region
+                    )
+            except Exception as exc:  # PTB's parsing errors vary: any of them quarantines
+                item.error = f"unreadable update: {one_line(f'{type(exc).__name__}: {exc}')}"
+                item.update, item.parsed = None, None
+        items.append(item)
+    items.sort(key=lambda i: (i.update_id is None, i.update_id or 0))
+    return items
+
+
+def _message_of(update: Update) -> Message | None:
+    return update.message or update.edited_message
+
+
+async def take(
+    desk: Desk,
+    info: BotInfo,
+    raws: list[Any],
+    *,
+    move_cursor: bool = True,
+    fetch_files: bool = True,
+) -> TakeReport:
+    """Store a batch (see the module's docstring); returns what became of it. Without
+    ``fetch_files`` (the webhook: Telegram waits) every file is left to the late-file pass."""
+    items = parse(info, raws)
+    report = TakeReport(received=len(items))
+    if not items:
+        return report
+    if fetch_files:
+        await _fetch_files(desk, info, items)
+    try:
+        _store(desk, info, items, report, move_cursor=move_cursor)
+    except StoreError:
+        raise  # the desk is busy or full: the batch is taken again, nothing confirmed
+    except Exception as exc:
+        log.warning("telegram batch failed (%s); storing it update by update", one_line(str(exc)))
+        report = TakeReport(received=len(items))
+        for item in items:
+            one = _take_one(desk, info, item, move_cursor=move_cursor)
+            for name in ("stored", "duplicates", "quarantined", "ignored"):
+                setattr(report, name, getattr(report, name) + getattr(one, name))
+    return report
+
+
+def _take_one(desk: Desk, info: BotInfo, item: Item, *, move_cursor: bool) -> TakeReport:
+    """One update alone; when even that fails, it is quarantined raw with the reason."""
+    report = TakeReport(received=1)
+    try:
+        _store(desk, info, [item], report, move_cursor=move_cursor)
+    except StoreError:
+        raise
+    except Exception as exc:
+        log.warning("telegram update %s quarantined: %s", item.update_id, one_line(str(exc)))
+        item.error = f"could not be stored: {one_line(f'{type(exc).__name__}: {exc}')}"
+        item.parsed, item.update = None, None
+        report = TakeReport(received=1)
+        _store(desk, info, [item], report, move_cursor=move_cursor)
+    return report
+
+
+async def _fetch_files(desk: Desk, info: BotInfo, items: list[Item]) -> None:
+    """Download the files of the updates the desk does not have yet."""
+    from sdesk.core.chats import stored_among
+
+    # An edit changes the stored text; its media were fetched with the message itself.
+    wanted = [
+        i
+        for i in items
+        if i.parsed is not None and i.parsed.files and i.update and i.update.message is not None
+    ]
+    if not wanted:
+        return
+    have = stored_among(desk, info.bot_id, [i.update_id for i in wanted if i.update_id])
+    refs: list[FileRef] = [
+        f for i in wanted if i.update_id not in have and i.parsed for f in i.parsed.files
+    ]
+    if not refs:
+        return
+    fetched = await fetch_all(info.bot, refs, info.settings.max_file_mb * 1024 * 1024)
+    for i in wanted:
+        assert i.parsed is not None
+        i.fetched = {f.file_id: fetched[f.file_id] for f in i.parsed.files if f.file_id in fetched}
+
+
+def _store(
+    desk: Desk, info: BotInfo, items: list[Item], report: TakeReport, *, move_cursor: bool
+) -> None:
+    with desk.chat_batch(len(items)) as batch:
+        ids = [i.update_id for i in items if i.update_id is not None]
+        seen = batch.seen_among(info.bot_id, ids)
+        for item in items:
+            _one(batch, info, item, report, seen)
+        if move_cursor and ids:
+            # Never backwards: a batch taken again after a crash must not un-confirm later ones.
+            nxt = max(ids) + 1
+            current = batch_cursor(batch, info.bot_id)
+            if current is None or nxt > current:
+                batch.set_cursor(
+                    Channel.TELEGRAM, str(info.bot_id), CURSOR_FOLDER, Cursor(None, str(nxt))
+                )
+
+
+def batch_cursor(batch: ChatBatch, bot_id: int) -> int | None:
+    value = batch.sql.scalar(
+        "SELECT position FROM channel_cursor WHERE channel = ? AND account = ? AND folder = ?",
+        Channel.TELEGRAM.value,
+        str(bot_id),
+        CURSOR_FOLDER,
+    )
+    return int(value) if value is not None and str(value).lstrip("-").isdigit() else None
+
+
+def _one(batch: ChatBatch, info: BotInfo, item: Item, report: TakeReport, seen: set[int]) -> None:
+    uid = item.update_id
+    if uid is None:
+        batch.quarantine(Channel.TELEGRAM, item.raw, item.error, f"telegram:{info.bot_id}")
+        report.quarantined += 1
+        return
+    if uid in seen:
+        report.duplicates += 1
+        return
+    seen.add(uid)
+    if item.update is None:
+        batch.quarantine(Channel.TELEGRAM, item.raw, item.error, f"telegram:{info.bot_id}/{uid}")
+        batch.record(info.bot_id, uid, item.raw, kind="quarantined")
+        report.quarantined += 1
+        return
+    kind, chat_id, message_id, group = _apply(batch, info, item)
+    batch.record(
+        info.bot_id, uid, item.raw, kind=kind, chat_id=chat_id, media_group=group,
+        message_id=message_id,
+    )  # fmt: skip
+    if kind.startswith("ignored"):
+        report.ignored += 1
+    else:
+        report.stored += 1
+
+
+def _apply(
+    batch: ChatBatch, info: BotInfo, item: Item
+) -> tuple[str, str | None, int | None, str | None]:
+    """What the update means, written in ``batch``: (kind, chat, message row, media group)."""
+    update = item.update
+    assert update is not None and item.update_id is not None
+    settings = info.settings
+    if update.callback_query is not None:
+        query = update.callback_query
+        msg = query.message
+        chat = msg.chat if msg is not None else None
+        if chat is None or (chat.type != "private" and settings.group_chats == "ignore"):
+            return "ignored:callback_query", None, None, None
+        ctx = _context(batch, info, item.update_id, chat.id, query.from_user, None)
+        batch.queue_bot_message(
+            channel=Channel.TELEGRAM,
+            kind="bot",
+            recipient=str(chat.id),
+            payload={"method": "answerCallbackQuery", "callback_query_id": query.id},
+            key=f"telegram:{info.bot_id}:{item.update_id}:answer",
+        )
+        commands.callback(ctx, query.data or "")
+        return "callback_query", str(chat.id), None, None
+    message = update.message or update.edited_message
+    if message is None:
+        return f"ignored:{_kind(update)}", None, None, None
+    chat_id = str(message.chat.id)
+    if message.chat.type != "private" and settings.group_chats == "ignore":
+        return "ignored:group", chat_id, None, None
+    parsed = item.parsed
+    assert parsed is not None
+    inbound = _with_files(parsed, item)
+    if update.edited_message is not None:
+        return _edit(batch, info, item, message, inbound)
+    ctx = _context(
+        batch, info, item.update_id, message.chat.id, message.from_user,
+        message_ref(message.chat.id, message.message_id),
+    )  # fmt: skip
+    name = commands.command_of(message.text, info.username)
+    if name is not None and commands.run_command(ctx, name):
+        return "command", chat_id, None, None
+    pending = [f.pending() for f in parsed.files]
+    if commands.dialogue_message(ctx, message.text or message.caption or "", pending):
+        return "dialogue", chat_id, None, None
+    group = message.media_group_id
+    if group:
+        first = batch.album_message(info.bot_id, group)
+        if first is not None:
+            batch.add_attachments(
+                first, inbound.attachments, text=message.caption or "", notes=inbound.notes,
+                actor=ACTOR,
+            )  # fmt: skip
+            _pending(batch, info, item, first)
+            return "message", chat_id, first, group
+    result = batch.intake(inbound)
+    if parsed.shared:
+        batch.add_contacts((*inbound.sender.contacts,), inbound.sender.name)
+    if result.message_id is not None:
+        _pending(batch, info, item, result.message_id)
+    if result.outcome is Outcome.CREATED:
+        commands.acknowledge(ctx, result.ticket_number)
+    return "message", chat_id, result.message_id, group
+
+
+def _edit(
+    batch: ChatBatch, info: BotInfo, item: Item, message: Message, inbound: Inbound
+) -> tuple[str, str | None, int | None, str | None]:
+    chat_id = str(message.chat.id)
+    found = batch.message_by_ref(Channel.TELEGRAM, message_ref(message.chat.id, message.message_id))
+    if found is not None:
+        at = message.edit_date or batch.at
+        batch.edit(found[0], inbound.text, edited_at=at, actor=ACTOR)
+        return "edited_message", chat_id, found[0], None
+    group = message.media_group_id
+    album = batch.album_message(info.bot_id, group) if group else None
+    if album is not None:  # a later photo of an album: its caption changed
+        note = f"a caption in the album edited to: {message.caption or ''}"
+        batch.add_attachments(album, (), notes=(note,), actor=ACTOR)
+        return "edited_message", chat_id, album, group
+    # An edit of a message the desk never stored (sent before the bot was set up): kept new.
+    new = replace(inbound, notes=(*inbound.notes, "edited before it came in"))
+    result = batch.intake(new)
+    if result.message_id is not None:
+        _pending(batch, info, item, result.message_id)
+    return "edited_message", chat_id, result.message_id, None
+
+
+def _with_files(parsed: Parsed, item: Item) -> Inbound:
+    """The message's fetched files as attachments; the rest named in its notes."""
+    inbound = parsed.inbound
+    atts = []
+    notes = list(inbound.notes)
+    for ref in parsed.files:
+        got = item.fetched.get(ref.file_id)
+        if got is not None and got.data is not None:
+            atts.append(attachment(got))
+        elif got is not None:
+            notes.append(got.note)
+        else:
+            notes.append(f"file {ref.filename} is being fetched")
+    if not parsed.files:
+        return inbound
+    return replace(inbound, attachments=tuple(atts), notes=tuple(notes))
+
+
+def _pending(batch: ChatBatch, info: BotInfo, item: Item, message_id: int) -> None:
+    """Files not fetched now for a reason worth another try: a later pass fetches them."""
+    parsed = item.parsed
+    if parsed is None:
+        return
+    for ref in parsed.files:
+        got = item.fetched.get(ref.file_id)
+        if got is None or got.later:
+            batch.pending_file(info.bot_id, message_id, ref.pending())
+
+
+def _context(
+    batch: ChatBatch,
+    info: BotInfo,
+    update_id: int,
+    chat_id: int,
+    user: Any,
+    reply_to: str | None,
+) -> commands.Context:
+    return commands.Context(
+        batch=batch,
+        settings=info.settings,
+        bot_id=info.bot_id,
+        update_id=update_id,
+        chat_id=str(chat_id),
+        user_id=user.id if user is not None else chat_id,
+        sender=sender_of(user, chat_id, info.region),
+        language=getattr(user, "language_code", None),
+        reply_to=reply_to,
+    )
+
+
+def _kind(update: Update) -> str:
+    return next((k for k in update.to_dict(recursive=False) if k != "update_id"), "empty")
