@@ -170,9 +170,10 @@ class DeskActs(_Base):
 
     def action_assign(self) -> None:
         marked = self.marked()
-        if not marked and (t := self.target_or_say()) is None:
+        t = None if marked else self.target_or_say()
+        if not marked and t is None:
             return
-        number, version = (0, 0) if marked else t
+        number, version = t if t is not None else (0, 0)  # 0: the marked tickets instead
         what = f"{len(marked)} marked tickets" if marked else f"#{number}"
         options: list[tuple[Text | str, str | None]] = [
             (plain(f"{a.login}  {a.name} ({a.role})"), a.login) for a in self.agents
@@ -196,9 +197,10 @@ class DeskActs(_Base):
 
     def action_status(self) -> None:
         marked = self.marked()
-        if not marked and (t := self.target_or_say()) is None:
+        t = None if marked else self.target_or_say()
+        if not marked and t is None:
             return
-        number, version = (0, 0) if marked else t
+        number, version = t if t is not None else (0, 0)  # 0: the marked tickets instead
         what = f"{len(marked)} marked tickets" if marked else f"#{number}"
         current = self.detail.ticket.status if self.detail and self.is_detail(number) else None
         options: list[tuple[Text | str, Status | None]] = [(s.value, s) for s in Status]
@@ -226,9 +228,10 @@ class DeskActs(_Base):
 
     def action_priority(self) -> None:
         marked = self.marked()
-        if not marked and (t := self.target_or_say()) is None:
+        t = None if marked else self.target_or_say()
+        if not marked and t is None:
             return
-        number, version = (0, 0) if marked else t
+        number, version = t if t is not None else (0, 0)  # 0: the marked tickets instead
         what = f"{len(marked)} marked tickets" if marked else f"#{number}"
         options: list[tuple[Text | str, Priority | None]] = [
             (p.value, p) for p in reversed(Priority)
@@ -251,9 +254,10 @@ class DeskActs(_Base):
 
     def action_snooze(self) -> None:
         marked = self.marked()
-        if not marked and (t := self.target_or_say()) is None:
+        t = None if marked else self.target_or_say()
+        if not marked and t is None:
             return
-        number, version = (0, 0) if marked else t
+        number, version = t if t is not None else (0, 0)  # 0: the marked tickets instead
         what = f"{len(marked)} marked tickets" if marked else f"#{number}"
         now = self.sapp.desk.clock()
         morning = datetime.combine(now.astimezone().date() + timedelta(days=1), time(9))
