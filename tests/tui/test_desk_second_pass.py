@@ -282,3 +282,44 @@ async def test_search_as_you_type(demo_desk, make_app: AppFactory) -> None:
         bar = str(screen.query_one(FilterBar).render())
         assert "Search" in bar and word in bar
         assert word.lower() in bar.split("·", 1)[-1].lower(), f"no snippet of the match: {bar}"
+
+
+async def test_marked_tickets_assigned_and_merged(demo_desk, make_app: AppFactory) -> None:
+    """`a` takes every marked ticket; `m` merges the marked ones into the one chosen."""
+    app = make_app(demo_desk, live=False)
+    async with running(app, size=(160, 48)) as pilot:
+        rows = inbox(app)
+        picked = [r.number for r in rows.rows[3:6]]
+        await go_to_row(pilot, 3)
+        await pilot.press("space", "space", "space", "a")
+        await settle(pilot)
+        assert rows.marked == set()
+        for n in picked:
+            assert ticket(demo_desk, n).assignee_id == mia_id(demo_desk)
+        await go_to_row(pilot, 0)
+        await pilot.press("space", "space")
+        await settle(pilot)
+        pair = sorted(rows.marked)
+        await pilot.press("m")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await choose(pilot, f"#{pair[0]}")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+    assert ticket(demo_desk, pair[1]).merged_into_id == ticket(demo_desk, pair[0]).id
+
+
+async def go_to_row(pilot, index: int) -> None:
+    rows = inbox(pilot.app)
+    for _ in range(abs(index - rows.cursor)):
+        await pilot.press("down" if index > rows.cursor else "up")
+    await settle(pilot)
+    assert rows.cursor == index
+
+
+def mia_id(desk) -> int:
+    from sdesk.store.models import Agent
+
+    with desk.store.read() as s:
+        return s.execute(select(Agent.id).where(Agent.login == "mia.chen")).scalar_one()
