@@ -19,7 +19,7 @@ from sdesk.core.enums import Status
 from sdesk.store.inbox import InboxFilter, inbox_page
 from sdesk.store.inbox import search as search_inbox
 from sdesk.store.models import Ticket
-from sdesk.store.queries import TicketRow, rows_query, ticket_detail
+from sdesk.store.queries import ACTIVE, TicketRow, rows_query, ticket_detail
 
 INBOX_MAX = 10_000
 SEARCH_MAX = 1000
@@ -43,22 +43,29 @@ def inbox(
     status: Annotated[Status | None, typer.Option(help="Only tickets in this status.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=INBOX_MAX, help="How many rows.")] = 40,
     format: FormatOption = ListFormat.TABLE,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Finished tickets too, after the active ones.")
+    ] = False,
 ) -> None:
-    """Print the inbox, most urgent SLA first."""
+    """Print the active tickets (new, open, pending), most urgent SLA first; --all adds the
+    finished ones, --status shows one status."""
     desk = open_desk(ctx, db, config)
     with desk.store.read() as session:
-        flt = InboxFilter(status=status.value if status else None)
+        flt = InboxFilter(status=status.value if status else None, everything=all_)
         page = inbox_page(session, flt, limit=limit)
-        total = _inbox_total(session, flt.status) if page.more_after else len(page.rows)
+        total = _inbox_total(session, flt) if page.more_after else len(page.rows)
     show_list(page.rows, desk.clock(), format, title="Inbox", total=str(total), most=INBOX_MAX)
 
 
-def _inbox_total(session: Session, status: str | None) -> int:
+def _inbox_total(session: Session, flt: InboxFilter) -> int:
     """How many tickets the inbox holds under the filter: the rows ``inbox_page`` reads from
-    (every ticket not merged away), counted. Only asked when a page says more exist."""
+    (tickets not merged away: active ones, one status, or all), counted. Only asked when a
+    page says more exist."""
     query = rows_query()
-    if status:
-        query = query.where(col(Ticket.status) == status)
+    if flt.status:
+        query = query.where(col(Ticket.status) == flt.status)
+    elif not flt.everything:
+        query = query.where(col(Ticket.status).in_(ACTIVE))
     return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
 
 

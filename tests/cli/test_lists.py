@@ -126,9 +126,11 @@ def check_rows_whole(out: str, rows: list[dict[str, object]], width: int) -> Non
 def test_inbox_never_cuts_number_status_or_priority(
     sdesk: Run, sdesk_env: dict[str, str], desk_path: str, width: int
 ) -> None:
-    rows = as_json(sdesk, desk_path, "inbox", "--limit", "100")
+    rows = as_json(sdesk, desk_path, "inbox", "--all", "--limit", "100")
     assert len(rows) == TICKETS
-    result = run_at(at_width(sdesk_env, width), "--db", desk_path, "inbox", "--limit", "100")
+    result = run_at(
+        at_width(sdesk_env, width), "--db", desk_path, "inbox", "--all", "--limit", "100"
+    )
     assert result.returncode == 0, result.stderr
     check_rows_whole(result.stdout, rows, width)
     header = result.stdout.splitlines()[1]
@@ -155,29 +157,33 @@ def test_search_never_cuts_number_status_or_priority(
 
 
 def test_wide_table_shows_long_subjects_whole(sdesk_env: dict[str, str], desk_path: str) -> None:
-    out = run_at(at_width(sdesk_env, 200), "--db", desk_path, "inbox").stdout
+    out = run_at(at_width(sdesk_env, 200), "--db", desk_path, "inbox", "--all").stdout
     assert SUBJECTS[0] in out and SUBJECTS[1] in out
 
 
 def test_customer_text_is_shown_not_obeyed(sdesk_env: dict[str, str], desk_path: str) -> None:
-    out = run_at(at_width(sdesk_env, 160), "--db", desk_path, "inbox", "--limit", "100").stdout
+    out = run_at(
+        at_width(sdesk_env, 160), "--db", desk_path, "inbox", "--all", "--limit", "100"
+    ).stdout
     assert "\x1b" not in out and "\u202e" not in out
     assert "[bold]x[/] ␛[31mred␛[0m" in out  # markup stays text, ESC becomes visible
 
 
 def test_limit_says_how_many_more_exist(sdesk: Run, desk_path: str) -> None:
-    short = sdesk("--db", desk_path, "inbox")
+    short = sdesk("--db", desk_path, "inbox", "--all")
     assert short.stdout.rstrip().splitlines()[-1] == (
         f"showing 40 of {TICKETS}; --limit {TICKETS} for all"
     )
-    whole = sdesk("--db", desk_path, "inbox", "--limit", "100")
+    active = sdesk("--db", desk_path, "inbox", "--format", "json")  # the default: active ones
+    assert {r["status"] for r in json.loads(active.stdout)} <= {"new", "open", "pending"}
+    whole = sdesk("--db", desk_path, "inbox", "--all", "--limit", "100")
     assert "showing" not in whole.stdout
     pending = sdesk("--db", desk_path, "inbox", "--status", "pending", "--limit", "3")
     assert "showing 3 of 8; --limit 8 for all" in pending.stdout
     found = sdesk("--db", desk_path, "search", "Случай", "--limit", "10")
     assert f"showing 10 of {TICKETS}; --limit {TICKETS} for all" in found.stdout
     # For scripts the note goes to stderr: the data stays parseable.
-    data = sdesk("--db", desk_path, "inbox", "--format", "json")
+    data = sdesk("--db", desk_path, "inbox", "--all", "--format", "json")
     assert len(json.loads(data.stdout)) == 40
     assert f"showing 40 of {TICKETS}" in data.stderr
 
@@ -195,7 +201,7 @@ def test_search_that_finds_nothing_prints_one_line(sdesk: Run, desk_path: str) -
 
 
 def test_json_round_trips_exact_values(sdesk: Run, desk_path: str) -> None:
-    rows = as_json(sdesk, desk_path, "inbox", "--limit", "100")
+    rows = as_json(sdesk, desk_path, "inbox", "--all", "--limit", "100")
     by_number = {r["number"]: r for r in rows}
     assert by_number[FIRST + 7]["subject"] == HOSTILE  # exact: not sanitised, not cut
     assert by_number[FIRST + 8]["subject"] == FORMULA
@@ -208,13 +214,13 @@ def test_json_round_trips_exact_values(sdesk: Run, desk_path: str) -> None:
     assert str(by_number[FIRST + 4]["created_at"]).endswith("Z")
     assert set(by_number) == set(range(FIRST, FIRST + TICKETS))
     # The file carries the invisible characters escaped, the same string once parsed.
-    raw = sdesk("--db", desk_path, "inbox", "--limit", "100", "-f", "json").stdout
+    raw = sdesk("--db", desk_path, "inbox", "--all", "--limit", "100", "-f", "json").stdout
     assert "\\u202e" in raw and "\u202e" not in raw
 
 
 def test_csv_parses_with_the_csv_module(sdesk: Run, desk_path: str) -> None:
-    rows = as_json(sdesk, desk_path, "inbox", "--limit", "100")
-    result = sdesk("--db", desk_path, "inbox", "--limit", "100", "--format", "csv")
+    rows = as_json(sdesk, desk_path, "inbox", "--all", "--limit", "100")
+    result = sdesk("--db", desk_path, "inbox", "--all", "--limit", "100", "--format", "csv")
     assert result.returncode == 0, result.stderr
     table = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(table) == len(rows)
@@ -254,7 +260,19 @@ def test_data_on_a_terminal_is_shown_not_obeyed(
     sdesk_env: dict[str, str], desk_path: str, fmt: str
 ) -> None:
     main, child = pty.openpty()
-    cmd = [sys.executable, "-m", "sdesk", "--db", desk_path, "inbox", "--limit", "100", "-f", fmt]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sdesk",
+        "--db",
+        desk_path,
+        "inbox",
+        "--all",
+        "--limit",
+        "100",
+        "-f",
+        fmt,
+    ]
     proc = subprocess.Popen(
         cmd, env=sdesk_env, stdin=subprocess.DEVNULL, stdout=child, stderr=subprocess.PIPE
     )
