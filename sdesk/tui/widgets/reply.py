@@ -36,6 +36,7 @@ from sdesk.tui.actions import REPLY_ACTIONS, bindings
 from sdesk.tui.render import channel_label, plain, safe, size
 
 Mode = Literal["reply", "note"]
+FILE_CHANNELS = ("email", "telegram")  # the channels whose replies carry files (core/replies.py)
 DRAFT_SAVE_DELAY = 0.8  # seconds after the last key before a draft is kept in the desk
 
 
@@ -63,7 +64,7 @@ class ReplyTo:
     """What the box knows of the ticket it writes on (the core decides for real)."""
 
     route: str = ""  # "via Email to Anna …" for the label; "" before the ticket is read
-    channel: str = "email"  # of the message a reply answers: only email carries files
+    channel: str = "email"  # of the message a reply answers: FILE_CHANNELS carry files
     customer: str = ""  # the customer's first name, for canned responses
 
 
@@ -308,9 +309,12 @@ class ReplyBox(Vertical):
             self.notify("files go out with replies; notes stay inside", markup=False)
             return
         channel = self.reply_to.channel
-        if channel != "email":
+        if channel not in FILE_CHANNELS:
             self.notify(
-                safe(f"this reply goes by {channel_label(channel)}; only email carries files"),
+                safe(
+                    f"this reply goes by {channel_label(channel)}; "
+                    "only email and Telegram carry files"
+                ),
                 severity="warning",
                 markup=False,
             )
