@@ -161,7 +161,7 @@ def test_console_and_cli_never_write_customer_escapes(pty_term: Pty, tmp_path: P
         key(escape)
         key("p", f"Priority of #{number}")
         key(escape)
-        key("m", f"Merge #{number} into ticket")
+        key("m", f"Merge #{number} into")  # a picker of the customer's tickets, or the prompt
         key(escape)
         key("o", "Tickets of Mallory")
         key(escape)
