@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sdesk.core.enums import AutoKind, Channel, ContactKind, Priority
+from sdesk.store.rawcodec import PackedRaw
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +67,7 @@ class Inbound:
     meta: dict[str, str] = field(default_factory=dict)
     # The customer asked for a new ticket (a chat bot's /new): the open chat is not joined.
     new_ticket: bool = False
+    # ``raw`` already packed for ``raw_inbound`` where it was parsed (the IMAP parser process,
+    # ``store/rawcodec.pack_message``), so the storing thread need not; intake uses it only
+    # for the same raw bytes (its sha256) and the attachments it refers to, else packs itself.
+    packed_raw: PackedRaw | None = None
