@@ -26,10 +26,10 @@ its blob folder): deflate alone keeps 48% of the raw size (text-only mail 38%; b
 compressed data shrink only to ~75%); with attachment bodies shared with the blob store, 29%.
 Packing costs ~80 µs a message (less than deflating the base64), unpacking ~25-40 µs.
 
-Where a message is parsed apart from where it is stored (the IMAP poller's parser process on a
-large sync), it is packed there too (``pack_message``), and the ``PackedRaw`` travels with the
-parsed message: ``core/intake.py`` stores it as it is when it was made from the same bytes (its
-``sha256``) and refers only to attachments the message brings (``references``), and packs
+A message may be packed before its transaction (``pack_message``; a large IMAP sync packs on a
+thread beside the store's, ``channels/email/fetching.StoreBehind``), the ``PackedRaw`` riding
+on its ``Inbound``: ``core/intake.py`` stores it as it is when it was made from the same bytes
+(its ``sha256``) and refers only to attachments the message brings (``references``), and packs
 again otherwise. Packing is deterministic, so the stored bytes are the same either way.
 """
 
