@@ -336,7 +336,7 @@ def intake(
 def _packed(inbound: Inbound, raw: bytes, raw_sha: str) -> tuple[bytes, str]:
     """What ``raw_inbound`` keeps of ``raw``: compressed, the attachment bodies as references
     to their blobs, which store_attachments writes in this same transaction
-    (store/rawcodec.py). Packed where it was parsed when it was (``Inbound.packed_raw``)."""
+    (store/rawcodec.py). Packed ahead when it was (``Inbound.packed_raw``), if it fits."""
     shared = [(a.data, sha256_hex(a.data)) for a in inbound.attachments if a.data]
     ready = inbound.packed_raw
     if ready is not None and ready.sha256 == raw_sha:

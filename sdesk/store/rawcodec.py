@@ -67,8 +67,7 @@ Blobs = Callable[[str], bytes | None]  # a blob's bytes by sha256 (``BlobStore.g
 
 
 class PackedRaw(NamedTuple):
-    """A message's raw bytes packed ahead of the store (``pack_message``): a tuple, as it
-    crosses a process boundary once a message."""
+    """A message's raw bytes packed ahead of its transaction (``pack_message``)."""
 
     data: bytes  # what ``raw_inbound.raw`` holds
     codec: str  # ``raw_inbound.raw_codec``
