@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sdesk.core.enums import AutoKind, Channel, ContactKind, Priority
+from sdesk.store.rawcodec import PackedRaw
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +67,7 @@ class Inbound:
     meta: dict[str, str] = field(default_factory=dict)
     # The customer asked for a new ticket (a chat bot's /new): the open chat is not joined.
     new_ticket: bool = False
+    # ``raw`` already packed for ``raw_inbound`` (``store/rawcodec.pack_message``; a large IMAP
+    # sync packs beside its store thread), so the storing transaction need not; intake uses it
+    # only for the same raw bytes (its sha256) and attachments it brings, else packs itself.
+    packed_raw: PackedRaw | None = None

@@ -15,7 +15,7 @@ from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState,
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.sla import due_times
 from sdesk.core.threads import chat_key, find_orphaned_reply, find_ticket
-from sdesk.store.rawcodec import pack
+from sdesk.store.rawcodec import RawUnreadable, pack, references
 from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
@@ -234,11 +234,8 @@ def intake(
             inbound.external_id,
             quarantined_id,
         )
-    elif inbound.raw is not None:
-        # Kept compressed, the attachment bodies as references to their blobs, which
-        # store_attachments writes in this same transaction (store/rawcodec.py).
-        shared = [(a.data, sha256_hex(a.data)) for a in inbound.attachments if a.data]
-        packed, codec = pack(inbound.raw, shared)
+    elif inbound.raw is not None and raw_sha is not None:
+        packed, codec = _packed(inbound, inbound.raw, raw_sha)
         raw_id = sql.insert(
             "raw_inbound",
             channel=channel,
@@ -334,6 +331,22 @@ def intake(
         auto=auto,
     )
     return IntakeResult(outcome, number, message_id, inbound.auto)
+
+
+def _packed(inbound: Inbound, raw: bytes, raw_sha: str) -> tuple[bytes, str]:
+    """What ``raw_inbound`` keeps of ``raw``: compressed, the attachment bodies as references
+    to their blobs, which store_attachments writes in this same transaction
+    (store/rawcodec.py). Packed ahead when it was (``Inbound.packed_raw``), if it fits."""
+    shared = [(a.data, sha256_hex(a.data)) for a in inbound.attachments if a.data]
+    ready = inbound.packed_raw
+    if ready is not None and ready.sha256 == raw_sha:
+        try:
+            refers = references(ready.data, ready.codec)
+        except RawUnreadable:
+            refers = None  # damaged on its way here: packed again below
+        if refers is not None and set(refers) <= {digest for _, digest in shared}:
+            return ready.data, ready.codec
+    return pack(raw, shared)
 
 
 def store_attachments(

@@ -4,6 +4,7 @@ that process dies."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import signal
 import subprocess
@@ -13,11 +14,20 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from bench.mailgen import generate_messages
 from sdesk.channels.email import fetching
 from sdesk.channels.email.fetching import ChildParser, Fetched, Parser, StoreBehind
 from sdesk.channels.email.parse import DEFAULT_LIMITS
+from sdesk.config import Settings
+from sdesk.core.batch import Unparsed, intake_many
+from sdesk.core.desk import Desk
+from sdesk.core.enums import Channel
 from sdesk.core.inbound import Inbound
+from sdesk.store.engine import open_store
+from sdesk.store.rawcodec import BLOBS, IDENTITY, ZLIB_MAIL1, unpack
+from tests.conftest import FakeClock, new_desk_url
 
 
 def raw(n: int) -> bytes:
@@ -126,6 +136,79 @@ def test_chunks_waiting_for_a_busy_store_are_stored_together_in_order() -> None:
     assert [uid for g in groups for uid in g] == list(range(1, 2 + 3 * big))
     # two waiting chunks fill one transaction; the third does not fit and goes in the next
     assert [len(g) for g in groups[1:]] == [2 * big, big]
+
+
+def raw_rows(desk: Desk) -> dict[str, tuple[bytes, str, int]]:
+    """Each raw_inbound row by the sha256 of its original bytes: (raw, raw_codec, raw_size)."""
+    with desk.store.read() as session:
+        rows = session.execute(text("SELECT sha256, raw, raw_codec, raw_size FROM raw_inbound"))
+        return {r[0]: (bytes(r[1]), r[2], r[3]) for r in rows}
+
+
+def test_a_message_parsed_in_the_process_is_stored_as_one_parsed_in_place(
+    desk: Desk, backend: str, request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A large sync's path (the parser process, the store thread, packing ahead of it) and a
+    small one's (parsed and packed in place) keep the same bytes and codec for each message,
+    and both give the original back: attachments as blob references, text, and junk."""
+    incompressible = b"Subject: noise\r\n\r\n" + os.urandom(300) + b"\r\n"
+    raws = [m.replace(b"\n", b"\r\n") for m in generate_messages(60, seed=3)]
+    raws += [incompressible, bytes(range(1, 9)) * 64]  # the last one is unparseable
+    numbered = [(uid, r, f"imap:support/INBOX/1/{uid}") for uid, r in enumerate(raws, start=1)]
+    fetched = [
+        Fetched(part[-1][0], part) for i in range(0, 62, 25) for part in [numbered[i : i + 25]]
+    ]
+
+    def items(group: list[tuple[Fetched, list[Inbound | str]]]) -> list[Inbound | Unparsed]:
+        return [
+            Unparsed(Channel.EMAIL, r, p, src) if isinstance(p, str) else p
+            for c, parsed in group
+            for (_, r, src), p in zip(c.messages, parsed, strict=True)
+        ]
+
+    ahead: list[Inbound | Unparsed] = []
+
+    def store_ahead(group: list[tuple[Fetched, list[Inbound | str]]]) -> None:
+        batch = items(group)
+        ahead.extend(batch)
+        intake_many(desk, batch, bulk=True)
+
+    child = ChildParser(DEFAULT_LIMITS)
+    try:
+        wait_up(child)
+        behind = StoreBehind(store_ahead)
+        for c in fetched:
+            child.send(c)
+        for c in fetched:
+            behind.put(c, child.receive(c))
+        behind.finish()
+    finally:
+        child.close()
+    (tmp_path / "b").mkdir()
+    url = new_desk_url(backend, request, tmp_path / "b")
+    in_place = Desk(
+        open_store(url, attachments=tmp_path / "b.files"),
+        Settings(desk_domain="desk.test"),
+        clock=clock,
+    )
+    try:
+        here = Parser(DEFAULT_LIMITS)
+        for c in fetched:
+            intake_many(in_place, items([(c, here.receive(c))]))
+        got, want = raw_rows(desk), raw_rows(in_place)
+        originals = {hashlib.sha256(r).hexdigest(): r for r in raws}
+        assert set(got) == set(want) == set(originals)
+        assert got == want  # the same stored bytes, codec and size for every message
+        assert {codec for _, codec, _ in got.values()} == {BLOBS, ZLIB_MAIL1, IDENTITY}
+        for digest, (stored, codec, size) in got.items():
+            assert unpack(stored, codec, desk.store.blobs.get) == originals[digest]
+            assert unpack(stored, codec, in_place.store.blobs.get) == originals[digest]
+            assert size == len(originals[digest])
+    finally:
+        in_place.close()
+    parsed = [i for i in ahead if isinstance(i, Inbound)]
+    assert len(parsed) == len(raws) - 1
+    assert all(i.packed_raw is not None for i in parsed)  # packed before the store thread
 
 
 MAIN_SCRIPT = """\

@@ -5,6 +5,7 @@ On both databases."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import os
 import random
@@ -24,7 +25,17 @@ from sdesk.core.intake import Outcome
 from sdesk.store.engine import _alembic_config, open_store
 from sdesk.store.maildict import MAIL1
 from sdesk.store.models import RawInbound
-from sdesk.store.rawcodec import BLOBS, IDENTITY, ZLIB_MAIL1, RawUnreadable, pack, unpack
+from sdesk.store.rawcodec import (
+    BLOBS,
+    IDENTITY,
+    ZLIB_MAIL1,
+    PackedRaw,
+    RawUnreadable,
+    pack,
+    pack_message,
+    references,
+    unpack,
+)
 from tests.conftest import FakeClock
 
 # Bytes a careless round trip would change: CRLF and bare LF mixed, trailing blanks, 8-bit
@@ -210,6 +221,54 @@ def test_a_body_not_written_as_sdesk_would_write_it_stays_in_the_stream(desk: De
     desk.intake(parse_email(mail))
     [(kept, codec, _, _)] = stored_rows(desk)
     assert codec == ZLIB_MAIL1 and unpack(kept, codec) == mail
+
+
+def test_a_message_packed_ahead_is_stored_as_intake_would_pack_it(desk: Desk) -> None:
+    mail = with_attachment(PDF, crlf=True)
+    inbound = parse_email(mail)
+    ahead = pack_message(mail, (a.data for a in inbound.attachments))
+    assert ahead.codec == BLOBS and references(ahead.data, ahead.codec) == [sha(PDF)]
+    assert (ahead.data, ahead.codec) == pack(mail, [(PDF, sha(PDF))]) and ahead.sha256 == sha(mail)
+    desk.intake(dataclasses.replace(inbound, packed_raw=ahead))
+    [(kept, codec, size, digest)] = stored_rows(desk)
+    assert (kept, codec, size, digest) == (ahead.data, BLOBS, len(mail), sha(mail))
+    assert unpack(kept, codec, desk.store.blobs.get) == mail
+
+
+def test_a_packed_raw_that_does_not_fit_the_message_is_not_trusted(desk: Desk) -> None:
+    """Made from other bytes, referring to an attachment the message does not bring, of an
+    unknown codec or damaged: intake packs the message itself, so its raw still comes back."""
+    mails = [with_attachment(PDF, copies=n) for n in (1, 2, 3, 4)]
+    other = pack_message(ODD, [])
+    foreign = pack_message(with_attachment(PDF[::-1]), [PDF[::-1]])  # a blob this one lacks
+    cases = [
+        other,
+        foreign._replace(sha256=sha(mails[1])),
+        PackedRaw(mails[2], "zstd-mail9", sha(mails[2])),
+        PackedRaw(b"sdr1\x00\x05", BLOBS, sha(mails[3])),
+    ]
+    for mail, wrong in zip(mails, cases, strict=True):
+        inbound = parse_email(mail)
+        desk.intake(dataclasses.replace(inbound, packed_raw=wrong))
+    rows = {row[3]: row for row in stored_rows(desk)}
+    for mail in mails:
+        kept, codec, _, _ = rows[sha(mail)]
+        assert (kept, codec) == pack(mail, [(PDF, sha(PDF))])
+        assert unpack(kept, codec, desk.store.blobs.get) == mail
+
+
+def test_references_name_the_blobs_a_packed_row_needs() -> None:
+    mail = with_attachment(PDF)
+    packed, codec = pack(mail, [(PDF, sha(PDF))])
+    assert references(packed, codec) == [sha(PDF)]
+    assert references(memoryview(packed), codec) == [sha(PDF)]
+    assert references(*pack(ODD)) == [] and references(ODD, None) == []
+    with pytest.raises(RawUnreadable, match="unknown"):
+        references(packed, "zstd-mail9")
+    with pytest.raises(RawUnreadable, match="cut short"):
+        references(packed[:20], codec)
+    with pytest.raises(RawUnreadable, match="no attachment references"):
+        references(b"junk", codec)
 
 
 def test_downgrading_to_0006_puts_every_rows_exact_bytes_back(desk: Desk, tmp_path: Path) -> None:
