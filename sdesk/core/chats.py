@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sdesk.core import events
-from sdesk.core.batch import DEFER_FTS_FROM, _defer_fts, _index_deferred
+from sdesk.core.batch import DEFER_FTS_FROM, _catch_up_fts, _defer_fts, _index_deferred
 from sdesk.core.contacts import normalise
 from sdesk.core.cursors import Cursor, set_cursor
 from sdesk.core.enums import Channel, DeliveryState, MessageKind
@@ -71,6 +71,8 @@ class ChatBatch:
         self.sql = RawSql(session)
         self.numbers = TicketNumbers()
         self.at = desk.clock()
+        # Set by ``chat_batch`` when this batch writes the full-text index once at its end.
+        self.deferred_fts: tuple[list[int], list[str]] | None = None
 
     # -- the raw updates -------------------------------------------------------------------
 
@@ -154,6 +156,7 @@ class ChatBatch:
             return False
         before = old if len(old) <= EDIT_NOTE_CHARS else old[: EDIT_NOTE_CHARS - 1] + "…"
         note = f"edited {edited_at:%Y-%m-%d %H:%M} UTC; before: {before}"
+        self._indexed(message_id)
         self.sql.run(
             "UPDATE message SET text = ?, notes = ? WHERE id = ?",
             text,
@@ -190,6 +193,8 @@ class ChatBatch:
         new_text = f"{old_text}\n{text}" if text and old_text else (text or old_text)
         new_notes = "\n".join(n for n in (old_notes, *notes) if n)
         if new_text != old_text or new_notes != old_notes:
+            if new_text != old_text:
+                self._indexed(message_id)
             self.sql.run(
                 "UPDATE message SET text = ?, notes = ? WHERE id = ?",
                 new_text,
@@ -224,6 +229,14 @@ class ChatBatch:
             None,
             self.sql.time(self.at),
         )
+
+    def _indexed(self, message_id: int) -> None:
+        """Before the text of ``message_id`` changes: when this batch stored it with the
+        full-text index deferred, index the batch's rows so far, so the update trigger removes
+        text the index has (``batch._catch_up_fts``)."""
+        deferred = self.deferred_fts
+        if deferred is not None and message_id > deferred[0][0]:
+            _catch_up_fts(self.sql, deferred)
 
     def _touch(self, ticket_id: int) -> None:
         # The console's live stamp and the inbox order notice the change (store/live.py).
@@ -368,6 +381,7 @@ def chat_batch(desk: Desk, *, size: int = 0) -> Iterator[ChatBatch]:
         if sql.sqlite:
             sql.run(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         deferred = _defer_fts(sql) if sql.sqlite and size >= DEFER_FTS_FROM else None
+        batch.deferred_fts = deferred
         sql.defer_inserts("event", "attachment")
         yield batch
         sql.flush_deferred()

@@ -4,10 +4,15 @@ server was asked with the offsets that confirm exactly what was stored."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy import select
 
 from sdesk.channels.telegram.intake import stored_update_ids
+from sdesk.core.batch import DEFER_FTS_FROM
 from sdesk.core.desk import Desk
+from sdesk.store.inbox import search
 from sdesk.store.models import Contact, RawInbound, TelegramFile
 from tests.telegram.botapi import BotApiServer
 from tests.telegram.conftest import attachments, fetch, inbound, tickets
@@ -115,6 +120,34 @@ def test_an_edit_changes_the_stored_message_and_keeps_its_history(
     assert message.text == "The printer on floor 2 is jammed"
     assert "before: The printer on floor 3 is jammed" in message.notes
     assert len(stored_update_ids(desk)) == 2
+
+
+def test_an_edit_in_a_batch_that_defers_indexing_is_stored_at_once_and_searchable(
+    desk: Desk, server: BotApiServer, tg: Updates, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A batch of DEFER_FTS_FROM or more updates indexes its messages once at the end; an edit
+    # of a message from the same batch used to ask the index to delete text it never had
+    # ("database disk image is malformed"), and the batch fell back to update by update.
+    caplog.set_level(logging.WARNING)
+    people = [tg.customer(n) for n in range(1, 6)]
+    texts = [tg.text(people[n % 5], f"ordinary question number {n}") for n in range(DEFER_FTS_FROM)]
+    target = tg.text(people[0], "the quokka printer is jammed")
+    ids = server.push_many([*texts, target, tg.edited(target, "the zanzibar printer is jammed")])
+    result = fetch(desk)
+    assert result.outcome == "done", result.line
+    assert f"new {len(ids)}" in result.line and "quarantined 0" in result.line
+    assert not [r for r in caplog.records if "update by update" in r.getMessage()]
+    [edited] = [m for m in inbound(desk) if "printer" in m.text]
+    assert edited.text == "the zanzibar printer is jammed"
+    assert "before: the quokka printer is jammed" in edited.notes
+    assert stored_update_ids(desk) == set(ids)
+    with desk.store.read() as session:
+        assert [r.id for r in search(session, "zanzibar").rows] == [edited.ticket_id]
+        assert search(session, "quokka").rows == ()
+        # FTS5's own check: every indexed term matches the message table.
+        session.connection().exec_driver_sql(
+            "INSERT INTO message_fts(message_fts) VALUES ('integrity-check')"
+        )
 
 
 def test_an_album_is_one_message_with_every_photo_within_and_across_batches(
