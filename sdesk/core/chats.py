@@ -390,16 +390,18 @@ def chat_batch(desk: Desk, *, size: int = 0) -> Iterator[ChatBatch]:
 
 
 def pending_files(
-    desk: Desk, bot_id: int, *, limit: int = 20
+    desk: Desk, bot_id: int, *, after: int = 0, limit: int = 1000
 ) -> list[tuple[int, int, PendingFile]]:
-    """(row id, message id, file) of the downloads due now."""
+    """(row id, message id, file) of the downloads due now, of rows above ``after``."""
     with desk.store.read() as session:
         sql = RawSql(session)
         rows = sql.all(
             "SELECT id, message_id, file_id, filename, content_type, size FROM telegram_file "
-            "WHERE bot_id = ? AND state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            "WHERE bot_id = ? AND state = 'pending' AND next_attempt_at <= ? AND id > ? "
+            "ORDER BY id LIMIT ?",
             bot_id,
             sql.time(desk.clock()),
+            after,
             limit,
         )
     return [(int(r[0]), int(r[1]), PendingFile(r[2], r[3], r[4], r[5])) for r in rows]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from sdesk.channels.telegram.intake import stored_update_ids
 from sdesk.core.batch import DEFER_FTS_FROM
+from sdesk.core.chats import FILE_RETRY
 from sdesk.core.desk import Desk
 from sdesk.store.inbox import search
 from sdesk.store.models import Contact, RawInbound, TelegramFile
@@ -223,12 +224,26 @@ def test_a_failed_download_never_holds_the_queue_and_is_fetched_later(
     ann = tg.customer(1)
     server.fail("getFile", status=500, description="Internal Server Error", times=1)
     server.push_many([tg.document(ann, file_name="scan.pdf", caption="scan"), tg.text(ann, "ok")])
-    fetch(desk)  # stores both; the late-file pass of the same run fetches the document
+    assert fetch(desk).outcome == "done"  # stores both; the download fails and waits
     got = inbound(desk)
     assert [m.text for m in got] == ["scan", "ok"]
-    assert "file scan.pdf is being fetched" in got[0].notes
-    assert [a.filename for a in attachments(desk, got[0].id)] == ["scan.pdf"]
-    assert "file scan.pdf fetched" in got[0].notes
+    assert "file scan.pdf arriving…" in got[0].notes
+    assert attachments(desk, got[0].id) == []
+    with desk.store.read() as s:
+        [row] = list(s.execute(select(TelegramFile)).scalars())
+    assert (
+        row.state == "pending"
+        and row.attempts == 1
+        and "Internal Server Error" in (row.last_error or "")
+    )
+    assert fetch(desk).outcome == "done"  # not due yet: the backoff holds it
+    assert attachments(desk, got[0].id) == []
+    later = desk.clock() + FILE_RETRY[0]
+    desk.clock = lambda: later
+    assert "late files 1" in fetch(desk).line
+    [message] = [m for m in inbound(desk) if m.id == got[0].id]
+    assert [a.filename for a in attachments(desk, message.id)] == ["scan.pdf"]
+    assert "file scan.pdf fetched" in message.notes
     with desk.store.read() as s:
         [row] = list(s.execute(select(TelegramFile)).scalars())
     assert row.state == "done"

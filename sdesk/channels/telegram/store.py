@@ -1,12 +1,13 @@
 """A batch of raw updates into the desk: every update exactly once (ARCHITECTURE.md rules 1-3).
 
-``take`` parses each update (a malformed one is quarantined raw, the rest flows), fetches the
-files of those not yet stored (outside any transaction), then stores the whole batch in ONE
-transaction (``Desk.chat_batch``): each update raw in ``telegram_update`` (unique per bot and
-``update_id``), what it means (a message, an edit, an album's next photo, a command and its
-answer in the outbox) and, for the poller, the cursor: the next ``getUpdates`` offset, which
-confirms the batch to Telegram only after this commit. The webhook calls the same function
-without a cursor and answers 200 only after it returned.
+``take`` parses each update (a malformed one is quarantined raw, the rest flows), then stores
+the whole batch in ONE transaction (``Desk.chat_batch``): each update raw in
+``telegram_update`` (unique per bot and ``update_id``), what it means (a message, an edit, an
+album's next photo, a command and its answer in the outbox), the files its messages carry as
+pending ``telegram_file`` rows (fetched after the commit by ``files.FileFetcher``: the store
+never waits on the network) and, for the poller, the cursor: the next ``getUpdates`` offset,
+which confirms the batch to Telegram only after this commit. The webhook calls the same
+function without a cursor and answers 200 only after it returned.
 
 If the batch's transaction fails on one update's content, the batch is stored again update by
 update (each with the cursor up to it), and the one that fails is quarantined instead of
@@ -17,13 +18,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import Bot, Message, Update
 
 from sdesk.channels.telegram import commands
-from sdesk.channels.telegram.files import Fetched, attachment, fetch_all
 from sdesk.channels.telegram.intake import FileRef, Parsed, message_ref, parse_message, sender_of
 from sdesk.config import TelegramSettings
 from sdesk.core.chats import ChatBatch
@@ -58,7 +58,6 @@ class Item:
     update: Update | None = None
     error: str = ""
     parsed: Parsed | None = None
-    fetched: dict[str, Fetched] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +119,12 @@ async def take(
     raws: list[Any],
     *,
     move_cursor: bool = True,
-    fetch_files: bool = True,
 ) -> TakeReport:
-    """Store a batch (see the module's docstring); returns what became of it. Without
-    ``fetch_files`` (the webhook: Telegram waits) every file is left to the late-file pass."""
+    """Store a batch (see the module's docstring); returns what became of it."""
     items = parse(info, raws)
     report = TakeReport(received=len(items))
     if not items:
         return report
-    if fetch_files:
-        await _fetch_files(desk, info, items)
     try:
         _store(desk, info, items, report, move_cursor=move_cursor)
     except StoreError:
@@ -158,30 +153,6 @@ def _take_one(desk: Desk, info: BotInfo, item: Item, *, move_cursor: bool) -> Ta
         report = TakeReport(received=1)
         _store(desk, info, [item], report, move_cursor=move_cursor)
     return report
-
-
-async def _fetch_files(desk: Desk, info: BotInfo, items: list[Item]) -> None:
-    """Download the files of the updates the desk does not have yet."""
-    from sdesk.core.chats import stored_among
-
-    # An edit changes the stored text; its media were fetched with the message itself.
-    wanted = [
-        i
-        for i in items
-        if i.parsed is not None and i.parsed.files and i.update and i.update.message is not None
-    ]
-    if not wanted:
-        return
-    have = stored_among(desk, info.bot_id, [i.update_id for i in wanted if i.update_id])
-    refs: list[FileRef] = [
-        f for i in wanted if i.update_id not in have and i.parsed for f in i.parsed.files
-    ]
-    if not refs:
-        return
-    fetched = await fetch_all(info.bot, refs, info.settings.max_file_mb * 1024 * 1024)
-    for i in wanted:
-        assert i.parsed is not None
-        i.fetched = {f.file_id: fetched[f.file_id] for f in i.parsed.files if f.file_id in fetched}
 
 
 def _store(
@@ -269,7 +240,7 @@ def _apply(
         return "ignored:group", chat_id, None, None
     parsed = item.parsed
     assert parsed is not None
-    inbound = _with_files(parsed, item)
+    inbound = _with_files(parsed, info)
     if update.edited_message is not None:
         return _edit(batch, info, item, message, inbound)
     ctx = _context(
@@ -325,32 +296,34 @@ def _edit(
     return "edited_message", chat_id, result.message_id, None
 
 
-def _with_files(parsed: Parsed, item: Item) -> Inbound:
-    """The message's fetched files as attachments; the rest named in its notes."""
-    inbound = parsed.inbound
-    atts = []
-    notes = list(inbound.notes)
-    for ref in parsed.files:
-        got = item.fetched.get(ref.file_id)
-        if got is not None and got.data is not None:
-            atts.append(attachment(got))
-        elif got is not None:
-            notes.append(got.note)
-        else:
-            notes.append(f"file {ref.filename} is being fetched")
+def _with_files(parsed: Parsed, info: BotInfo) -> Inbound:
+    """The message with its files named in its notes: each arriving (fetched after the commit),
+    or not fetched at all when Telegram says it is over ``max_file_mb``."""
     if not parsed.files:
-        return inbound
-    return replace(inbound, attachments=tuple(atts), notes=tuple(notes))
+        return parsed.inbound
+    limit = info.settings.max_file_mb * 1024 * 1024
+    notes = list(parsed.inbound.notes)
+    for ref in parsed.files:
+        if _too_big(ref, limit):
+            mb = (ref.size or 0) / 1024 / 1024
+            notes.append(f"file {ref.filename} not fetched: {mb:.1f} MB is over the limit")
+        else:
+            notes.append(f"file {ref.filename} arriving…")
+    return replace(parsed.inbound, notes=tuple(notes))
+
+
+def _too_big(ref: FileRef, limit: int) -> bool:
+    return ref.size is not None and ref.size > limit
 
 
 def _pending(batch: ChatBatch, info: BotInfo, item: Item, message_id: int) -> None:
-    """Files not fetched now for a reason worth another try: a later pass fetches them."""
+    """The message's files, for ``files.FileFetcher`` once this batch commits."""
     parsed = item.parsed
     if parsed is None:
         return
+    limit = info.settings.max_file_mb * 1024 * 1024
     for ref in parsed.files:
-        got = item.fetched.get(ref.file_id)
-        if got is None or got.later:
+        if not _too_big(ref, limit):
             batch.pending_file(info.bot_id, message_id, ref.pending())
 
 
