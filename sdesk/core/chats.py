@@ -192,15 +192,18 @@ class ChatBatch:
         ticket_id, old_text, old_notes = row
         new_text = f"{old_text}\n{text}" if text and old_text else (text or old_text)
         new_notes = "\n".join(n for n in (old_notes, *notes) if n)
-        if new_text != old_text or new_notes != old_notes:
-            if new_text != old_text:
-                self._indexed(message_id)
+        if new_text != old_text:
+            self._indexed(message_id)
             self.sql.run(
                 "UPDATE message SET text = ?, notes = ? WHERE id = ?",
                 new_text,
                 new_notes,
                 message_id,
             )
+        elif new_notes != old_notes:
+            # Not ``SET text``: naming the column fires the FTS update trigger even when the
+            # value is the same (a needless delete and insert in the index).
+            self.sql.run("UPDATE message SET notes = ? WHERE id = ?", new_notes, message_id)
         store_attachments(self.sql, self.desk, attachments, message_id)
         self._touch(ticket_id)
         events.record(

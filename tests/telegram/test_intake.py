@@ -151,6 +151,27 @@ def test_an_edit_in_a_batch_that_defers_indexing_is_stored_at_once_and_searchabl
         )
 
 
+def test_an_album_in_a_batch_that_defers_indexing_is_stored_at_once(
+    desk: Desk, server: BotApiServer, tg: Updates, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The album's later photos add notes ("file ... arriving…") to its message, stored
+    # earlier in the same batch and not indexed yet: the update must leave the index alone.
+    caplog.set_level(logging.WARNING)
+    ann = tg.customer(1)
+    texts = [tg.text(ann, f"ordinary question number {n}") for n in range(DEFER_FTS_FROM)]
+    ids = server.push_many([*texts, *tg.album(ann, photos=3, caption="the broken walrus")])
+    result = fetch(desk)
+    assert f"new {len(ids)}" in result.line and "late files 3" in result.line, result.line
+    assert not [r for r in caplog.records if "update by update" in r.getMessage()]
+    [album] = [m for m in inbound(desk) if m.text == "the broken walrus"]
+    assert len(attachments(desk, album.id)) == 3
+    with desk.store.read() as session:
+        assert [r.id for r in search(session, "walrus").rows] == [album.ticket_id]
+        session.connection().exec_driver_sql(
+            "INSERT INTO message_fts(message_fts) VALUES ('integrity-check')"
+        )
+
+
 def test_an_album_is_one_message_with_every_photo_within_and_across_batches(
     desk: Desk, server: BotApiServer, tg: Updates
 ) -> None:
