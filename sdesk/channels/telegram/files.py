@@ -137,15 +137,12 @@ class FileFetcher:
                     scanned = now
                 self._feed(everything=everything)
                 self._wake.clear()
-                waits = {
-                    asyncio.ensure_future(self._wake.wait()),
-                    asyncio.ensure_future(stop.wait()),
-                }
+                waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, stop)]
                 _, left = await asyncio.wait(
                     waits, timeout=self.rescan, return_when=asyncio.FIRST_COMPLETED
                 )
-                for w in left:
-                    w.cancel()
+                for pending in left:
+                    pending.cancel()
             if then_drain:
                 await self._drain()
         finally:
