@@ -86,10 +86,21 @@ class FileFetcher:
         self._taken: set[int] = set()
         self._after = 0  # rows above this id were never fed
         self._wake = asyncio.Event()
+        self._go = asyncio.Event()  # cleared while the poller takes a backlog
+        self._go.set()
 
     def nudge(self) -> None:
         """A batch was stored: its files are waiting."""
         self._wake.set()
+
+    def hold(self, backlog: bool) -> None:
+        """While the poller takes a backlog (its last batch was full, more are waiting), no new
+        download starts: the queue comes first, as the files share this thread's CPU; the
+        files wait as pending rows and go on once the backlog is taken."""
+        if backlog:
+            self._go.clear()
+        else:
+            self._go.set()
 
     def _feed(self, *, everything: bool) -> int:
         rows = pending_files(self.desk, self.bot_id, after=0 if everything else self._after)
@@ -106,6 +117,7 @@ class FileFetcher:
         while True:
             row_id, message_id, pending = await self._queue.get()
             try:
+                await self._go.wait()
                 await self._one(row_id, message_id, pending)
             except Exception as exc:  # the row stays pending: the next rescan tries again
                 log.warning("telegram file %s: %s", row_id, one_line(str(exc)))
@@ -143,6 +155,7 @@ class FileFetcher:
                 )
                 for pending in left:
                     pending.cancel()
+            self._go.set()
             if then_drain:
                 await self._drain()
         finally:

@@ -125,6 +125,7 @@ class TelegramPoller:
                         if not raws:
                             break
                         report.add(await self._take(info, raws))
+                        files.hold(len(raws) >= LIMIT)
                         files.nudge()
                         leases.acquire(self.desk, self.name, self.holder)
                 except BaseException:
@@ -182,8 +183,9 @@ class TelegramPoller:
                         break  # stopped while waiting: nothing taken, nothing confirmed
                     if raws:
                         await self._take(info, raws)
-                        if files is not None:
-                            files.nudge()
+                    if files is not None:
+                        files.hold(len(raws) >= LIMIT)
+                        files.nudge()
                     self.health.polled()
                     failures = 0
                 except RetryAfter as exc:
