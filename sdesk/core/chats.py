@@ -73,6 +73,9 @@ class ChatBatch:
         self.at = desk.clock()
         # Set by ``chat_batch`` when this batch writes the full-text index once at its end.
         self.deferred_fts: tuple[list[int], list[str]] | None = None
+        # (bot, media group) -> the message its first update made, for this batch's albums:
+        # ``chat_batch`` writes ``telegram_update`` rows at its end, so they cannot be read.
+        self._albums: dict[tuple[int, str], int] = {}
 
     # -- the raw updates -------------------------------------------------------------------
 
@@ -103,6 +106,8 @@ class ChatBatch:
         message_id: int | None = None,
     ) -> None:
         """Keep the update raw; the unique (bot, update_id) makes a second take fail loudly."""
+        if media_group is not None and message_id is not None:
+            self._albums.setdefault((bot_id, media_group), message_id)
         self.sql.run(
             "INSERT INTO telegram_update (bot_id, update_id, kind, chat_id, media_group, "
             "message_id, raw, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -136,6 +141,9 @@ class ChatBatch:
 
     def album_message(self, bot_id: int, media_group: str) -> int | None:
         """The message an album's first update made (its later photos join it)."""
+        here = self._albums.get((bot_id, media_group))
+        if here is not None:
+            return here
         value = self.sql.scalar(
             "SELECT message_id FROM telegram_update WHERE bot_id = ? AND media_group = ? "
             "AND message_id IS NOT NULL ORDER BY id LIMIT 1",
@@ -385,7 +393,8 @@ def chat_batch(desk: Desk, *, size: int = 0) -> Iterator[ChatBatch]:
             sql.run(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         deferred = _defer_fts(sql) if sql.sqlite and size >= DEFER_FTS_FROM else None
         batch.deferred_fts = deferred
-        sql.defer_inserts("event", "attachment")
+        # Rows nothing in the batch reads back (the albums' first messages are kept in the batch).
+        sql.defer_inserts("event", "attachment", "telegram_update", "telegram_file")
         yield batch
         sql.flush_deferred()
         if deferred is not None:
