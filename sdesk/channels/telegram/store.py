@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Bot, Message, Update
+from telegram import Bot, Chat, Message, Update, User
 
 from sdesk.channels.telegram import commands
 from sdesk.channels.telegram.intake import FileRef, Parsed, message_ref, parse_message, sender_of
@@ -94,7 +95,7 @@ def parse(info: BotInfo, raws: list[Any]) -> list[Item]:
             item.error = "an update without an update_id"
         else:
             try:
-                item.update = Update.de_json(raw, info.bot)
+                item.update = _plain_update(raw) or Update.de_json(raw, info.bot)
                 message = _message_of(item.update)
                 if message is not None:
                     fields = raw.get("message") or raw.get("edited_message") or {}
@@ -107,6 +108,59 @@ def parse(info: BotInfo, raws: list[Any]) -> list[Item]:
         items.append(item)
     items.sort(key=lambda i: (i.update_id is None, i.update_id or 0))
     return items
+
+
+_PLAIN_MESSAGE = frozenset({"message_id", "from", "chat", "date", "text", "edit_date"})
+_USER = frozenset({"id", "is_bot", "first_name", "last_name", "username", "language_code"})
+_CHAT = frozenset({"id", "type", "first_name", "last_name", "username", "title"})
+
+
+def _plain_update(raw: dict[str, Any]) -> Update | None:
+    """A plain text message or its edit (most updates) built with PTB's constructors instead of
+    ``Update.de_json``, which tries each of a message's ~150 optional fields: most of the
+    parse's time (bench/telegram.py --profile). None for any other shape or an unexpected type:
+    ``de_json`` reads those (and a malformed one is quarantined as before)."""
+    key = "message" if "message" in raw else "edited_message"
+    m = raw.get(key)
+    if len(raw) != 2 or not isinstance(m, dict) or not m.keys() <= _PLAIN_MESSAGE:
+        return None
+    user, chat = m.get("from"), m.get("chat")
+    if not (isinstance(user, dict) and user.keys() <= _USER and isinstance(chat, dict)):
+        return None
+    if not chat.keys() <= _CHAT:
+        return None
+    ints = (m.get("message_id"), m.get("date"), user.get("id"), chat.get("id"))
+    texts = (m.get("text"), user.get("first_name"), chat.get("type"))
+    edit = m.get("edit_date")
+    if not (all(_is_int(v) for v in ints) and all(isinstance(v, str) for v in texts)):
+        return None
+    optional = [user.get(k) for k in ("last_name", "username", "language_code")]
+    optional += [chat.get(k) for k in ("title", "username", "first_name", "last_name")]
+    if not all(v is None or isinstance(v, str) for v in optional):
+        return None
+    if not isinstance(user.get("is_bot"), bool) or not (edit is None or _is_int(edit)):
+        return None
+    message = Message(
+        message_id=m["message_id"],
+        date=datetime.fromtimestamp(m["date"], UTC),
+        chat=Chat(
+            chat["id"], chat["type"], title=chat.get("title"), username=chat.get("username"),
+            first_name=chat.get("first_name"), last_name=chat.get("last_name"),
+        ),
+        from_user=User(
+            user["id"], user["first_name"], user["is_bot"], last_name=user.get("last_name"),
+            username=user.get("username"), language_code=user.get("language_code"),
+        ),
+        text=m["text"],
+        edit_date=datetime.fromtimestamp(edit, UTC) if edit is not None else None,
+    )  # fmt: skip
+    if key == "message":
+        return Update(raw["update_id"], message=message)
+    return Update(raw["update_id"], edited_message=message)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _message_of(update: Update) -> Message | None:
