@@ -25,6 +25,7 @@ from sdesk.core.chats import PendingFile, file_fetched, pending_files
 from sdesk.core.desk import Desk
 from sdesk.core.health import one_line
 from sdesk.core.inbound import InboundAttachment
+from sdesk.store.failures import StoreError
 
 log = logging.getLogger(__name__)
 # Downloads at once: each mostly waits on the network; past ~8 httpx's pool bookkeeping costs
@@ -103,7 +104,11 @@ class FileFetcher:
             self._go.set()
 
     def _feed(self, *, everything: bool) -> int:
-        rows = pending_files(self.desk, self.bot_id, after=0 if everything else self._after)
+        try:
+            rows = pending_files(self.desk, self.bot_id, after=0 if everything else self._after)
+        except StoreError as exc:  # the desk is busy: the next nudge or rescan reads again
+            log.warning("telegram files: %s", one_line(str(exc)))
+            return 0
         fed = 0
         for row in rows:
             self._after = max(self._after, row[0])
