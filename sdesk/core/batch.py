@@ -141,3 +141,21 @@ def _index_deferred(sql: RawSql, deferred: tuple[list[int], list[str]]) -> None:
         )
     for trigger in triggers:
         sql.run(trigger)
+
+
+def _catch_up_fts(sql: RawSql, deferred: tuple[list[int], list[str]]) -> None:
+    """Index the rows added so far and move the marks past them, the triggers still aside.
+
+    Before an UPDATE of an indexed column (a chat's edit of a message stored earlier in the
+    same batch): the FTS update trigger deletes the OLD text from the index, and deleting text
+    the index never had corrupts it ("database disk image is malformed")."""
+    ids, _ = deferred
+    for n, (table, column) in enumerate(_FTS_INDEXED):
+        top = int(sql.scalar(f"SELECT coalesce(max(id), 0) FROM {table}"))
+        if top > ids[n]:
+            sql.run(
+                f"INSERT INTO {table}_fts(rowid, {column}) SELECT id, {column} FROM {table} "
+                "WHERE id > ?",
+                ids[n],
+            )
+            ids[n] = top

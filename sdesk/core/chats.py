@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sdesk.core import events
-from sdesk.core.batch import DEFER_FTS_FROM, _defer_fts, _index_deferred
+from sdesk.core.batch import DEFER_FTS_FROM, _catch_up_fts, _defer_fts, _index_deferred
 from sdesk.core.contacts import normalise
 from sdesk.core.cursors import Cursor, set_cursor
 from sdesk.core.enums import Channel, DeliveryState, MessageKind
@@ -71,6 +71,11 @@ class ChatBatch:
         self.sql = RawSql(session)
         self.numbers = TicketNumbers()
         self.at = desk.clock()
+        # Set by ``chat_batch`` when this batch writes the full-text index once at its end.
+        self.deferred_fts: tuple[list[int], list[str]] | None = None
+        # (bot, media group) -> the message its first update made, for this batch's albums:
+        # ``chat_batch`` writes ``telegram_update`` rows at its end, so they cannot be read.
+        self._albums: dict[tuple[int, str], int] = {}
 
     # -- the raw updates -------------------------------------------------------------------
 
@@ -101,6 +106,8 @@ class ChatBatch:
         message_id: int | None = None,
     ) -> None:
         """Keep the update raw; the unique (bot, update_id) makes a second take fail loudly."""
+        if media_group is not None and message_id is not None:
+            self._albums.setdefault((bot_id, media_group), message_id)
         self.sql.run(
             "INSERT INTO telegram_update (bot_id, update_id, kind, chat_id, media_group, "
             "message_id, raw, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -134,6 +141,9 @@ class ChatBatch:
 
     def album_message(self, bot_id: int, media_group: str) -> int | None:
         """The message an album's first update made (its later photos join it)."""
+        here = self._albums.get((bot_id, media_group))
+        if here is not None:
+            return here
         value = self.sql.scalar(
             "SELECT message_id FROM telegram_update WHERE bot_id = ? AND media_group = ? "
             "AND message_id IS NOT NULL ORDER BY id LIMIT 1",
@@ -154,6 +164,7 @@ class ChatBatch:
             return False
         before = old if len(old) <= EDIT_NOTE_CHARS else old[: EDIT_NOTE_CHARS - 1] + "…"
         note = f"edited {edited_at:%Y-%m-%d %H:%M} UTC; before: {before}"
+        self._indexed(message_id)
         self.sql.run(
             "UPDATE message SET text = ?, notes = ? WHERE id = ?",
             text,
@@ -189,13 +200,18 @@ class ChatBatch:
         ticket_id, old_text, old_notes = row
         new_text = f"{old_text}\n{text}" if text and old_text else (text or old_text)
         new_notes = "\n".join(n for n in (old_notes, *notes) if n)
-        if new_text != old_text or new_notes != old_notes:
+        if new_text != old_text:
+            self._indexed(message_id)
             self.sql.run(
                 "UPDATE message SET text = ?, notes = ? WHERE id = ?",
                 new_text,
                 new_notes,
                 message_id,
             )
+        elif new_notes != old_notes:
+            # Not ``SET text``: naming the column fires the FTS update trigger even when the
+            # value is the same (a needless delete and insert in the index).
+            self.sql.run("UPDATE message SET notes = ? WHERE id = ?", new_notes, message_id)
         store_attachments(self.sql, self.desk, attachments, message_id)
         self._touch(ticket_id)
         events.record(
@@ -224,6 +240,14 @@ class ChatBatch:
             None,
             self.sql.time(self.at),
         )
+
+    def _indexed(self, message_id: int) -> None:
+        """Before the text of ``message_id`` changes: when this batch stored it with the
+        full-text index deferred, index the batch's rows so far, so the update trigger removes
+        text the index has (``batch._catch_up_fts``)."""
+        deferred = self.deferred_fts
+        if deferred is not None and message_id > deferred[0][0]:
+            _catch_up_fts(self.sql, deferred)
 
     def _touch(self, ticket_id: int) -> None:
         # The console's live stamp and the inbox order notice the change (store/live.py).
@@ -368,7 +392,9 @@ def chat_batch(desk: Desk, *, size: int = 0) -> Iterator[ChatBatch]:
         if sql.sqlite:
             sql.run(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         deferred = _defer_fts(sql) if sql.sqlite and size >= DEFER_FTS_FROM else None
-        sql.defer_inserts("event", "attachment")
+        batch.deferred_fts = deferred
+        # Rows nothing in the batch reads back (the albums' first messages are kept in the batch).
+        sql.defer_inserts("event", "attachment", "telegram_update", "telegram_file")
         yield batch
         sql.flush_deferred()
         if deferred is not None:
@@ -376,16 +402,18 @@ def chat_batch(desk: Desk, *, size: int = 0) -> Iterator[ChatBatch]:
 
 
 def pending_files(
-    desk: Desk, bot_id: int, *, limit: int = 20
+    desk: Desk, bot_id: int, *, after: int = 0, limit: int = 1000
 ) -> list[tuple[int, int, PendingFile]]:
-    """(row id, message id, file) of the downloads due now."""
+    """(row id, message id, file) of the downloads due now, of rows above ``after``."""
     with desk.store.read() as session:
         sql = RawSql(session)
         rows = sql.all(
             "SELECT id, message_id, file_id, filename, content_type, size FROM telegram_file "
-            "WHERE bot_id = ? AND state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            "WHERE bot_id = ? AND state = 'pending' AND next_attempt_at <= ? AND id > ? "
+            "ORDER BY id LIMIT ?",
             bot_id,
             sql.time(desk.clock()),
+            after,
             limit,
         )
     return [(int(r[0]), int(r[1]), PendingFile(r[2], r[3], r[4], r[5])) for r in rows]

@@ -4,14 +4,22 @@ server was asked with the offsets that confirm exactly what was stored."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy import select
+from telegram import Update
 
 from sdesk.channels.telegram.intake import stored_update_ids
+from sdesk.channels.telegram.store import _plain_update
+from sdesk.core.batch import DEFER_FTS_FROM
+from sdesk.core.chats import FILE_RETRY
 from sdesk.core.desk import Desk
+from sdesk.store.inbox import search
 from sdesk.store.models import Contact, RawInbound, TelegramFile
 from tests.telegram.botapi import BotApiServer
 from tests.telegram.conftest import attachments, fetch, inbound, tickets
-from tests.telegram.updates import Updates
+from tests.telegram.updates import Updates, realistic_mix
 
 
 def test_text_opens_a_ticket_and_the_next_message_joins_it(
@@ -117,6 +125,55 @@ def test_an_edit_changes_the_stored_message_and_keeps_its_history(
     assert len(stored_update_ids(desk)) == 2
 
 
+def test_an_edit_in_a_batch_that_defers_indexing_is_stored_at_once_and_searchable(
+    desk: Desk, server: BotApiServer, tg: Updates, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A batch of DEFER_FTS_FROM or more updates indexes its messages once at the end; an edit
+    # of a message from the same batch used to ask the index to delete text it never had
+    # ("database disk image is malformed"), and the batch fell back to update by update.
+    caplog.set_level(logging.WARNING)
+    people = [tg.customer(n) for n in range(1, 6)]
+    texts = [tg.text(people[n % 5], f"ordinary question number {n}") for n in range(DEFER_FTS_FROM)]
+    target = tg.text(people[0], "the quokka printer is jammed")
+    ids = server.push_many([*texts, target, tg.edited(target, "the zanzibar printer is jammed")])
+    result = fetch(desk)
+    assert result.outcome == "done", result.line
+    assert f"new {len(ids)}" in result.line and "quarantined 0" in result.line
+    assert not [r for r in caplog.records if "update by update" in r.getMessage()]
+    [edited] = [m for m in inbound(desk) if "printer" in m.text]
+    assert edited.text == "the zanzibar printer is jammed"
+    assert "before: the quokka printer is jammed" in edited.notes
+    assert stored_update_ids(desk) == set(ids)
+    with desk.store.read() as session:
+        assert [r.id for r in search(session, "zanzibar").rows] == [edited.ticket_id]
+        assert search(session, "quokka").rows == ()
+        # FTS5's own check: every indexed term matches the message table.
+        session.connection().exec_driver_sql(
+            "INSERT INTO message_fts(message_fts) VALUES ('integrity-check')"
+        )
+
+
+def test_an_album_in_a_batch_that_defers_indexing_is_stored_at_once(
+    desk: Desk, server: BotApiServer, tg: Updates, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The album's later photos add notes ("file ... arriving…") to its message, stored
+    # earlier in the same batch and not indexed yet: the update must leave the index alone.
+    caplog.set_level(logging.WARNING)
+    ann = tg.customer(1)
+    texts = [tg.text(ann, f"ordinary question number {n}") for n in range(DEFER_FTS_FROM)]
+    ids = server.push_many([*texts, *tg.album(ann, photos=3, caption="the broken walrus")])
+    result = fetch(desk)
+    assert f"new {len(ids)}" in result.line and "late files 3" in result.line, result.line
+    assert not [r for r in caplog.records if "update by update" in r.getMessage()]
+    [album] = [m for m in inbound(desk) if m.text == "the broken walrus"]
+    assert len(attachments(desk, album.id)) == 3
+    with desk.store.read() as session:
+        assert [r.id for r in search(session, "walrus").rows] == [album.ticket_id]
+        session.connection().exec_driver_sql(
+            "INSERT INTO message_fts(message_fts) VALUES ('integrity-check')"
+        )
+
+
 def test_an_album_is_one_message_with_every_photo_within_and_across_batches(
     desk: Desk, server: BotApiServer, tg: Updates
 ) -> None:
@@ -190,12 +247,26 @@ def test_a_failed_download_never_holds_the_queue_and_is_fetched_later(
     ann = tg.customer(1)
     server.fail("getFile", status=500, description="Internal Server Error", times=1)
     server.push_many([tg.document(ann, file_name="scan.pdf", caption="scan"), tg.text(ann, "ok")])
-    fetch(desk)  # stores both; the late-file pass of the same run fetches the document
+    assert fetch(desk).outcome == "done"  # stores both; the download fails and waits
     got = inbound(desk)
     assert [m.text for m in got] == ["scan", "ok"]
-    assert "file scan.pdf is being fetched" in got[0].notes
-    assert [a.filename for a in attachments(desk, got[0].id)] == ["scan.pdf"]
-    assert "file scan.pdf fetched" in got[0].notes
+    assert "file scan.pdf arriving…" in got[0].notes
+    assert attachments(desk, got[0].id) == []
+    with desk.store.read() as s:
+        [row] = list(s.execute(select(TelegramFile)).scalars())
+    assert (
+        row.state == "pending"
+        and row.attempts == 1
+        and "Internal Server Error" in (row.last_error or "")
+    )
+    assert fetch(desk).outcome == "done"  # not due yet: the backoff holds it
+    assert attachments(desk, got[0].id) == []
+    later = desk.clock() + FILE_RETRY[0]
+    desk.clock = lambda: later
+    assert "late files 1" in fetch(desk).line
+    [message] = [m for m in inbound(desk) if m.id == got[0].id]
+    assert [a.filename for a in attachments(desk, message.id)] == ["scan.pdf"]
+    assert "file scan.pdf fetched" in message.notes
     with desk.store.read() as s:
         [row] = list(s.execute(select(TelegramFile)).scalars())
     assert row.state == "done"
@@ -230,3 +301,24 @@ def test_a_poll_that_times_out_fails_the_pass_and_the_next_takes_everything_once
     assert fetch(desk).outcome == "done"
     assert [m.text for m in inbound(desk)] == ["m0", "m1", "m2"]
     assert stored_update_ids(desk) == set(ids)
+
+
+def test_plain_text_updates_read_without_de_json_are_what_ptb_reads(tg: Updates) -> None:
+    # store._plain_update builds the common update with PTB's constructors (de_json is most of
+    # the parse): for every update it takes, the result must be PTB's own reading.
+    mix = [{"update_id": n, **u} for n, u in enumerate(realistic_mix(tg, 400, customers=40))]
+    taken = 0
+    for raw in mix:
+        fast = _plain_update(raw)
+        if fast is not None:
+            taken += 1
+            assert fast.to_dict() == Update.de_json(raw, None).to_dict(), raw
+    assert taken > len(mix) // 2
+    ann = tg.customer(1)
+    assert _plain_update({"update_id": 1, **tg.photo(ann, caption="x")}) is None
+    command = {"update_id": 2, **tg.command(ann, "/status")}
+    assert _plain_update(command) is None  # a command has entities: de_json
+    odd = {"update_id": 3, **tg.text(ann, "hello")}
+    assert _plain_update(odd) is not None
+    odd["message"]["date"] = "yesterday"
+    assert _plain_update(odd) is None  # de_json decides (and quarantines)

@@ -6,7 +6,7 @@ moves with it: a restart resumes the dialogue where the customer left it.
 
 /new: a category from inline buttons (``[telegram] categories``), the description, optional
 photos or files, then Send: one new ticket, its subject led by the category, the files fetched
-into it (``files.fetch_pending``), acknowledged with its number.
+into it (``files.FileFetcher``), acknowledged with its number.
 """
 
 from __future__ import annotations

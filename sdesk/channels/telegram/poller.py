@@ -40,7 +40,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from sdesk.channels.telegram.files import fetch_pending
+from sdesk.channels.telegram.files import FileFetcher
 from sdesk.channels.telegram.settings import DeskBot, bot_id, make_bot
 from sdesk.channels.telegram.store import BotInfo, TakeReport, cursor_of, take
 from sdesk.config import TelegramSettings
@@ -57,7 +57,7 @@ LIMIT = 100  # updates one getUpdates returns at most (Telegram's cap)
 GAP_WARNING = timedelta(hours=20)
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 STOP_CHECK = 0.2  # seconds between looks at the stop event while a long poll waits
-FILES_EVERY = 15.0  # seconds between passes over files whose download failed before
+FILES_EVERY = 15.0  # seconds between looks for files whose retry is due
 
 
 class PollerError(Exception):
@@ -99,7 +99,6 @@ class TelegramPoller:
         self.holder = holder or leases.holder_id(self.name)
         self.health = HealthRecorder(desk, service_key(self.name), self.holder)
         self.offset: int | None = None
-        self._files_at = 0.0
 
     # -- one pass: sdesk fetch -------------------------------------------------------------------
 
@@ -116,16 +115,27 @@ class TelegramPoller:
                 info = await self._info(bot)
                 self._check_gap()
                 self.offset = cursor_of(self.desk, self.bot_id)
-                while True:
-                    raws = await self._get(bot, 0)
-                    if not raws:
-                        break
-                    report.add(await self._take(info, raws))
-                    leases.acquire(self.desk, self.name, self.holder)
+                # The files download beside the polling, then every file due is fetched.
+                files = self._fetcher(bot)
+                polled = asyncio.Event()
+                fetching = asyncio.create_task(files.run(polled, then_drain=True))
+                try:
+                    while True:
+                        raws = await self._get(bot, 0)
+                        if not raws:
+                            break
+                        report.add(await self._take(info, raws))
+                        files.hold(len(raws) >= LIMIT)
+                        files.nudge()
+                        leases.acquire(self.desk, self.name, self.holder)
+                except BaseException:
+                    fetching.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await fetching
+                    raise
                 self.health.polled()
-                report.files = await fetch_pending(
-                    self.desk, bot, self.bot_id, self.settings.max_file_mb * 1024 * 1024
-                )
+                polled.set()
+                report.files = await fetching
             self.health.stopped()
             return report
         except (TelegramError, PollerError) as exc:
@@ -146,6 +156,9 @@ class TelegramPoller:
         held = False
         bot: DeskBot | None = None
         info: BotInfo | None = None
+        files: FileFetcher | None = None
+        files_stop = asyncio.Event()
+        fetching: asyncio.Task[int] | None = None
         try:
             while not stop.is_set():
                 try:
@@ -161,15 +174,20 @@ class TelegramPoller:
                         bot = bot or self._bot()
                         info = await self._info(bot)  # getMe: the token is good
                         self.health.connected()
+                    if fetching is None:
+                        files = self._fetcher(info.bot)
+                        fetching = asyncio.create_task(files.run(files_stop))
                     assert bot is not None
                     raws = await self._poll(bot, stop)
                     if raws is None:
                         break  # stopped while waiting: nothing taken, nothing confirmed
                     if raws:
                         await self._take(info, raws)
+                    if files is not None:
+                        files.hold(len(raws) >= LIMIT)
+                        files.nudge()
                     self.health.polled()
                     failures = 0
-                    await self._files(bot)
                 except RetryAfter as exc:
                     await _wait(stop, _seconds(exc.retry_after))
                 except InvalidToken as exc:
@@ -191,6 +209,10 @@ class TelegramPoller:
                     failures += 1
                     await _wait(stop, BACKOFF[min(failures, len(BACKOFF)) - 1])
         finally:
+            if fetching is not None:
+                files_stop.set()
+                with contextlib.suppress(Exception):
+                    await fetching
             if bot is not None:
                 with contextlib.suppress(Exception):
                     await bot.shutdown()
@@ -244,11 +266,11 @@ class TelegramPoller:
             self.offset = nxt if self.offset is None else max(self.offset, nxt)
         return report
 
-    async def _files(self, bot: Bot) -> None:
-        if time.monotonic() - self._files_at < FILES_EVERY:
-            return
-        self._files_at = time.monotonic()
-        await fetch_pending(self.desk, bot, self.bot_id, self.settings.max_file_mb * 1024 * 1024)
+    def _fetcher(self, bot: Bot) -> FileFetcher:
+        return FileFetcher(
+            self.desk, bot, self.bot_id, self.settings.max_file_mb * 1024 * 1024,
+            rescan=FILES_EVERY,
+        )  # fmt: skip
 
     def _check_gap(self) -> None:
         """Warn when the last good poll is older than ``GAP_WARNING``: Telegram drops updates

@@ -9,8 +9,8 @@ import asyncio
 import threading
 
 from sdesk.channels.services import PassResult, Service
-from sdesk.channels.telegram.files import fetch_pending
-from sdesk.channels.telegram.poller import FILES_EVERY, PollerError, TelegramPoller, lease_name
+from sdesk.channels.telegram.files import FileFetcher
+from sdesk.channels.telegram.poller import STOP_CHECK, PollerError, TelegramPoller, lease_name
 from sdesk.channels.telegram.settings import TokenError, bot_id, make_bot, read_token
 from sdesk.config import TelegramSettings
 from sdesk.core import leases
@@ -75,9 +75,12 @@ class TelegramService(Service):
         max_bytes = self.settings.max_file_mb * 1024 * 1024
 
         async def loop() -> None:
-            while not stop.is_set():
-                await fetch_pending(self.desk, bot, bot_id(token), max_bytes)
-                await asyncio.to_thread(stop.wait, FILES_EVERY)
+            files = FileFetcher(self.desk, bot, bot_id(token), max_bytes, rescan=STOP_CHECK * 5)
+            done = asyncio.Event()
+            fetching = asyncio.create_task(files.run(done))
+            await asyncio.to_thread(stop.wait)
+            done.set()
+            await fetching
             await bot.shutdown()
 
         asyncio.run(loop())

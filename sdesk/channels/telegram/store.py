@@ -1,12 +1,13 @@
 """A batch of raw updates into the desk: every update exactly once (ARCHITECTURE.md rules 1-3).
 
-``take`` parses each update (a malformed one is quarantined raw, the rest flows), fetches the
-files of those not yet stored (outside any transaction), then stores the whole batch in ONE
-transaction (``Desk.chat_batch``): each update raw in ``telegram_update`` (unique per bot and
-``update_id``), what it means (a message, an edit, an album's next photo, a command and its
-answer in the outbox) and, for the poller, the cursor: the next ``getUpdates`` offset, which
-confirms the batch to Telegram only after this commit. The webhook calls the same function
-without a cursor and answers 200 only after it returned.
+``take`` parses each update (a malformed one is quarantined raw, the rest flows), then stores
+the whole batch in ONE transaction (``Desk.chat_batch``): each update raw in
+``telegram_update`` (unique per bot and ``update_id``), what it means (a message, an edit, an
+album's next photo, a command and its answer in the outbox), the files its messages carry as
+pending ``telegram_file`` rows (fetched after the commit by ``files.FileFetcher``: the store
+never waits on the network) and, for the poller, the cursor: the next ``getUpdates`` offset,
+which confirms the batch to Telegram only after this commit. The webhook calls the same
+function without a cursor and answers 200 only after it returned.
 
 If the batch's transaction fails on one update's content, the batch is stored again update by
 update (each with the cursor up to it), and the one that fails is quarantined instead of
@@ -17,13 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Bot, Message, Update
+from telegram import Bot, Chat, Message, Update, User
 
 from sdesk.channels.telegram import commands
-from sdesk.channels.telegram.files import Fetched, attachment, fetch_all
 from sdesk.channels.telegram.intake import FileRef, Parsed, message_ref, parse_message, sender_of
 from sdesk.config import TelegramSettings
 from sdesk.core.chats import ChatBatch
@@ -58,7 +59,6 @@ class Item:
     update: Update | None = None
     error: str = ""
     parsed: Parsed | None = None
-    fetched: dict[str, Fetched] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ def parse(info: BotInfo, raws: list[Any]) -> list[Item]:
             item.error = "an update without an update_id"
         else:
             try:
-                item.update = Update.de_json(raw, info.bot)
+                item.update = _plain_update(raw) or Update.de_json(raw, info.bot)
                 message = _message_of(item.update)
                 if message is not None:
                     fields = raw.get("message") or raw.get("edited_message") or {}
@@ -110,6 +110,59 @@ def parse(info: BotInfo, raws: list[Any]) -> list[Item]:
     return items
 
 
+_PLAIN_MESSAGE = frozenset({"message_id", "from", "chat", "date", "text", "edit_date"})
+_USER = frozenset({"id", "is_bot", "first_name", "last_name", "username", "language_code"})
+_CHAT = frozenset({"id", "type", "first_name", "last_name", "username", "title"})
+
+
+def _plain_update(raw: dict[str, Any]) -> Update | None:
+    """A plain text message or its edit (most updates) built with PTB's constructors instead of
+    ``Update.de_json``, which tries each of a message's ~150 optional fields: most of the
+    parse's time (bench/telegram.py --profile). None for any other shape or an unexpected type:
+    ``de_json`` reads those (and a malformed one is quarantined as before)."""
+    key = "message" if "message" in raw else "edited_message"
+    m = raw.get(key)
+    if len(raw) != 2 or not isinstance(m, dict) or not m.keys() <= _PLAIN_MESSAGE:
+        return None
+    user, chat = m.get("from"), m.get("chat")
+    if not (isinstance(user, dict) and user.keys() <= _USER and isinstance(chat, dict)):
+        return None
+    if not chat.keys() <= _CHAT:
+        return None
+    ints = (m.get("message_id"), m.get("date"), user.get("id"), chat.get("id"))
+    texts = (m.get("text"), user.get("first_name"), chat.get("type"))
+    edit = m.get("edit_date")
+    if not (all(_is_int(v) for v in ints) and all(isinstance(v, str) for v in texts)):
+        return None
+    optional = [user.get(k) for k in ("last_name", "username", "language_code")]
+    optional += [chat.get(k) for k in ("title", "username", "first_name", "last_name")]
+    if not all(v is None or isinstance(v, str) for v in optional):
+        return None
+    if not isinstance(user.get("is_bot"), bool) or not (edit is None or _is_int(edit)):
+        return None
+    message = Message(
+        message_id=m["message_id"],
+        date=datetime.fromtimestamp(m["date"], UTC),
+        chat=Chat(
+            chat["id"], chat["type"], title=chat.get("title"), username=chat.get("username"),
+            first_name=chat.get("first_name"), last_name=chat.get("last_name"),
+        ),
+        from_user=User(
+            user["id"], user["first_name"], user["is_bot"], last_name=user.get("last_name"),
+            username=user.get("username"), language_code=user.get("language_code"),
+        ),
+        text=m["text"],
+        edit_date=datetime.fromtimestamp(edit, UTC) if edit is not None else None,
+    )  # fmt: skip
+    if key == "message":
+        return Update(raw["update_id"], message=message)
+    return Update(raw["update_id"], edited_message=message)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _message_of(update: Update) -> Message | None:
     return update.message or update.edited_message
 
@@ -120,16 +173,12 @@ async def take(
     raws: list[Any],
     *,
     move_cursor: bool = True,
-    fetch_files: bool = True,
 ) -> TakeReport:
-    """Store a batch (see the module's docstring); returns what became of it. Without
-    ``fetch_files`` (the webhook: Telegram waits) every file is left to the late-file pass."""
+    """Store a batch (see the module's docstring); returns what became of it."""
     items = parse(info, raws)
     report = TakeReport(received=len(items))
     if not items:
         return report
-    if fetch_files:
-        await _fetch_files(desk, info, items)
     try:
         _store(desk, info, items, report, move_cursor=move_cursor)
     except StoreError:
@@ -158,30 +207,6 @@ def _take_one(desk: Desk, info: BotInfo, item: Item, *, move_cursor: bool) -> Ta
         report = TakeReport(received=1)
         _store(desk, info, [item], report, move_cursor=move_cursor)
     return report
-
-
-async def _fetch_files(desk: Desk, info: BotInfo, items: list[Item]) -> None:
-    """Download the files of the updates the desk does not have yet."""
-    from sdesk.core.chats import stored_among
-
-    # An edit changes the stored text; its media were fetched with the message itself.
-    wanted = [
-        i
-        for i in items
-        if i.parsed is not None and i.parsed.files and i.update and i.update.message is not None
-    ]
-    if not wanted:
-        return
-    have = stored_among(desk, info.bot_id, [i.update_id for i in wanted if i.update_id])
-    refs: list[FileRef] = [
-        f for i in wanted if i.update_id not in have and i.parsed for f in i.parsed.files
-    ]
-    if not refs:
-        return
-    fetched = await fetch_all(info.bot, refs, info.settings.max_file_mb * 1024 * 1024)
-    for i in wanted:
-        assert i.parsed is not None
-        i.fetched = {f.file_id: fetched[f.file_id] for f in i.parsed.files if f.file_id in fetched}
 
 
 def _store(
@@ -269,7 +294,7 @@ def _apply(
         return "ignored:group", chat_id, None, None
     parsed = item.parsed
     assert parsed is not None
-    inbound = _with_files(parsed, item)
+    inbound = _with_files(parsed, info)
     if update.edited_message is not None:
         return _edit(batch, info, item, message, inbound)
     ctx = _context(
@@ -325,32 +350,34 @@ def _edit(
     return "edited_message", chat_id, result.message_id, None
 
 
-def _with_files(parsed: Parsed, item: Item) -> Inbound:
-    """The message's fetched files as attachments; the rest named in its notes."""
-    inbound = parsed.inbound
-    atts = []
-    notes = list(inbound.notes)
-    for ref in parsed.files:
-        got = item.fetched.get(ref.file_id)
-        if got is not None and got.data is not None:
-            atts.append(attachment(got))
-        elif got is not None:
-            notes.append(got.note)
-        else:
-            notes.append(f"file {ref.filename} is being fetched")
+def _with_files(parsed: Parsed, info: BotInfo) -> Inbound:
+    """The message with its files named in its notes: each arriving (fetched after the commit),
+    or not fetched at all when Telegram says it is over ``max_file_mb``."""
     if not parsed.files:
-        return inbound
-    return replace(inbound, attachments=tuple(atts), notes=tuple(notes))
+        return parsed.inbound
+    limit = info.settings.max_file_mb * 1024 * 1024
+    notes = list(parsed.inbound.notes)
+    for ref in parsed.files:
+        if _too_big(ref, limit):
+            mb = (ref.size or 0) / 1024 / 1024
+            notes.append(f"file {ref.filename} not fetched: {mb:.1f} MB is over the limit")
+        else:
+            notes.append(f"file {ref.filename} arriving…")
+    return replace(parsed.inbound, notes=tuple(notes))
+
+
+def _too_big(ref: FileRef, limit: int) -> bool:
+    return ref.size is not None and ref.size > limit
 
 
 def _pending(batch: ChatBatch, info: BotInfo, item: Item, message_id: int) -> None:
-    """Files not fetched now for a reason worth another try: a later pass fetches them."""
+    """The message's files, for ``files.FileFetcher`` once this batch commits."""
     parsed = item.parsed
     if parsed is None:
         return
+    limit = info.settings.max_file_mb * 1024 * 1024
     for ref in parsed.files:
-        got = item.fetched.get(ref.file_id)
-        if got is None or got.later:
+        if not _too_big(ref, limit):
             batch.pending_file(info.bot_id, message_id, ref.pending())
 
 

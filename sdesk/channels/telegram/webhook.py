@@ -7,7 +7,7 @@ Telegram's re-delivery is absorbed by the unique bot + update_id) and answers 20
 commit (ARCHITECTURE.md rule 1). A busy or failing store answers 503, so Telegram delivers the
 update again; a body that is not JSON is quarantined raw and answered 200 (re-delivering it
 could never succeed). Files are not fetched while Telegram waits: they are queued for the
-service's late-file pass (``files.fetch_pending``).
+service's file fetcher (``files.FileFetcher``).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ async def _take(desk: Desk, settings: TelegramSettings, token: str, update: obje
     bot = make_bot(settings, token, poll_timeout=0)
     try:
         info = BotInfo(bot, bot_id(token), None, settings, desk.settings.default_region)
-        await take(desk, info, [update], move_cursor=False, fetch_files=False)
+        await take(desk, info, [update], move_cursor=False)
     finally:
         try:
             await bot.shutdown()
