@@ -4,35 +4,17 @@ when an SSH session drops)."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import shutil
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.smoke.test_tmux_demo import Terminal
+from tests.smoke.tmuxterm import Terminal
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def terminal() -> Iterator[Terminal]:
-    """As in test_tmux_demo: a tmux server of the test's own, killed at the end."""
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI"):
-            pytest.fail("tmux is not installed, and CI must run the tmux smoke test (scripts/test)")
-        pytest.skip("tmux is not installed (scripts/test installs it); tmux smoke test skipped")
-    term = Terminal(f"sdesk-smoke-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        yield term
-    finally:
-        term.kill()
 
 
 def demo_command(tmp_path: Path, tmp: Path) -> str:
