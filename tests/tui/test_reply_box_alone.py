@@ -74,14 +74,20 @@ async def test_empty_text_is_not_sent_and_canned_responses_are_filled() -> None:
     assert fill_canned("{customer}, #{ticket} {x}", "", 5, "Mia") == "there, #5 {x}"
 
 
-async def test_files_only_for_email_replies() -> None:
+async def test_files_only_for_email_and_telegram_replies() -> None:
     box = ReplyBox()
     app = Host(box)
     async with app.run_test(size=(100, 30)) as pilot:
-        box.open(4, "reply", ReplyTo("via Telegram", "telegram", ""))
+        box.open(4, "reply", ReplyTo("via SMS", "sms", ""))
         box.choose_files()
         await pilot.pause()
-        assert not isinstance(app.screen, ChoiceScreen)
+        assert not isinstance(app.screen, ChoiceScreen)  # an SMS carries no file
+        box.tell(4, ReplyTo("via Telegram", "telegram", ""))
+        box.choose_files()
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)  # the bot sends documents and photos
+        await pilot.press("escape")
+        await pilot.pause()
         box.tell(4, TO_ANNA)  # the ticket was read: its last message came by email
         box.choose_files()
         await pilot.pause()
