@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smoke.tmuxterm import Terminal
+from tests.smoke.tmuxterm import Terminal, sdesk_command
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -23,29 +22,7 @@ REPLY = f"smoke reply {os.getpid() % 10_000:04d}"
 
 
 def console_command(tmp_path: Path, db: Path) -> str:
-    """``python -m sdesk demo`` with its own config and data dirs, a fixed zone and no
-    animations; COLUMNS/LINES from the test runner must not size the console."""
-    env = {
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "TERM": "xterm-256color",
-        "TZ": "UTC",
-        "TEXTUAL_ANIMATIONS": "none",
-    }
-    unset = ["COLUMNS", "LINES", "SDESK_DATABASE_URL", "SDESK_DEBUG", "NO_COLOR"]
-    return shlex.join(
-        [
-            "env",
-            *[f"-u{name}" for name in unset],
-            *[f"{k}={v}" for k, v in env.items()],
-            sys.executable,
-            "-m",
-            "sdesk",
-            "demo",
-            "--db",
-            str(db),
-        ]
-    )
+    return sdesk_command(tmp_path, "demo", "--db", str(db))
 
 
 def test_demo_console_reply_assign_resolve(terminal: Terminal, tmp_path: Path) -> None:

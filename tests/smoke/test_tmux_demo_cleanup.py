@@ -5,41 +5,18 @@ when an SSH session drops)."""
 from __future__ import annotations
 
 import re
-import shlex
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.smoke.tmuxterm import Terminal
+from tests.smoke.tmuxterm import Terminal, sdesk_command
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def demo_command(tmp_path: Path, tmp: Path) -> str:
-    env = {
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "TMPDIR": str(tmp),
-        "TERM": "xterm-256color",
-        "TZ": "UTC",
-        "TEXTUAL_ANIMATIONS": "none",
-    }
-    unset = ["COLUMNS", "LINES", "SDESK_DATABASE_URL", "SDESK_DEBUG", "NO_COLOR"]
-    return shlex.join(
-        [
-            "env",
-            *[f"-u{name}" for name in unset],
-            *[f"{k}={v}" for k, v in env.items()],
-            sys.executable,
-            "-m",
-            "sdesk",
-            "--agent",
-            "admin",
-            "demo",
-        ]
-    )
+    return sdesk_command(tmp_path, "--agent", "admin", "demo", env={"TMPDIR": str(tmp)})
 
 
 def started(terminal: Terminal, tmp_path: Path) -> Path:

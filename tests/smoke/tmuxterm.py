@@ -5,13 +5,40 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 WIDTH, HEIGHT = 100, 30  # narrower than the side-by-side layout: the ticket replaces the inbox
+
+
+def sdesk_command(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """``python -m sdesk ARGS`` with its own config and data dirs, a fixed zone and no
+    animations; COLUMNS/LINES from the test runner must not size the console."""
+    fixed = {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        **(env or {}),
+        "TERM": "xterm-256color",
+        "TZ": "UTC",
+        "TEXTUAL_ANIMATIONS": "none",
+    }
+    unset = ["COLUMNS", "LINES", "SDESK_DATABASE_URL", "SDESK_DEBUG", "NO_COLOR"]
+    return shlex.join(
+        [
+            "env",
+            *[f"-u{name}" for name in unset],
+            *[f"{k}={v}" for k, v in fixed.items()],
+            sys.executable,
+            "-m",
+            "sdesk",
+            *args,
+        ]
+    )
 
 
 class Terminal:
