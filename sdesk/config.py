@@ -117,10 +117,49 @@ class ConsoleSettings(BaseModel):
 
 
 class TelephonySettings(BaseModel):
-    """Outbound calls. ``none`` keeps the call key but says telephony is not set up."""
+    """Calls and SMS through Twilio (``sdesk/channels/twilio``). ``none`` keeps the call key but
+    says telephony is not set up. The auth token never sits in this file: ``auth_token_env``
+    names an environment variable, ``auth_token_command`` a command printing it."""
 
     provider: Literal["none", "twilio"] = "none"
     from_number: str | None = Field(None, description="Caller id in E.164, e.g. +4930123456.")
+    account_sid: str | None = Field(None, description="The Twilio account (AC...).")
+    auth_token_env: str | None = Field(None, description="Environment variable holding it.")
+    auth_token_command: str | None = Field(None, description="Command printing it.")
+    api_base_url: str | None = Field(
+        None, description="A Twilio-compatible server's root instead of Twilio's (tests, an edge)."
+    )
+    allowed_countries: list[str] = Field(
+        default_factory=list,
+        description="ISO regions calls and SMS may go to, e.g. ['DE', 'AT']; empty: the desk's.",
+    )
+    agent_daily_calls: int = Field(50, ge=0, description="Calls one agent may place a day.")
+    desk_daily_calls: int = Field(500, ge=0, description="Calls the whole desk may place a day.")
+
+    def auth_token_secret(self) -> Secret:
+        return Secret(password_env=self.auth_token_env, password_command=self.auth_token_command)
+
+
+class HttpSettings(BaseModel):
+    """The desk's HTTP server (``sdesk/api``): the REST API, the customer's web cabinet and the
+    webhooks (Telegram, Twilio). ``sdesk serve`` runs it when ``[http]`` is in the config."""
+
+    listen: str = Field(
+        "127.0.0.1:8750", pattern=r"^[^\s:]+:\d{1,5}$", description="host:port to bind."
+    )
+    public_url: str | None = Field(
+        None,
+        description="The URL the world reaches this server at (behind a TLS proxy), for links "
+        "in mail and for webhook callbacks, e.g. https://help.example.com",
+    )
+
+    @property
+    def host(self) -> str:
+        return self.listen.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rsplit(":", 1)[1])
 
 
 class EmailSettings(BaseModel):
@@ -359,6 +398,7 @@ class Settings(BaseSettings):
     autoreply: AutoreplySettings = AutoreplySettings()
     mailboxes: list[MailboxSettings] = Field(default_factory=list)
     telegram: TelegramSettings | None = None
+    http: HttpSettings | None = None
 
     @model_validator(mode="after")
     def _unique_mailboxes(self) -> Settings:

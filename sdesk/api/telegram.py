@@ -1,6 +1,6 @@
-"""The Telegram webhook served over HTTP: a small FastAPI app around the framework-free
+"""The Telegram webhook on the desk's HTTP server: a router around the framework-free
 ``channels/telegram/webhook.handle`` (which checks the secret header and answers 200 only after
-the commit). Run with uvicorn: ``serve(desk, host, port)``.
+the commit). ``sdesk.api.app.create_app`` mounts it when the bot runs in webhook mode.
 
 The handler stores synchronously (the desk's write transaction), so it runs in a worker thread:
 the event loop keeps answering other requests meanwhile.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 
 from sdesk.channels.telegram.webhook import handle, read_secrets
 from sdesk.config import TelegramSettings
@@ -19,11 +19,11 @@ from sdesk.core.desk import Desk
 PATH = "/telegram/webhook"
 
 
-def create_app(desk: Desk, settings: TelegramSettings) -> FastAPI:
-    app = FastAPI(title="sdesk", docs_url=None, redoc_url=None, openapi_url=None)
+def router(desk: Desk, settings: TelegramSettings) -> APIRouter:
+    routes = APIRouter(include_in_schema=False)
     secrets = read_secrets(settings)  # once: a token_command is not run per request
 
-    @app.post(PATH)
+    @routes.post(PATH)
     async def telegram_webhook(request: Request) -> Response:
         body = await request.body()
         headers = dict(request.headers)
@@ -32,13 +32,11 @@ def create_app(desk: Desk, settings: TelegramSettings) -> FastAPI:
         )
         return Response(content=text, status_code=status, media_type="text/plain")
 
+    return routes
+
+
+def create_app(desk: Desk, settings: TelegramSettings) -> FastAPI:
+    """An app with the webhook alone (its tests; the desk's server is ``sdesk.api.app``)."""
+    app = FastAPI(title="sdesk", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(router(desk, settings))
     return app
-
-
-def serve(
-    desk: Desk, settings: TelegramSettings, *, host: str = "127.0.0.1", port: int = 8080
-) -> None:
-    """Serve the webhook until interrupted (uvicorn handles SIGINT/SIGTERM)."""
-    import uvicorn
-
-    uvicorn.run(create_app(desk, settings), host=host, port=port, log_level="warning")

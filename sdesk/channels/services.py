@@ -189,10 +189,12 @@ def build_services(
     cafile: str | None = None,
     on_error: Callable[[str, str], None] | None = None,
     telegram: bool = True,
+    http: bool = True,
 ) -> list[Service]:
     """The desk's services: a poller per mailbox (``mailboxes``: these only; default: every
-    configured one), the Telegram bot when ``[telegram]`` is configured (and ``telegram``)
-    and, with ``outbox``, the dispatcher and the pending tickets' wake-up.
+    configured one), the Telegram bot when ``[telegram]`` is configured (and ``telegram``),
+    the HTTP server when ``[http]`` is (and ``http``) and, with ``outbox``, the dispatcher and
+    the pending tickets' wake-up.
     ``on_error(name, message)`` hears a poller's failed rounds (``sdesk serve`` prints them)."""
     boxes = desk.settings.mailboxes if mailboxes is None else list(mailboxes)
     services: list[Service] = [
@@ -208,6 +210,10 @@ def build_services(
         from sdesk.channels.telegram.service import TelegramService
 
         services.append(TelegramService(desk, desk.settings.telegram))
+    if http and desk.settings.http is not None:
+        from sdesk.api.server import HttpService
+
+        services.append(HttpService(desk, desk.settings.http))
     if outbox:
         services.append(OutboxService(desk, cafile=cafile))
         services.append(PendingService(desk))

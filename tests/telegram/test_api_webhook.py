@@ -35,3 +35,46 @@ def test_the_app_checks_the_secret_and_stores_once(
         assert right.status_code == 200
     assert stored_update_ids(desk) == {7}
     assert [m.text for m in inbound(desk)] == ["by webhook"]
+
+
+def test_the_desks_http_service_serves_the_webhook_on_a_real_socket(
+    desk: Desk, server: BotApiServer, tg: Updates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sdesk serve``'s HTTP service: uvicorn on a loopback port, the webhook mounted because
+    the bot runs in webhook mode; stopping the service ends the server."""
+    import socket
+    import threading
+
+    import httpx
+
+    from sdesk.api.server import HttpService
+    from sdesk.config import HttpSettings
+
+    monkeypatch.setenv("SDESK_TEST_TG_SECRET", "hook-secret")
+    settings = telegram_settings(server, mode="webhook", secret_token_env="SDESK_TEST_TG_SECRET")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    desk.settings = desk.settings.model_copy(
+        update={"telegram": settings, "http": HttpSettings(listen=f"127.0.0.1:{port}")}
+    )
+    service = HttpService(desk, HttpSettings(listen=f"127.0.0.1:{port}"))
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert service.started.wait(10), "the HTTP server did not start listening"
+        update = json.dumps({**tg.text(tg.customer(1), "over the socket"), "update_id": 9})
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}{PATH}",
+            content=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive(), "the HTTP server did not stop"
+    assert stored_update_ids(desk) == {9}
+    assert [m.text for m in inbound(desk)] == ["over the socket"]
