@@ -18,6 +18,7 @@ from sdesk.core import (
     acts,
     bulk,
     calls,
+    customer_acts,
     drafts,
     events,
     presence,
@@ -401,6 +402,35 @@ class Desk:
 
     def close_web_session(self, token: str) -> None:
         websession.close_session(self, token)
+
+    def customer_request(
+        self,
+        customer_id: int,
+        *,
+        subject: str,
+        text: str,
+        key: str,
+        files: Sequence[customer_acts.Upload] = (),
+    ) -> int:
+        """A signed-in customer opens a ticket (channel ``web``); returns its number."""
+        return customer_acts.new_request(
+            self, customer_id, subject=subject, text=text, key=key, files=files
+        )
+
+    def customer_message(
+        self,
+        customer_id: int,
+        number: int,
+        *,
+        text: str,
+        key: str,
+        files: Sequence[customer_acts.Upload] = (),
+    ) -> int:
+        """A signed-in customer writes on their ticket; NotFound when it is not theirs."""
+        return customer_acts.add_message(self, customer_id, number, text=text, key=key, files=files)
+
+    def customer_rate(self, customer_id: int, number: int, score: int, comment: str = "") -> None:
+        customer_acts.rate(self, customer_id, number, score, comment)
 
     def announce(self, agent: str, number: int | None, activity: str = presence.VIEWING) -> None:
         """Heartbeat for collision detection (see ``sdesk.core.presence``)."""
