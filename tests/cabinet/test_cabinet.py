@@ -89,6 +89,8 @@ def test_forms_without_their_csrf_token_are_refused(site: Site) -> None:
         good = data | {"csrf": csrf(form)}
         foreign = browser.post("/tickets/new", data=good, headers={"Origin": "https://evil.test"})
         assert foreign.status_code == 403
+        cross = browser.post("/tickets/new", data=good, headers={"Sec-Fetch-Site": "cross-site"})
+        assert cross.status_code == 403
         refused = browser.post(f"/tickets/{ANN_TICKET}/reply", data={"text": "x", "key": "k1"})
         assert refused.status_code == 403 and "CSP" not in refused.text
         assert browser.post("/signout", data={}).status_code == 403

@@ -99,14 +99,16 @@ def _well_formed(token: str) -> bool:
 
 
 def same_origin(request: Request, settings: HttpSettings | None) -> bool:
-    """False only when the browser says the POST comes from another site (``Origin``, else
-    ``Sec-Fetch-Site``); the CSRF token is the defence, this is the second lock."""
+    """False only when the browser says the POST comes from another site: by
+    ``Sec-Fetch-Site`` when it sends one, else by ``Origin``. Under ``no-referrer`` a browser
+    sends ``Origin: null`` even from our own pages, which says nothing either way. The CSRF
+    token is the defence; this is the second lock."""
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
-        return origin is None
+        return True
     allowed = {request.headers.get("host", "")}
     if settings is not None and settings.public_url:
         allowed.add(urlsplit(settings.public_url).netloc)
