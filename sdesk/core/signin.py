@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from sdesk.config import Settings
 from sdesk.core import events, outbox, routes
 from sdesk.core.autoreply import robot_address
 from sdesk.core.contacts import normalise
@@ -65,12 +66,12 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def why_unavailable(desk: Desk) -> str | None:
+def why_unavailable(settings: Settings) -> str | None:
     """One line saying why this desk cannot mail sign-in links, or None when it can."""
-    http = desk.settings.http
+    http = settings.http
     if http is None or not http.public_url:
         return "[http] public_url is not set, so a sign-in link cannot name the cabinet"
-    why = routes.why_not_sent(desk.settings, Channel.EMAIL)
+    why = routes.why_not_sent(settings, Channel.EMAIL)
     return f"sign-in links go by email, and {why}" if why else None
 
 
@@ -86,7 +87,7 @@ def request_link(desk: Desk, email: str, *, purpose: str, client: str = "") -> N
     ``SigninUnavailable``, ``SigninThrottled``, or ``DeskError`` for a malformed address."""
     if purpose not in PURPOSES:
         raise DeskError(f"unknown sign-in purpose {purpose!r}")
-    why = why_unavailable(desk)
+    why = why_unavailable(desk.settings)
     if why is not None:
         raise SigninUnavailable(why)
     address = normalise(ContactKind.EMAIL, email)
