@@ -53,7 +53,7 @@ def queue(
     kind: str,
     channel: str,
     ticket_id: int,
-    message_id: int,
+    message_id: int | None,
     recipient: str,
     payload: dict[str, Any],
     at: datetime,
