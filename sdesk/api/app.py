@@ -25,4 +25,8 @@ def create_app(desk: Desk) -> FastAPI:
         from sdesk.api import telegram as telegram_webhook
 
         app.include_router(telegram_webhook.router(desk, telegram))
+    if desk.settings.telephony.provider == "twilio":
+        from sdesk.api import twilio as twilio_webhooks
+
+        app.include_router(twilio_webhooks.router(desk))
     return app

@@ -26,6 +26,10 @@ def why_not_sent(settings: Settings, channel: Channel) -> str | None:
         return "no mailbox with SMTP is configured"
     if channel is Channel.TELEGRAM and settings.telegram is not None:
         return None  # the bot's sender (channels/telegram/sender.py)
+    if channel in (Channel.SMS, Channel.PHONE) and settings.telephony.provider == "twilio":
+        if not settings.telephony.from_number:
+            return "no [telephony] from_number to send texts from"
+        return None  # Twilio's Messages API (channels/twilio/sender.py)
     return f"no sender for {_NAMES.get(channel, channel.value)} is set up on this desk"
 
 
