@@ -30,6 +30,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from sdesk.config import TelephonySettings
+from sdesk.core.contacts import normalise_phone
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel, ContactKind
 from sdesk.core.errors import DeskError
@@ -122,7 +123,8 @@ class Webhooks:
         return EMPTY
 
     def voice(self, p: Mapping[str, str]) -> Answer:
-        self.desk.phone.inbound_call(p["CallSid"], p["From"], p.get("To", ""))
+        caller = normalise_phone(p["From"], self.desk.settings.default_region) or p["From"]
+        self.desk.phone.inbound_call(p["CallSid"], caller, p.get("To", ""))
         response = VoiceResponse()
         response.say(self.settings.greeting)
         if self.settings.forward_to:
@@ -182,7 +184,9 @@ class Webhooks:
     # -- texts -----------------------------------------------------------------------------------
 
     def sms(self, p: Mapping[str, str]) -> Answer:
-        sid, sender = p["MessageSid"], p["From"]
+        sid = p["MessageSid"]
+        # Twilio sends E.164; normalised all the same, as the chat's key is the number.
+        sender = normalise_phone(p["From"], self.desk.settings.default_region) or p["From"]
         notes = []
         for n in range(min(_int(p.get("NumMedia")) or 0, MAX_MEDIA)):
             url = p.get(f"MediaUrl{n}")
@@ -194,6 +198,7 @@ class Webhooks:
             sender=Sender(None, (ContactRef(ContactKind.PHONE, sender),)),
             text=p.get("Body", ""),
             external_id=sid,
+            chat_id=sender,
             received_at=self.desk.clock(),
             source="twilio",
             notes=tuple(notes),
