@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 
 from sdesk.core.desk import Desk
 from sdesk.store.queries import (
+    CallRow,
     CustomerCard,
     EventRow,
     MessageRow,
@@ -53,12 +54,52 @@ _DELIVERY = {
     "waiting": ("⏸\u00a0waiting", "bold yellow"),  # kept: its channel cannot send (why follows)
     "sending": ("⧗\u00a0sending", "yellow"),
     "sent": ("✓\u00a0sent", "green"),
+    "delivered": ("✓✓\u00a0delivered", "bold green"),
     "failed": ("✗\u00a0failed", "bold red"),
+}
+_CALL_STATE = {
+    "requested": "placing",
+    "queued": "queued",
+    "ringing": "ringing",
+    "in-progress": "in progress",
+    "no-answer": "no answer",
 }
 MAX_SHOWN = 300  # thread entries drawn; older ones are summarised in one line
 
 
-def header_text(detail: TicketDetail, now: datetime, presence: tuple[tuple[str, str], ...]) -> Text:
+def clock_text(seconds: float) -> str:
+    """A call's length: "0:07", "12:34", "1:02:03"."""
+    whole = max(0, int(seconds))
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02}:{s:02}" if h else f"{m}:{s:02}"
+
+
+def call_status(call: CallRow, now: datetime) -> Text:
+    """A call's state: under way with its running time, or how it ended and how long it took."""
+    label = _CALL_STATE.get(call.state, call.state)
+    if call.active:
+        since = call.answered_at or call.created_at
+        running = clock_text((now - since).total_seconds())
+        style = "bold green" if call.state == "in-progress" else "bold yellow"
+        out = Text(f"●\u00a0{label}\u00a0{running}", style=style)
+        if call.hangup_requested:
+            out.append(" (hanging up)", style="dim")
+        return out
+    if call.state == "completed":
+        return Text(f"✓\u00a0completed\u00a0{clock_text(call.duration or 0)}", style="green")
+    out = Text(f"✗\u00a0{label}", style="bold red")
+    if call.error:
+        out.append_text(plain(f": {call.error}", "red"))
+    return out
+
+
+def header_text(
+    detail: TicketDetail,
+    now: datetime,
+    presence: tuple[tuple[str, str], ...],
+    hang_key: str = "H",
+) -> Text:
     t = detail.ticket
     out = Text(end="")
     out.append(f"#{t.number}  ", style="bold")
@@ -77,6 +118,14 @@ def header_text(detail: TicketDetail, now: datetime, presence: tuple[tuple[str, 
         out.append(" · SLA ")
         out.append_text(sla_text(t, now))
     out.append(f" · opened {age(t.created_at, now)} ago")
+    call = detail.active_call
+    if call is not None:
+        out.append("\n☎ ", style="bold cyan")
+        where = "call to" if call.direction == "outbound" else "call from"
+        out.append_text(plain(f"{where} {call.number}"))
+        out.append(" ")
+        out.append_text(call_status(call, now))
+        out.append(f"  ({hang_key}: hang up)", style="italic")
     for agent, activity in presence:
         out.append("\n")
         out.append_text(plain(f"{agent} is {activity}", "bold magenta"))
@@ -96,7 +145,10 @@ def message_text(m: MessageRow, now: datetime) -> Text:
     out.append(f"  {when(m.created_at, now)}", style="dim")
     if m.auto:
         out.append(f"  [{m.auto.replace('_', ' ')}]", style="dim italic")
-    if m.delivery_state:
+    if m.call is not None:
+        out.append("  ")
+        out.append_text(call_status(m.call, now))
+    elif m.delivery_state:
         label, dstyle = _DELIVERY.get(m.delivery_state, (m.delivery_state, ""))
         out.append(f"  {label}", style=dstyle)
         if m.delivery_state == "waiting" and m.delivery_error:
@@ -221,6 +273,7 @@ class DrawingOptions(TypedDict):
 
     mono: bool
     card_key: str
+    hang_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,12 +301,13 @@ def draw_ticket(
     *,
     mono: bool = False,
     card_key: str = "C",
+    hang_key: str = "H",
 ) -> TicketPicture:
     """Any thread. ``widths`` of thread and card as last laid out (0: not known yet);
     ``mono``: the app runs under NO_COLOR, colours are dropped (``render.colourless``);
     ``card_key``: the key of the card (as the operator's keymap has it)."""
     number = detail.ticket.number
-    header, thread = header_text(detail, now, presence), thread_text(detail, now)
+    header, thread = header_text(detail, now, presence, hang_key), thread_text(detail, now)
     card_t = card_text(card, number, now) if card else Text("")
     strip = strip_text(card, number, card_key)
     if mono:
@@ -335,9 +389,13 @@ class TicketView(Vertical):
 
     def _drawing(self) -> DrawingOptions:
         """How this console draws (plain reads: a worker thread may ask)."""
-        card = by_id("card")
-        keys = self.desk.settings.console.keys.get(card.id, card.key)
-        return {"mono": self.app.no_color, "card_key": key_label(keys)}
+        keymap = self.desk.settings.console.keys
+        card, hang = by_id("card"), by_id("hang_up")
+        return {
+            "mono": self.app.no_color,
+            "card_key": key_label(keymap.get(card.id, card.key)),
+            "hang_key": key_label(keymap.get(hang.id, hang.key)),
+        }
 
     def widths(self) -> tuple[int, int]:
         """Thread and card widths; plain attribute reads, so a worker thread may ask."""
@@ -373,7 +431,7 @@ class TicketView(Vertical):
     def show_presence(
         self, detail: TicketDetail, now: datetime, presence: tuple[tuple[str, str], ...]
     ) -> None:
-        header = header_text(detail, now, presence)
+        header = header_text(detail, now, presence, self._drawing()["hang_key"])
         self._header(colourless(header) if self.app.no_color else header)
 
     def toggle_card(self, number: int) -> None:
