@@ -209,3 +209,22 @@ def call_customer(
         session, "call.requested", at=at, ticket_id=ticket.id, actor=by, message=row.id, to=e164
     )
     return row.id
+
+
+def retry(session: Session, message_id: int, ticket_id: int | None, number: int) -> None:
+    """A failed call tried again (``retry_delivery``): its ``phone_call`` row is under way once
+    more, unless another call on the ticket is."""
+    call = session.execute(
+        select(PhoneCall).where(col(PhoneCall.message_id) == message_id)
+    ).scalar_one_or_none()
+    if call is None:
+        return
+    busy = session.execute(
+        select(col(PhoneCall.id)).where(col(PhoneCall.active_ticket) == ticket_id)
+    ).first()
+    if busy is not None and busy[0] != call.id:
+        raise DeskError(f"a call on #{number} is already under way; H hangs it up")
+    call.state, call.sid, call.error = "requested", None, None
+    call.active_ticket, call.hangup_at = ticket_id, None
+    call.answered_at = call.ended_at = None
+    call.duration = None
