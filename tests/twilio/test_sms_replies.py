@@ -111,3 +111,17 @@ def test_segment_count_agrees_with_the_server(
     size = sms_size(text)
     assert (size.segments, size.encoding) == (segments, encoding)
     assert _segments(text) == segments
+
+
+def test_a_text_to_a_country_not_allowed_never_reaches_twilio(
+    desk: Desk, twilio: TwilioServer, served: Served
+) -> None:
+    url = f"{served.settings.public_url}/twilio/sms"
+    twilio.inbound_sms(url, "+33612345678", DESK_NUMBER, "Bonjour")  # a French mobile
+    before = twilio.count()
+    result = desk.reply(1002, "eli", "Bonjour !")
+    send(desk)
+    assert twilio.count() == before
+    reply = next(m for m in messages(desk) if m.id == result.message_id)
+    assert reply.delivery_state == "failed"
+    assert "not in [telephony] allowed_countries" in (reply.delivery_error or "")

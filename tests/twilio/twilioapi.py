@@ -17,7 +17,7 @@ What is real:
   ``GET .../Calls/{CA}.json`` fetches it; ``POST .../Calls/{CA}.json`` updates it
   (``Status`` completed / canceled ends it, ``Url`` / ``Twiml`` redirect it).
 - ``POST .../Messages.json`` (To, From, Body, MediaUrl, StatusCallback) → 201 and a Message
-  resource (``status`` "queued", ``num_segments``).
+  resource (``status`` "queued", ``num_segments``); ``GET /Accounts/{AC}.json`` (doctor).
 - HTTP basic auth with the account SID and token (401, code 20003 otherwise); an unknown
   account 404 (20404); errors as Twilio's JSON ``{"code", "message", "more_info", "status"}``:
   a recipient who sent STOP (``opt_out``) → 400 code 21610, a missing To/From 400 code 21604 /
@@ -391,6 +391,15 @@ class TwilioServer:
             return 201, self._create_call(form, events)
         if kind == "messages.create":
             return 201, self._create_text(form, [v for k, v in params if k == "MediaUrl"])
+        if kind == "accounts.fetch":
+            return 200, {
+                "sid": self.account_sid,
+                "friendly_name": "sdesk test account",
+                "status": "active",
+                "type": "Full",
+                "date_created": _date(datetime(2026, 1, 1, tzinfo=UTC)),
+                "uri": f"{API}/Accounts/{self.account_sid}.json",
+            }
         if kind in ("calls.fetch", "calls.update"):
             sid = rest.removeprefix("/Calls/").removesuffix(".json")
             with self._lock:
@@ -544,6 +553,8 @@ def _segments(body: str) -> int:
 def _kind(method: str, path: str) -> str:
     tail = path.split("/Accounts/", 1)[-1]
     parts = tail.split("/")
+    if len(parts) == 1 and method == "GET":
+        return "accounts.fetch"
     if len(parts) == 2 and parts[1] == "Calls.json" and method == "POST":
         return "calls.create"
     if len(parts) == 3 and parts[1] == "Calls":
