@@ -115,6 +115,9 @@ class Webhooks:
             return _error(422, one_line(str(exc)))
         except StoreError as exc:
             return _error(503, one_line(f"the desk is busy: {exc}"))
+        except Exception:  # never a bare 500: Twilio retries a 503, the log says what broke
+            log.exception("twilio: /twilio/%s failed", path)
+            return _error(503, "the desk could not take this request; try again")
 
     # -- calls -----------------------------------------------------------------------------------
 

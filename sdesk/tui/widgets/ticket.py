@@ -125,7 +125,8 @@ def header_text(
         out.append_text(plain(f"{where} {call.number}"))
         out.append(" ")
         out.append_text(call_status(call, now))
-        out.append(f"  ({hang_key}: hang up)", style="italic")
+        if call.direction == "outbound":  # an inbound call is the customer's to end
+            out.append(f"  ({hang_key}: hang up)", style="italic")
     for agent, activity in presence:
         out.append("\n")
         out.append_text(plain(f"{agent} is {activity}", "bold magenta"))
