@@ -113,20 +113,22 @@ class Telephony:
         if state not in RANK:
             return False
         if RANK[state] <= RANK.get(call.state, 0):
-            if state in ENDED and call.duration is None and duration is not None:
-                call.duration = duration  # the end came by poll first, its length later
-                return True
-            return False
-        call.state = state
-        if state == "in-progress" and call.answered_at is None:
-            call.answered_at = at
-        if state in ENDED:
-            call.ended_at = at
-            call.active_ticket = None
-            if duration is not None:
-                call.duration = duration
-            elif call.answered_at is not None:
-                call.duration = int((at - call.answered_at).total_seconds())
+            if state not in ENDED or state != call.state or duration in (None, call.duration):
+                return False
+            # The end came first without Twilio's count of its length (a poll, a hang-up):
+            # Twilio's own count replaces the one measured here.
+            call.duration = duration
+        else:
+            call.state = state
+            if state == "in-progress" and call.answered_at is None:
+                call.answered_at = at
+            if state in ENDED:
+                call.ended_at = at
+                call.active_ticket = None
+                if duration is not None:
+                    call.duration = duration
+                elif call.answered_at is not None:
+                    call.duration = int((at - call.answered_at).total_seconds())
         events.record(
             s,
             "call.status",
