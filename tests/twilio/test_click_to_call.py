@@ -49,9 +49,8 @@ def test_the_call_rings_the_agent_then_dials_the_customer(
     assert created.get("To") == ELI_PHONE and created.get("From") == DESK_NUMBER
     twiml = created.get("Twiml") or ""
     assert f'<Dial callerId="{DESK_NUMBER}">{ANN_PHONE}</Dial>' in twiml
-    assert created.get("StatusCallback") == served.url("call/status").replace(
-        f"http://{served.settings.listen}", served.settings.public_url or ""
-    )
+    assert created.get("StatusCallback") == f"{served.settings.public_url}/twilio/call/status"
+    assert created.get("StatusCallbackEvent") == "initiated"  # the first of the four asked
     (call,) = calls(desk)
     sid = call.sid
     assert sid is not None and call.state == "queued"
@@ -68,6 +67,16 @@ def test_the_call_rings_the_agent_then_dials_the_customer(
     (call,) = calls(desk)
     assert (call.state, call.duration, call.active_ticket) == ("completed", 95, None)
     assert call.answered_at is not None and call.ended_at is not None
+    assert twilio.calls[sid].events == ["initiated", "ringing", "answered", "completed"]
+
+    before = written(desk)
+    for state in ("ringing", "completed"):  # Twilio sends them again: nothing new
+        twilio.calls[sid].status = state
+        again = twilio.post(
+            served.url("call/status"), twilio.call_params(twilio.calls[sid], CallDuration="95")
+        )
+        assert again.status_code == 200
+    assert written(desk) == before and calls(desk)[0].state == "completed"
 
 
 @pytest.mark.parametrize("status", ["busy", "no-answer", "failed", "canceled"])
