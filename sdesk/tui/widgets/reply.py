@@ -401,7 +401,8 @@ class ReplyBox(Vertical):
             except OSError:
                 out.append(" (missing)  ", style="bold red")
         if self.texting:
-            out.append(sms_size(self.text).label, style="dim")
+            segments = sms_size(self.text).label  # numbers and fixed words only
+            out.append(segments, style="dim")
         if number is not None and self.mode == "reply" and number in self.quote:
             out.append(
                 "quoting the customer" if self.quoting(number) else "not quoting the customer",
