@@ -140,6 +140,28 @@ class Telephony:
         )
         return True
 
+    def customer_leg(self, sid: str, status: str, duration: int | None = None) -> bool:
+        """How the customer's side of a click-to-call ended (the agent's side is the call's
+        state): "answered, talked 1:05", "busy", "no answer" on the call-log entry, once."""
+        at = self.desk.clock()
+        with self.desk.store.write() as s:
+            call = _by_sid(s, sid)
+            message = s.get(Message, call.message_id) if call is not None else None
+            if call is None or message is None:
+                return False
+            if status == "completed":
+                talked = divmod(duration or 0, 60)
+                line = f"the customer answered; talked {talked[0]}:{talked[1]:02}"
+            else:
+                line = f"the customer's phone: {status.replace('-', ' ')}"
+            if line in message.notes.splitlines():
+                return False
+            message.notes = _add_line(message.notes, line)
+            events.record(
+                s, "call.customer", at=at, ticket_id=call.ticket_id, call=call.id, state=status
+            )
+            return True
+
     def active_calls(self) -> list[ActiveCall]:
         with self.desk.store.read() as s:
             rows = s.execute(

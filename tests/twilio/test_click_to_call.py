@@ -48,7 +48,7 @@ def test_the_call_rings_the_agent_then_dials_the_customer(
     (created,) = [r for r in twilio.requests if r.kind == "calls.create"]
     assert created.get("To") == ELI_PHONE and created.get("From") == DESK_NUMBER
     twiml = created.get("Twiml") or ""
-    assert f'<Dial callerId="{DESK_NUMBER}">{ANN_PHONE}</Dial>' in twiml
+    assert f'callerId="{DESK_NUMBER}">{ANN_PHONE}</Dial>' in twiml
     assert created.get("StatusCallback") == f"{served.settings.public_url}/twilio/call/status"
     assert created.get("StatusCallbackEvent") == "initiated"  # the first of the four asked
     (call,) = calls(desk)
@@ -62,6 +62,7 @@ def test_the_call_rings_the_agent_then_dials_the_customer(
         assert answer is not None and answer.status_code == 200
         assert calls(desk)[0].state == state
     assert twilio.answer(sid) == twiml  # what Twilio plays once Eli picks up
+    assert f'action="{served.settings.public_url}/twilio/call/dialed"' in twiml
     answer = twilio.progress(sid, "completed", duration=95)
     assert answer is not None and answer.status_code == 200
     (call,) = calls(desk)
@@ -238,6 +239,7 @@ def test_without_a_public_url_the_watcher_polls_the_state(
         sid = place(desk, twilio)
         (created,) = [r for r in twilio.requests if r.kind == "calls.create"]
         assert created.get("StatusCallback") is None  # nowhere for Twilio to call back
+        assert "action=" not in (created.get("Twiml") or "")
         watcher = CallWatcher(desk)
         assert watcher.every == desk.settings.telephony.poll_seconds
         twilio.progress(sid, "in-progress", notify=False)
@@ -251,3 +253,26 @@ def test_without_a_public_url_the_watcher_polls_the_state(
         assert twilio.count("calls.fetch") == 3
     finally:
         desk.close()
+
+
+@pytest.mark.parametrize(
+    ("leg", "duration", "note"),
+    [
+        ("completed", "65", "the customer answered; talked 1:05"),
+        ("busy", "0", "the customer's phone: busy"),
+        ("no-answer", "0", "the customer's phone: no answer"),
+    ],
+)
+def test_how_the_customers_leg_ended_is_on_the_call(
+    desk: Desk, twilio: TwilioServer, served: Served, leg: str, duration: str, note: str
+) -> None:
+    sid = place(desk, twilio)
+    twilio.progress(sid, "in-progress")
+    params = twilio.call_params(twilio.calls[sid], DialCallStatus=leg, DialCallDuration=duration)
+    answer = twilio.post(served.url("call/dialed"), params)
+    assert answer.status_code == 200 and "<Hangup" in answer.text
+    before = written(desk)
+    assert twilio.post(served.url("call/dialed"), params).status_code == 200  # again
+    assert written(desk) == before
+    log = next(m for m in messages(desk) if m.id == calls(desk)[0].message_id)
+    assert log.notes.splitlines() == [note]

@@ -42,12 +42,15 @@ def callback_url(desk: Desk, path: str) -> str | None:
     return f"{http.public_url.rstrip('/')}/twilio/{path}"
 
 
-def connect_twiml(customer: str, caller_id: str, ticket: int | None) -> str:
-    """What the agent's phone plays when they answer: a word, then the customer rings."""
+def connect_twiml(
+    customer: str, caller_id: str, ticket: int | None, action: str | None = None
+) -> str:
+    """What the agent's phone plays when they answer: a word, then the customer rings;
+    ``action`` hears how the customer's leg ended (busy, no answer, ...)."""
     response = VoiceResponse()
     if ticket is not None:
         response.say(f"Connecting you for ticket {ticket}.")
-    response.dial(customer, caller_id=caller_id)
+    response.dial(customer, caller_id=caller_id, action=action)
     return str(response)
 
 
@@ -78,7 +81,12 @@ class TwilioSender:
             call = self.client.calls.create(
                 to=str(payload["agent"]),
                 from_=str(payload["from"]),
-                twiml=connect_twiml(recipient, str(payload["from"]), payload.get("ticket")),
+                twiml=connect_twiml(
+                    recipient,
+                    str(payload["from"]),
+                    payload.get("ticket"),
+                    callback_url(self.desk, "call/dialed"),
+                ),
                 status_callback=callback_url(self.desk, "call/status"),
                 status_callback_event=CALL_EVENTS,
             )

@@ -15,7 +15,8 @@ again (it retries on a timeout) changes nothing.
 - ``voice/dialed`` (the forward's end: voicemail when nobody answered), ``voice/recorded`` (the
   ``<Record>`` action), ``voice/recording`` (recording status callback),
   ``voice/transcription``.
-- ``call/status``: any call's status callback (click-to-call and inbound), with its duration.
+- ``call/status``: any call's status callback (click-to-call and inbound), with its duration;
+  ``call/dialed``: how a click-to-call's customer leg ended (answered, busy, no answer, ...).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Webhooks:
         self.public_url = (http.public_url or "").rstrip("/") if http is not None else ""
         self.routes: dict[str, Callable[[dict[str, str]], Answer]] = {
             "call/status": self.call_status,
+            "call/dialed": self.call_dialed,
             "sms": self.sms,
             "sms/status": self.sms_status,
             "voice": self.voice,
@@ -124,6 +126,15 @@ class Webhooks:
     def call_status(self, p: Mapping[str, str]) -> Answer:
         self.desk.phone.call_status(p["CallSid"], p["CallStatus"], _int(p.get("CallDuration")))
         return EMPTY
+
+    def call_dialed(self, p: Mapping[str, str]) -> Answer:
+        """A click-to-call's customer leg ended (the ``<Dial action>``): how, on the call."""
+        self.desk.phone.customer_leg(
+            p["CallSid"], p["DialCallStatus"], _int(p.get("DialCallDuration"))
+        )
+        response = VoiceResponse()
+        response.hangup()
+        return Answer(200, str(response))
 
     def voice(self, p: Mapping[str, str]) -> Answer:
         caller = normalise_phone(p["From"], self.desk.settings.default_region) or p["From"]
