@@ -211,7 +211,9 @@ def call_customer(
     return row.id
 
 
-def retry(session: Session, message_id: int, ticket_id: int | None, number: int) -> None:
+def retry(
+    session: Session, message_id: int, ticket_id: int | None, number: int, at: datetime
+) -> None:
     """A failed call tried again (``retry_delivery``): its ``phone_call`` row is under way once
     more, unless another call on the ticket is."""
     call = session.execute(
@@ -228,3 +230,4 @@ def retry(session: Session, message_id: int, ticket_id: int | None, number: int)
     call.active_ticket, call.hangup_at = ticket_id, None
     call.answered_at = call.ended_at = None
     call.duration = None
+    call.created_at = at  # asked for again now: placed within minutes, or not at all

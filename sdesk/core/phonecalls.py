@@ -10,7 +10,7 @@ per ``RecordingSid``, an inbound call once per ``CallSid``, a text's delivery on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 SMS_RANK = {"queued": 0, "accepted": 0, "sending": 1, "sent": 2, "delivered": 3}
 SMS_FAILED = frozenset({"undelivered", "failed"})
 OPTED_OUT = 21610  # Twilio: the recipient replied STOP
+PLACE_WITHIN = timedelta(minutes=2)  # a click-to-call not placed by then is not placed at all
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,21 @@ class Telephony:
             return value
 
     # -- outbound calls ------------------------------------------------------------------------
+
+    def why_not_place(self, call_id: int) -> str | None:
+        """Why the sender must not place this call now (None: go): it ended meanwhile (hung
+        up), or it is too late (a dispatcher that crashed mid-send, found again much later:
+        the agent has long stopped waiting at the phone)."""
+        with self.desk.store.read() as s:
+            call = s.get(PhoneCall, call_id)
+            if call is None:
+                return "the call is gone"
+            if call.state != "requested":
+                return f"the call is already {call.state}"
+            late = self.desk.clock() - call.created_at
+            if late > PLACE_WITHIN:
+                return f"not placed: {int(late.total_seconds() // 60)} minutes late"
+            return None
 
     def call_placed(self, call_id: int, sid: str, state: str = "queued") -> None:
         """Twilio took the call (the sender's answer): its CallSid, so callbacks find it."""

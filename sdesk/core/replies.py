@@ -238,7 +238,7 @@ def retry_delivery(session: Session, desk: Desk, message_id: int, by: str) -> No
     if queued is None:
         raise NotFound(f"message {message_id} has nothing in the outbox to retry")
     if message.kind == MessageKind.CALL.value:
-        calls.retry(session, message_id, ticket.id, ticket.number)  # ringing again: under way
+        calls.retry(session, message_id, ticket.id, ticket.number, at)  # ringing again: under way
     queued.state = DeliveryState.QUEUED.value
     queued.next_attempt_at = at
     queued.attempts = 0  # an operator's retry gets the full set of attempts again

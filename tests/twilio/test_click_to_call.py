@@ -276,3 +276,23 @@ def test_how_the_customers_leg_ended_is_on_the_call(
     assert written(desk) == before
     log = next(m for m in messages(desk) if m.id == calls(desk)[0].message_id)
     assert log.notes.splitlines() == [note]
+
+
+def test_a_call_found_late_is_not_placed(
+    desk: Desk, twilio: TwilioServer, clock: FakeClock
+) -> None:
+    """A dispatcher that crashed mid-send leaves the row to be found again minutes later: by
+    then the agent has stopped waiting at the phone, so it fails instead of ringing."""
+    message_id = desk.call_customer(TICKET, "eli", ANN_PHONE)
+    clock.advance(minutes=3)
+    send(desk)
+    assert twilio.count() == 0
+    (call,) = calls(desk)
+    assert (call.state, call.active_ticket, call.error) == (
+        "failed",
+        None,
+        "not placed: 3 minutes late",
+    )
+    desk.retry_delivery(message_id, "eli")  # y: asked again now, placed now
+    send(desk)
+    assert twilio.count("calls.create") == 1 and calls(desk)[0].state == "queued"

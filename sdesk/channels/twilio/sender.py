@@ -77,6 +77,10 @@ class TwilioSender:
         if payload.get("op") == "hangup":
             return self._hang_up(payload)
         call_id = int(payload["call"])
+        why = self.desk.phone.why_not_place(call_id)
+        if why is not None:
+            self.desk.phone.call_failed(call_id, why)
+            return why, True
         try:
             call = self.client.calls.create(
                 to=str(payload["agent"]),
@@ -95,7 +99,10 @@ class TwilioSender:
         except (TwilioException, TwilioConfigError, OSError) as exc:
             error = one_line(f"Twilio could not be reached: {exc}")
         else:
-            self.desk.phone.call_placed(call_id, str(call.sid), str(call.status or "queued"))
+            try:
+                self.desk.phone.call_placed(call_id, str(call.sid), str(call.status or "queued"))
+            except Exception:  # the call exists: never let a retry place it twice
+                log.exception("twilio: call %s placed but not recorded", call.sid)
             raise Sent(f"twilio:{call.sid}")
         self.desk.phone.call_failed(call_id, error)
         return error, True
