@@ -18,7 +18,6 @@ from textual.worker import get_current_worker
 
 from sdesk.core.desk import Desk
 from sdesk.store.queries import (
-    CallRow,
     CustomerCard,
     EventRow,
     MessageRow,
@@ -40,6 +39,7 @@ from sdesk.tui.render import (
     sla_text,
     when,
 )
+from sdesk.tui.widgets.callstate import call_status
 from sdesk.tui.widgets.textpane import TextPane, wrap
 
 _KIND = {
@@ -57,41 +57,7 @@ _DELIVERY = {
     "delivered": ("✓✓\u00a0delivered", "bold green"),
     "failed": ("✗\u00a0failed", "bold red"),
 }
-_CALL_STATE = {
-    "requested": "placing",
-    "queued": "queued",
-    "ringing": "ringing",
-    "in-progress": "in progress",
-    "no-answer": "no answer",
-}
 MAX_SHOWN = 300  # thread entries drawn; older ones are summarised in one line
-
-
-def clock_text(seconds: float) -> str:
-    """A call's length: "0:07", "12:34", "1:02:03"."""
-    whole = max(0, int(seconds))
-    h, rest = divmod(whole, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02}:{s:02}" if h else f"{m}:{s:02}"
-
-
-def call_status(call: CallRow, now: datetime) -> Text:
-    """A call's state: under way with its running time, or how it ended and how long it took."""
-    label = _CALL_STATE.get(call.state, call.state)
-    if call.active:
-        since = call.answered_at or call.created_at
-        running = clock_text((now - since).total_seconds())
-        style = "bold green" if call.state == "in-progress" else "bold yellow"
-        out = Text(f"●\u00a0{label}\u00a0{running}", style=style)
-        if call.hangup_requested:
-            out.append(" (hanging up)", style="dim")
-        return out
-    if call.state == "completed":
-        return Text(f"✓\u00a0completed\u00a0{clock_text(call.duration or 0)}", style="green")
-    out = Text(f"✗\u00a0{label}", style="bold red")
-    if call.error:
-        out.append_text(plain(f": {call.error}", "red"))
-    return out
 
 
 def header_text(
