@@ -44,3 +44,16 @@ def test_without_a_token_the_webhooks_say_so_and_store_nothing(
         answer = client.post("/twilio/sms", data={"MessageSid": "SM1", "From": "+4915212345678"})
     assert answer.status_code == 503 and TOKEN_ENV in answer.json()["error"]
     assert written(desk) == before
+
+
+def test_the_desks_services_include_twilio(desk: Desk) -> None:
+    """``sdesk serve``, ``sdesk fetch`` and the lone console build them: the dispatcher sends
+    calls and texts through Twilio, the call watcher follows calls under way."""
+    from sdesk.channels.services import OutboxService, build_services
+
+    services = build_services(desk, [], http=False)
+    names = [s.name for s in services]
+    assert "twilio:calls" in names
+    (outbox,) = [s for s in services if isinstance(s, OutboxService)]
+    assert {"phone", "sms"} <= set(outbox.dispatcher.senders)
+    assert "twilio:calls" not in [s.name for s in build_services(desk, [], telephony=False)]
