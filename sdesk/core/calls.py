@@ -139,7 +139,10 @@ def call_customer(
         raise DeskError(
             f"your profile has no phone for Twilio to ring first: sdesk agent phone {by} +..."
         )
-    agent_phone = check_callable(agent.phone, settings.default_region)
+    try:
+        agent_phone = check_callable(agent.phone, settings.default_region)
+    except DeskError as exc:
+        raise DeskError(f"your profile's phone: {exc}") from None
     e164 = check_callable(phone, settings.default_region, allowed_regions(settings))
     known = session.execute(
         select(col(Contact.id)).where(

@@ -18,7 +18,7 @@ from sdesk.core.enums import Channel, ContactKind, Role, Status
 from sdesk.core.errors import DeskError, NoRoute, NotFound, StaleTicket
 from sdesk.core.inbound import ContactRef
 from sdesk.store.engine import open_store
-from sdesk.store.models import Event, Message, Outbox, Ticket
+from sdesk.store.models import Agent, Event, Message, Outbox, Ticket
 from sdesk.store.queries import customer_card
 from tests.conftest import FakeClock
 from tests.factories import chat, email
@@ -256,3 +256,26 @@ def test_customer_card_leaves_out_merged_tickets(phone_desk: Desk) -> None:
     with phone_desk.store.read() as s:
         card = customer_card(s, 1002)
     assert card is not None and [t.number for t in card.tickets] == [1002]
+
+
+def test_the_daily_caps_count_the_days_calls(phone_desk: Desk, clock: FakeClock) -> None:
+    tel = phone_desk.settings.telephony.model_copy(update={"agent_daily_calls": 1})
+    phone_desk.settings = phone_desk.settings.model_copy(update={"telephony": tel})
+    phone_desk.call_customer(1002, "dana", ANN_PHONE)
+    phone_desk.phone.hang_up(1002, "dana")
+    with pytest.raises(DeskError, match="agent_daily_calls"):
+        phone_desk.call_customer(1002, "dana", ANN_PHONE)
+    phone_desk.call_customer(1002, "eli", ANN_PHONE)  # another agent's own count
+    phone_desk.phone.hang_up(1002, "eli")
+    clock.advance(days=1)
+    phone_desk.call_customer(1002, "dana", ANN_PHONE)  # a new day
+    assert written(phone_desk) == (3, 3, 3)
+
+
+def test_an_agents_own_phone_is_checked_too(phone_desk: Desk) -> None:
+    with phone_desk.store.write() as s:
+        agent = s.execute(select(Agent).where(Agent.login == "dana")).scalar_one()
+        agent.phone = "+19005550123"  # premium rate, set before the checks existed
+    with pytest.raises(DeskError, match="your profile's phone: .* premium-rate"):
+        phone_desk.call_customer(1002, "dana", ANN_PHONE)
+    assert written(phone_desk) == (0, 0, 0)
