@@ -175,3 +175,15 @@ def test_an_unknown_path_and_a_bad_form_are_clear_errors(
     assert twilio.post(public(served, "nope"), {}).status_code == 404
     missing = twilio.post(public(served, "sms"), {"Body": "no sender"})
     assert missing.status_code == 400 and "MessageSid" in missing.json()["error"]
+
+
+def test_odd_values_and_a_huge_body_are_answered_not_crashed_on(
+    desk: Desk, twilio: TwilioServer, served: Served
+) -> None:
+    odd = {"CallSid": "CA-none", "CallStatus": "weird", "CallDuration": "abc"}
+    assert twilio.post(public(served, "call/status"), odd).status_code == 200  # nothing known
+    before = written(desk)
+    huge = {"MessageSid": "SM1", "From": ANN_PHONE, "Body": "x" * 100_000}
+    answer = twilio.post(public(served, "sms"), huge)
+    assert answer.status_code == 413 and "too large" in answer.json()["error"]
+    assert written(desk) == before
