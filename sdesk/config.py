@@ -135,6 +135,23 @@ class TelephonySettings(BaseModel):
     )
     agent_daily_calls: int = Field(50, ge=0, description="Calls one agent may place a day.")
     desk_daily_calls: int = Field(500, ge=0, description="Calls the whole desk may place a day.")
+    greeting: str = Field(
+        "Thank you for calling. Please leave a message after the tone.",
+        max_length=500,
+        description="What a caller to the desk's number hears first (spoken by Twilio).",
+    )
+    forward_to: str | None = Field(
+        None, description="Put inbound calls through to this phone (E.164); else voicemail."
+    )
+    voicemail_seconds: int = Field(120, ge=5, le=3600, description="Longest voicemail.")
+    transcribe: bool = Field(True, description="Ask Twilio to transcribe voicemails.")
+    poll_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=300,
+        description="How often calls under way are looked up when no public_url is set (no "
+        "status callbacks); with one, every 30 s as a safety net.",
+    )
 
     def auth_token_secret(self) -> Secret:
         return Secret(password_env=self.auth_token_env, password_command=self.auth_token_command)

@@ -100,6 +100,7 @@ class DeliveryState(StrEnum):
     WAITING = "waiting"
     SENDING = "sending"
     SENT = "sent"
+    DELIVERED = "delivered"  # the channel confirmed it reached the customer (SMS callbacks)
     FAILED = "failed"
 
 

@@ -27,4 +27,8 @@ def create_app(desk: Desk) -> FastAPI:
 
         app.include_router(telegram_webhook.router(desk, telegram))
     app.include_router(cabinet.router(desk))  # the customer's web cabinet at /
+    if desk.settings.telephony.provider == "twilio":
+        from sdesk.api import twilio as twilio_webhooks
+
+        app.include_router(twilio_webhooks.router(desk))
     return app

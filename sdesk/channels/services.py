@@ -1,11 +1,12 @@
 """A desk's background services, built in one place and run supervised.
 
-``build_services`` makes them from the desk's settings: one IMAP poller per mailbox and the outbox
-dispatcher and the Telegram bot (later the HTTP server, the scheduler). ``sdesk serve`` runs them
-until SIGTERM / Ctrl-C, ``sdesk fetch`` runs one pass of each that has one (``run_once``), and the
-lone console runs them after its first paint: the CLI hands the console a starter
-(``sdesk.cli.console.Background``) that imports, builds and supervises them on a thread of its
-own, so the console never imports a channel (ARCHITECTURE.md, layers).
+``build_services`` makes them from the desk's settings: one IMAP poller per mailbox, the outbox
+dispatcher, the Telegram bot, the HTTP server and the Twilio call watcher (later the
+scheduler). ``sdesk serve`` runs them until SIGTERM / Ctrl-C, ``sdesk fetch`` runs one pass of
+each that has one (``run_once``), and the lone console runs them after its first paint: the CLI
+hands the console a starter (``sdesk.cli.console.Background``) that imports, builds and
+supervises them on a thread of its own, so the console never imports a channel (ARCHITECTURE.md,
+layers).
 
 The ``Supervisor`` runs each service in a thread of its own. A service whose ``run`` raises is
 logged by name in one line ("service imap:support crashed: ..."), its health recorded where
@@ -133,6 +134,10 @@ class OutboxService(Service):
             from sdesk.channels.dispatcher import shown_in_cabinet
 
             senders["web"] = shown_in_cabinet
+        if desk.settings.telephony.provider == "twilio":
+            from sdesk.channels.twilio.sender import twilio_senders
+
+            senders.update(twilio_senders(desk))
         self.dispatcher = Dispatcher(desk, senders)
 
     def run(self, stop: threading.Event) -> None:
@@ -194,10 +199,12 @@ def build_services(
     on_error: Callable[[str, str], None] | None = None,
     telegram: bool = True,
     http: bool = True,
+    telephony: bool = True,
 ) -> list[Service]:
     """The desk's services: a poller per mailbox (``mailboxes``: these only; default: every
     configured one), the Telegram bot when ``[telegram]`` is configured (and ``telegram``),
-    the HTTP server when ``[http]`` is (and ``http``) and, with ``outbox``, the dispatcher and
+    the HTTP server when ``[http]`` is (and ``http``), the Twilio call watcher when
+    ``[telephony]`` uses Twilio (and ``telephony``) and, with ``outbox``, the dispatcher and
     the pending tickets' wake-up.
     ``on_error(name, message)`` hears a poller's failed rounds (``sdesk serve`` prints them)."""
     boxes = desk.settings.mailboxes if mailboxes is None else list(mailboxes)
@@ -214,6 +221,10 @@ def build_services(
         from sdesk.channels.telegram.service import TelegramService
 
         services.append(TelegramService(desk, desk.settings.telegram))
+    if telephony and desk.settings.telephony.provider == "twilio":
+        from sdesk.channels.twilio.service import CallWatcher
+
+        services.append(CallWatcher(desk))
     if http and desk.settings.http is not None:
         from sdesk.api.server import HttpService
 

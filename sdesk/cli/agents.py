@@ -48,3 +48,20 @@ def list_(ctx: typer.Context, db: DbOption = None, config: ConfigOption = None) 
                 plain(a.login), plain(a.name), a.role, plain(a.email or ""), plain(a.phone or "")
             )
     Console().print(table)
+
+
+@app.command("phone")
+def phone(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="The agent whose phone it is.")],
+    number: Annotated[
+        str | None, typer.Argument(help="E.164 (+4915123456789) or national; omit to clear.")
+    ] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Set the phone Twilio rings first when the agent calls a customer (`c` in the console).
+    Agents set their own; an admin anyone's."""
+    desk = open_desk(ctx, db, config)
+    stored = desk.phone.set_agent_phone(login, number, getpass.getuser())
+    typer.echo(f"{login}: phone {stored}" if stored else f"{login}: phone cleared")

@@ -131,8 +131,8 @@ def doctor(
     mailbox: MailboxOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Check each mailbox (DNS, connection, TLS, login, folders, SMTP) and the Telegram bot
-    (token, webhook against the mode, updates waiting).
+    """Check each mailbox (DNS, connection, TLS, login, folders, SMTP), the Telegram bot
+    (token, webhook against the mode, updates waiting) and Twilio (caller ID, account, token).
 
     It only looks: a desk that does not exist yet is reported, never created. A mailbox without
     SMTP is a warning (it can be read, not answered from); exit 1 only for a failed check."""
@@ -176,9 +176,18 @@ def doctor(
         typer.echo(f"  {WARN:<4} sign-in links cannot be mailed: {why}" if why else
                    "  ok   sign-in links go out by email")  # fmt: skip
         warnings += why is not None
+    telephony = settings.telephony
+    if telephony.provider == "twilio" and mailbox is None:
+        from sdesk.channels.twilio.doctor import check as check_twilio
+
+        typer.echo(f"telephony (twilio, {telephony.account_sid or 'no account'})")
+        for ok, line in check_twilio(settings):
+            typer.echo(f"  {'ok  ' if ok else 'FAIL'} {line}")
+            problems += not ok
     if problems:
         fail(f"{problems} problem(s) found; see above")
-    what = "channels" if telegram is not None else "mailboxes"
+    several = telegram is not None or telephony.provider == "twilio"
+    what = "channels" if several else "mailboxes"
     if warnings:
         typer.echo(f"the {what} work, with {warnings} warning(s) above")
     else:

@@ -40,6 +40,7 @@ from sdesk.core.imports import ImportedTicket, import_ticket
 from sdesk.core.inbound import Inbound
 from sdesk.core.intake import IntakeResult, Outcome, intake, quarantine, raw_seen
 from sdesk.core.permissions import require
+from sdesk.core.phonecalls import Telephony
 from sdesk.core.replies import ReplyResult
 from sdesk.store.engine import BULK_CACHE_KIB, Store, open_store
 from sdesk.store.models import Agent, RawInbound
@@ -116,6 +117,11 @@ class Desk:
 
     def close(self) -> None:
         self.store.dispose()
+
+    @property
+    def phone(self) -> Telephony:
+        """The telephony acts: calls' states, inbound calls and texts (``core/phonecalls.py``)."""
+        return Telephony(self)
 
     # -- intake --------------------------------------------------------------------------------
 

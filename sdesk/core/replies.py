@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from sdesk.core import events, outbox, routes
+from sdesk.core import calls, events, outbox, routes
 from sdesk.core.acts import _begin, _touch
 from sdesk.core.attachments import OutgoingFile
 from sdesk.core.enums import Channel, DeliveryState, MessageKind, Status
@@ -238,6 +238,8 @@ def retry_delivery(session: Session, desk: Desk, message_id: int, by: str) -> No
     ).scalar_one_or_none()
     if queued is None:
         raise NotFound(f"message {message_id} has nothing in the outbox to retry")
+    if message.kind == MessageKind.CALL.value:
+        calls.retry(session, message_id, ticket.id, ticket.number, at)  # ringing again: under way
     queued.state = DeliveryState.QUEUED.value
     queued.next_attempt_at = at
     queued.attempts = 0  # an operator's retry gets the full set of attempts again

@@ -28,6 +28,10 @@ def why_not_sent(settings: Settings, channel: Channel) -> str | None:
         return None  # the bot's sender (channels/telegram/sender.py)
     if channel is Channel.WEB and settings.http is not None:
         return None  # the cabinet shows it; the dispatcher marks it delivered
+    if channel in (Channel.SMS, Channel.PHONE) and settings.telephony.provider == "twilio":
+        if not settings.telephony.from_number:
+            return "no [telephony] from_number to send texts from"
+        return None  # Twilio's Messages API (channels/twilio/sender.py)
     return f"no sender for {_NAMES.get(channel, channel.value)} is set up on this desk"
 
 

@@ -341,3 +341,34 @@ class WebSession(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id", index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(index=True, sa_type=UTCDateTime)
+
+
+class PhoneCall(SQLModel, table=True):
+    """A call through Twilio: an agent's click-to-call or a customer's call to the desk's
+    number, with its state as Twilio reports it (status callbacks, or polling without a public
+    URL). ``message_id`` is its call-log entry in the thread. ``active_ticket`` holds the
+    ticket's id while an outbound call is under way and NULL after: its unique index makes
+    "one call at a time per ticket" hold on every database, whatever a held key sends."""
+
+    __tablename__ = "phone_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", unique=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    direction: str  # outbound | inbound
+    agent_id: int | None = Field(default=None, foreign_key="agent.id", index=True)
+    customer_number: str
+    agent_number: str | None = None
+    sid: str | None = Field(default=None, unique=True)  # Twilio's CallSid, once placed
+    state: str = "requested"  # requested, then Twilio's: queued, ringing, in-progress, ...
+    active_ticket: int | None = Field(default=None, unique=True)
+    error: str | None = None
+    created_at: datetime = Field(index=True, sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duration: int | None = None  # seconds, as Twilio counts them
+    hangup_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # asked by the agent
+    recording_sid: str | None = Field(default=None, unique=True)
+    recording_url: str | None = None
+    recording_duration: int | None = None
+    transcription: str | None = None

@@ -11,7 +11,16 @@ from sqlalchemy import Case, Select, case, select
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
-from sdesk.store.models import Agent, Attachment, Contact, Customer, Event, Message, Ticket
+from sdesk.store.models import (
+    Agent,
+    Attachment,
+    Contact,
+    Customer,
+    Event,
+    Message,
+    PhoneCall,
+    Ticket,
+)
 
 ACTIVE = ("new", "open", "pending")
 RUNNING = ("new", "open")  # active with the SLA clock running: pending stops it
@@ -45,6 +54,29 @@ class AttachmentRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CallRow:
+    """A call-log entry's call (``phone_call``): its state as Twilio reports it."""
+
+    direction: str
+    state: str
+    number: str
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration: int | None
+    hangup_requested: bool
+    error: str | None
+    recording_url: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.state not in ENDED_CALL
+
+
+ENDED_CALL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRow:
     id: int
     kind: str
@@ -58,6 +90,7 @@ class MessageRow:
     delivery_error: str | None
     notes: str
     attachments: tuple[AttachmentRow, ...]
+    call: CallRow | None = None  # a call-log entry's call, when it went through Twilio
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +99,11 @@ class TicketDetail:
     customer_contacts: tuple[tuple[str, str], ...]
     messages: tuple[MessageRow, ...]
     events: tuple[EventRow, ...] = ()
+
+    @property
+    def active_call(self) -> CallRow | None:
+        """The ticket's call under way, if any (the newest)."""
+        return next((m.call for m in reversed(self.messages) if m.call and m.call.active), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +222,23 @@ def ticket_detail(session: Session, number: int) -> TicketDetail | None:
         atts.setdefault(a.message_id, []).append(
             AttachmentRow(a.filename, a.content_type, a.size, a.sha256, a.stored)
         )
+    calls = {
+        c.message_id: CallRow(
+            c.direction,
+            c.state,
+            c.customer_number,
+            c.created_at,
+            c.answered_at,
+            c.ended_at,
+            c.duration,
+            c.hangup_at is not None,
+            c.error,
+            c.recording_url,
+        )
+        for c in session.execute(
+            select(PhoneCall).where(col(PhoneCall.ticket_id) == ticket_id)
+        ).scalars()
+    }
     events = tuple(
         EventRow(kind, actor, _json(data), at)
         for kind, actor, data, at in session.execute(
@@ -196,11 +251,13 @@ def ticket_detail(session: Session, number: int) -> TicketDetail | None:
         events=events,
         ticket=to_row(tuple(row)),
         customer_contacts=contacts,
-        messages=tuple(_message_row(m, atts) for m in messages),
+        messages=tuple(_message_row(m, atts, calls) for m in messages),
     )
 
 
-def _message_row(m: Message, atts: dict[int, list[AttachmentRow]]) -> MessageRow:
+def _message_row(
+    m: Message, atts: dict[int, list[AttachmentRow]], calls: dict[int, CallRow]
+) -> MessageRow:
     assert m.id is not None  # a stored row
     return MessageRow(
         m.id,
@@ -215,6 +272,7 @@ def _message_row(m: Message, atts: dict[int, list[AttachmentRow]]) -> MessageRow
         m.delivery_error,
         m.notes,
         tuple(atts.get(m.id, [])),
+        calls.get(m.id),
     )
 
 

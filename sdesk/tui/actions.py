@@ -133,6 +133,17 @@ DESK_ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("call", "c", "call", "Call", "Call the customer", _T, "call", needs_ticket=True),
     ActionSpec(
+        "hang_up",
+        "H",
+        "hang_up",
+        "Hang up",
+        "End the ticket's call under way",
+        _T,
+        "call",
+        needs_ticket=True,
+        footer=False,
+    ),
+    ActionSpec(
         "retry",
         "y",
         "retry",

@@ -129,15 +129,15 @@ def test_a_failed_call_is_retried_too(tmp_path: Path, clock: FakeClock) -> None:
     )
     d = Desk(open_store(tmp_path / "calls.db"), settings, clock=clock)
     try:
-        d.add_agent("dana", role=Role.DISPATCHER)
-        phone = ContactRef(ContactKind.PHONE, "+15551234567")
+        d.add_agent("dana", role=Role.DISPATCHER, phone="+12125550141")
+        phone = ContactRef(ContactKind.PHONE, "+12015550123")
         d.intake(chat(Channel.SMS, "s1", "call me", phone))
-        call_id = d.call_customer(1001, "dana", "+15551234567")
+        call_id = d.call_customer(1001, "dana", "+12015550123")
         mark(d, call_id, "failed", "busy")
         d.retry_delivery(call_id, "dana")
         message, outbox = delivery(d, call_id)
         assert message.delivery_state == outbox.state == "queued"
-        assert (outbox.kind, outbox.recipient) == ("call", "+15551234567")
+        assert (outbox.kind, outbox.recipient) == ("call", "+12015550123")
     finally:
         d.close()
 

@@ -18,21 +18,21 @@ from sdesk.core.enums import Channel, ContactKind, Role, Status
 from sdesk.core.errors import DeskError, NoRoute, NotFound, StaleTicket
 from sdesk.core.inbound import ContactRef
 from sdesk.store.engine import open_store
-from sdesk.store.models import Event, Message, Outbox, Ticket
+from sdesk.store.models import Agent, Event, Message, Outbox, Ticket
 from sdesk.store.queries import customer_card
 from tests.conftest import FakeClock
 from tests.factories import chat, email
 
-ANN_PHONE = "+15551234567"
+ANN_PHONE = "+12015550123"
 PREMIUM = "+19005550123"  # US 900: premium rate
 SHARED_COST = "+33810123456"  # French 0810: shared cost
 
 
 def _staff_and_customer(d: Desk, clock: FakeClock) -> None:
-    d.add_agent("dana", name="Dana", role=Role.DISPATCHER)
-    d.add_agent("eli", name="Eli", role=Role.ENGINEER)
+    d.add_agent("dana", name="Dana", role=Role.DISPATCHER, phone="+12125550141")
+    d.add_agent("eli", name="Eli", role=Role.ENGINEER, phone="+14155550142")
     # Ann texts from her phone and gives her mail address too: one customer, two contacts.
-    phone = ContactRef(ContactKind.PHONE, "+1 (555) 123-4567")
+    phone = ContactRef(ContactKind.PHONE, "+1 (201) 555-0123")
     mail = ContactRef(ContactKind.EMAIL, "ann@example.org")
     assert d.intake(chat(Channel.SMS, "sms-1", "Call me back", phone, mail)).ticket_number == 1001
     clock.advance(minutes=10)
@@ -40,12 +40,13 @@ def _staff_and_customer(d: Desk, clock: FakeClock) -> None:
 
 
 @pytest.fixture
-def phone_desk(tmp_path: Path, clock: FakeClock) -> Iterator[Desk]:
+def phone_desk(desk_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Desk]:
+    """On SQLite and PostgreSQL: "one call at a time" rests on a unique column on both."""
     settings = Settings(
         desk_domain="desk.test",
         telephony=TelephonySettings(provider="twilio", from_number="+15550100"),
     )
-    d = Desk(open_store(tmp_path / "phone.db"), settings, clock=clock)
+    d = Desk(open_store(desk_url, attachments=tmp_path / "files"), settings, clock=clock)
     _staff_and_customer(d, clock)
     yield d
     d.close()
@@ -99,10 +100,10 @@ def test_telephony_set_up_has_no_problem(phone_desk: Desk) -> None:
 
 def test_a_number_that_is_not_the_customers_is_refused(phone_desk: Desk) -> None:
     # Bob is a customer too, but not on this ticket.
-    bob = ContactRef(ContactKind.PHONE, "+15559876543")
+    bob = ContactRef(ContactKind.PHONE, "+12015550177")
     phone_desk.intake(chat(Channel.SMS, "sms-bob", "hi", bob, name="Bob"))
-    with pytest.raises(DeskError, match=r"\+15559876543 is not a number of this ticket's"):
-        phone_desk.call_customer(1002, "dana", "+1 555 987 6543")
+    with pytest.raises(DeskError, match=r"\+12015550177 is not a number of this ticket's"):
+        phone_desk.call_customer(1002, "dana", "+1 201 555 0177")
     with pytest.raises(DeskError, match="is not a phone number"):
         phone_desk.call_customer(1002, "dana", "call me maybe")
     assert written(phone_desk) == (0, 0, 0)
@@ -131,7 +132,7 @@ def test_premium_and_shared_cost_numbers_are_refused(
 
 
 def test_check_callable_gives_e164() -> None:
-    assert check_callable("(555) 123-4567", "US") == ANN_PHONE
+    assert check_callable("(201) 555-0123", "US") == ANN_PHONE
     assert check_callable("030 1234567", "DE") == "+49301234567"
     with pytest.raises(DeskError, match="not a phone number"):
         check_callable("12", "US")
@@ -140,7 +141,7 @@ def test_check_callable_gives_e164() -> None:
 def test_a_call_is_logged_queued_and_audited(phone_desk: Desk, clock: FakeClock) -> None:
     clock.advance(minutes=5)
     before = ticket(phone_desk, 1002)
-    message_id = phone_desk.call_customer(1002, "dana", "(555) 123-4567")
+    message_id = phone_desk.call_customer(1002, "dana", "(201) 555-0123")
     with phone_desk.store.read() as s:
         msg = s.get(Message, message_id)
         out = s.execute(select(Outbox)).scalar_one()
@@ -153,15 +154,27 @@ def test_a_call_is_logged_queued_and_audited(phone_desk: Desk, clock: FakeClock)
     assert out.recipient == ANN_PHONE
     assert out.message_id == message_id and out.ticket_id == before.id
     assert out.next_attempt_at == clock.now
-    assert json.loads(out.payload) == {"ticket": 1002, "to": ANN_PHONE, "from": "+15550100"}
+    call = json.loads(out.payload)
+    assert call.pop("call") > 0
+    assert call == {
+        "op": "call",
+        "ticket": 1002,
+        "to": ANN_PHONE,
+        "agent": "+12125550141",
+        "from": "+15550100",
+    }
     assert event.actor == "dana" and event.ticket_id == before.id
     assert json.loads(event.data) == {"message": message_id, "to": ANN_PHONE}
     after = ticket(phone_desk, 1002)
     assert after.version == before.version + 1 and after.updated_at == clock.now
 
 
-def test_two_calls_are_two_queued_calls(phone_desk: Desk) -> None:
+def test_one_call_at_a_time_per_ticket(phone_desk: Desk) -> None:
     first = phone_desk.call_customer(1002, "dana", ANN_PHONE)
+    with pytest.raises(DeskError, match="already under way"):
+        phone_desk.call_customer(1002, "eli", ANN_PHONE)
+    assert written(phone_desk) == (1, 1, 1)
+    phone_desk.phone.hang_up(1002, "dana")  # not placed yet: canceled here
     second = phone_desk.call_customer(1002, "dana", ANN_PHONE)
     assert first != second
     assert written(phone_desk) == (2, 2, 2)
@@ -211,7 +224,7 @@ def test_after_a_call_the_reply_still_goes_by_mail(phone_desk: Desk, clock: Fake
 
 def test_after_a_call_to_another_number_a_caller_gets_sms_to_their_own(phone_desk: Desk) -> None:
     # Ann rang from her office line; the agent calls her back on her mobile.
-    office = ContactRef(ContactKind.PHONE, "+15557654321")
+    office = ContactRef(ContactKind.PHONE, "+12015550188")
     mobile = ContactRef(ContactKind.PHONE, ANN_PHONE)
     rang = phone_desk.intake(chat(Channel.PHONE, "call-in-1", "Missed call", office, mobile))
     assert rang.ticket_number == 1003
@@ -219,7 +232,7 @@ def test_after_a_call_to_another_number_a_caller_gets_sms_to_their_own(phone_des
     phone_desk.reply(1003, "dana", "Sorry we missed you")
     with phone_desk.store.read() as s:
         reply = s.execute(select(Outbox).where(Outbox.kind == "reply")).scalar_one()
-    assert (reply.channel, reply.recipient) == ("sms", "+15557654321")
+    assert (reply.channel, reply.recipient) == ("sms", "+12015550188")
 
 
 def test_customer_card_shows_every_contact_and_ticket(phone_desk: Desk) -> None:
@@ -243,3 +256,26 @@ def test_customer_card_leaves_out_merged_tickets(phone_desk: Desk) -> None:
     with phone_desk.store.read() as s:
         card = customer_card(s, 1002)
     assert card is not None and [t.number for t in card.tickets] == [1002]
+
+
+def test_the_daily_caps_count_the_days_calls(phone_desk: Desk, clock: FakeClock) -> None:
+    tel = phone_desk.settings.telephony.model_copy(update={"agent_daily_calls": 1})
+    phone_desk.settings = phone_desk.settings.model_copy(update={"telephony": tel})
+    phone_desk.call_customer(1002, "dana", ANN_PHONE)
+    phone_desk.phone.hang_up(1002, "dana")
+    with pytest.raises(DeskError, match="agent_daily_calls"):
+        phone_desk.call_customer(1002, "dana", ANN_PHONE)
+    phone_desk.call_customer(1002, "eli", ANN_PHONE)  # another agent's own count
+    phone_desk.phone.hang_up(1002, "eli")
+    clock.advance(days=1)
+    phone_desk.call_customer(1002, "dana", ANN_PHONE)  # a new day
+    assert written(phone_desk) == (3, 3, 3)
+
+
+def test_an_agents_own_phone_is_checked_too(phone_desk: Desk) -> None:
+    with phone_desk.store.write() as s:
+        agent = s.execute(select(Agent).where(Agent.login == "dana")).scalar_one()
+        agent.phone = "+19005550123"  # premium rate, set before the checks existed
+    with pytest.raises(DeskError, match="your profile's phone: .* premium-rate"):
+        phone_desk.call_customer(1002, "dana", ANN_PHONE)
+    assert written(phone_desk) == (0, 0, 0)

@@ -114,9 +114,19 @@ class DeskScreen(DeskActs, DeskWriting, Screen[None]):
         first, self.sapp.first_page = self.sapp.first_page, None
         self.inbox_pane.show_first(first, FIRST_PAGE_WAIT)
         self.set_interval(30, self._tick)
+        self.set_interval(1, self._call_tick)
 
     def _tick(self) -> None:
         self.query_one(InboxList).set_now(self.sapp.desk.clock())
+
+    def _call_tick(self) -> None:
+        """A call under way on the open ticket: its header's timer moves every second."""
+        if self.detail is not None and self.detail.active_call is not None:
+            self.ticket_view.show_presence(
+                self.detail,
+                self.sapp.desk.clock(),
+                self.sapp.presence.get(self.detail.ticket.number, ()),
+            )
 
     # -- layout ----------------------------------------------------------------------------
 

@@ -427,7 +427,7 @@ class DeskActs(_Base):
             if yes:
                 me = self.sapp.me.login
                 self.run_act(
-                    f"call to {phone} queued for the telephony layer",
+                    f"calling {phone}: your phone rings first",
                     lambda: desk.call_customer(number, me, phone, expected_version=version),
                     scroll_end=True,
                 )
@@ -443,6 +443,15 @@ class DeskActs(_Base):
             ask(phones[0])
         else:
             self.app.push_screen(ChoiceScreen(f"Call {name} on", [(p, p) for p in phones]), ask)
+
+    def action_hang_up(self) -> None:
+        if (t := self.target_or_say()) is None:
+            return
+        number, me, desk = t[0], self.sapp.me.login, self.sapp.desk
+        self.run_act("", lambda: desk.phone.hang_up(number, me), then=self._hung_up)
+
+    def _hung_up(self, what: str) -> None:
+        self.notify(safe(what), markup=False)
 
     # -- delivery, attachments, other tickets ----------------------------------------------
 

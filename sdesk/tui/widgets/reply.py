@@ -32,11 +32,13 @@ from textual.widgets import Static, TextArea
 from sdesk.config import CannedResponse
 from sdesk.core.attachments import check_files
 from sdesk.core.replies import fill_canned as core_fill_canned
+from sdesk.core.sms import sms_size
 from sdesk.tui.actions import REPLY_ACTIONS, bindings
 from sdesk.tui.render import channel_label, plain, safe, size
 
 Mode = Literal["reply", "note"]
 FILE_CHANNELS = ("email", "telegram", "web")  # replies that carry files (core/replies.py)
+SMS_CHANNELS = ("sms", "phone")  # replies to texts and calls leave by SMS (core/replies.py)
 DRAFT_SAVE_DELAY = 0.8  # seconds after the last key before a draft is kept in the desk
 
 
@@ -161,6 +163,8 @@ class ReplyBox(Vertical):
         return numbers
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.texting:
+            self.show_files()  # the segment count follows the typing
         if self.number is None or not self.display or self.text == self._loaded_text:
             return
         if self._save_timer is not None:
@@ -209,6 +213,13 @@ class ReplyBox(Vertical):
             label.append(f"Reply on #{number} ", style="bold green")
             label.append_text(plain(reply_to.route))
         self.query_one("#reply-label", Static).update(label)
+        if self.is_mounted:
+            self.show_files()
+
+    @property
+    def texting(self) -> bool:
+        """A reply that leaves as a text (SMS): the box counts its segments."""
+        return self.mode == "reply" and self.reply_to.channel in SMS_CHANNELS
 
     def close(self) -> None:
         """Hide the box; its text stays as the ticket's draft (an empty one is dropped)."""
@@ -389,6 +400,9 @@ class ReplyBox(Vertical):
                 out.append(f" {size(path.stat().st_size)}  ", style="dim")
             except OSError:
                 out.append(" (missing)  ", style="bold red")
+        if self.texting:
+            segments = sms_size(self.text).label  # numbers and fixed words only
+            out.append(segments, style="dim")
         if number is not None and self.mode == "reply" and number in self.quote:
             out.append(
                 "quoting the customer" if self.quoting(number) else "not quoting the customer",

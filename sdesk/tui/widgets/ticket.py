@@ -39,6 +39,7 @@ from sdesk.tui.render import (
     sla_text,
     when,
 )
+from sdesk.tui.widgets.callstate import call_status
 from sdesk.tui.widgets.textpane import TextPane, wrap
 
 _KIND = {
@@ -53,12 +54,18 @@ _DELIVERY = {
     "waiting": ("⏸\u00a0waiting", "bold yellow"),  # kept: its channel cannot send (why follows)
     "sending": ("⧗\u00a0sending", "yellow"),
     "sent": ("✓\u00a0sent", "green"),
+    "delivered": ("✓✓\u00a0delivered", "bold green"),
     "failed": ("✗\u00a0failed", "bold red"),
 }
 MAX_SHOWN = 300  # thread entries drawn; older ones are summarised in one line
 
 
-def header_text(detail: TicketDetail, now: datetime, presence: tuple[tuple[str, str], ...]) -> Text:
+def header_text(
+    detail: TicketDetail,
+    now: datetime,
+    presence: tuple[tuple[str, str], ...],
+    hang_key: str = "H",
+) -> Text:
     t = detail.ticket
     out = Text(end="")
     out.append(f"#{t.number}  ", style="bold")
@@ -77,6 +84,15 @@ def header_text(detail: TicketDetail, now: datetime, presence: tuple[tuple[str, 
         out.append(" · SLA ")
         out.append_text(sla_text(t, now))
     out.append(f" · opened {age(t.created_at, now)} ago")
+    call = detail.active_call
+    if call is not None:
+        out.append("\n☎ ", style="bold cyan")
+        where = "call to" if call.direction == "outbound" else "call from"
+        out.append_text(plain(f"{where} {call.number}"))
+        out.append(" ")
+        out.append_text(call_status(call, now))
+        if call.direction == "outbound":  # an inbound call is the customer's to end
+            out.append(f"  ({hang_key}: hang up)", style="italic")
     for agent, activity in presence:
         out.append("\n")
         out.append_text(plain(f"{agent} is {activity}", "bold magenta"))
@@ -96,7 +112,10 @@ def message_text(m: MessageRow, now: datetime) -> Text:
     out.append(f"  {when(m.created_at, now)}", style="dim")
     if m.auto:
         out.append(f"  [{m.auto.replace('_', ' ')}]", style="dim italic")
-    if m.delivery_state:
+    if m.call is not None:
+        out.append("  ")
+        out.append_text(call_status(m.call, now))
+    elif m.delivery_state:
         label, dstyle = _DELIVERY.get(m.delivery_state, (m.delivery_state, ""))
         out.append(f"  {label}", style=dstyle)
         if m.delivery_state == "waiting" and m.delivery_error:
@@ -221,6 +240,7 @@ class DrawingOptions(TypedDict):
 
     mono: bool
     card_key: str
+    hang_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,12 +268,13 @@ def draw_ticket(
     *,
     mono: bool = False,
     card_key: str = "C",
+    hang_key: str = "H",
 ) -> TicketPicture:
     """Any thread. ``widths`` of thread and card as last laid out (0: not known yet);
     ``mono``: the app runs under NO_COLOR, colours are dropped (``render.colourless``);
     ``card_key``: the key of the card (as the operator's keymap has it)."""
     number = detail.ticket.number
-    header, thread = header_text(detail, now, presence), thread_text(detail, now)
+    header, thread = header_text(detail, now, presence, hang_key), thread_text(detail, now)
     card_t = card_text(card, number, now) if card else Text("")
     strip = strip_text(card, number, card_key)
     if mono:
@@ -335,9 +356,13 @@ class TicketView(Vertical):
 
     def _drawing(self) -> DrawingOptions:
         """How this console draws (plain reads: a worker thread may ask)."""
-        card = by_id("card")
-        keys = self.desk.settings.console.keys.get(card.id, card.key)
-        return {"mono": self.app.no_color, "card_key": key_label(keys)}
+        keymap = self.desk.settings.console.keys
+        card, hang = by_id("card"), by_id("hang_up")
+        return {
+            "mono": self.app.no_color,
+            "card_key": key_label(keymap.get(card.id, card.key)),
+            "hang_key": key_label(keymap.get(hang.id, hang.key)),
+        }
 
     def widths(self) -> tuple[int, int]:
         """Thread and card widths; plain attribute reads, so a worker thread may ask."""
@@ -373,7 +398,7 @@ class TicketView(Vertical):
     def show_presence(
         self, detail: TicketDetail, now: datetime, presence: tuple[tuple[str, str], ...]
     ) -> None:
-        header = header_text(detail, now, presence)
+        header = header_text(detail, now, presence, self._drawing()["hang_key"])
         self._header(colourless(header) if self.app.no_color else header)
 
     def toggle_card(self, number: int) -> None:
