@@ -25,4 +25,7 @@ def create_app(desk: Desk) -> FastAPI:
         from sdesk.api import telegram as telegram_webhook
 
         app.include_router(telegram_webhook.router(desk, telegram))
+    from sdesk.api.v1 import MOUNT, create_api
+
+    app.mount(MOUNT, create_api(desk))
     return app

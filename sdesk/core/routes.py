@@ -35,5 +35,6 @@ _NAMES = {
     Channel.PHONE: "SMS",
     Channel.WEB: "the web cabinet",
     Channel.APP: "the mobile app",
+    Channel.API: "the API",
     Channel.INTERNAL: "internal messages",
 }

@@ -1,0 +1,43 @@
+"""The REST API v1 (issue 16): a FastAPI app of its own, mounted at ``/api/v1`` by
+``sdesk.api.app``, with its limits and JSON errors and its document at ``/api/v1/openapi.json``
+(kept in the repository as ``docs/openapi.json``; ``python -m sdesk.api.openapi`` writes it)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from sdesk.api.v1 import attachments, customers, errors, tickets
+from sdesk.api.v1.deps import Context
+from sdesk.api.v1.limits import BodyLimit, RateLimiter
+from sdesk.config import HttpSettings
+from sdesk.core.desk import Desk
+
+MOUNT = "/api/v1"
+DESCRIPTION = (
+    "The desk's REST API: open and follow tickets, write on them, upload and download files. "
+    "Send a token from `sdesk token create` as `Authorization: Bearer ...`. Every POST takes an "
+    "`Idempotency-Key` header: a retry with the same key gets the first answer."
+)
+
+
+def create_api(desk: Desk) -> FastAPI:
+    settings = desk.settings.http or HttpSettings()
+    api = FastAPI(
+        title="sdesk API",
+        version="1",
+        description=DESCRIPTION,
+        servers=[{"url": MOUNT}],
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    ctx = Context(desk, RateLimiter(settings.api_rate_per_minute))
+    errors.install(api)
+    for module in (tickets, attachments, customers):
+        api.include_router(module.router(ctx))
+    api.add_middleware(
+        BodyLimit,
+        json_bytes=settings.api_max_json_kb * 1024,
+        upload_bytes=int(settings.api_max_upload_mb * 1024 * 1024) + 64 * 1024,
+    )
+    return api
