@@ -25,7 +25,8 @@ def create_app(desk: Desk) -> FastAPI:
         from sdesk.api import telegram as telegram_webhook
 
         app.include_router(telegram_webhook.router(desk, telegram))
-    from sdesk.api.v1 import MOUNT, create_api
+    from sdesk.api.v1 import MOUNT, create_api, outer_errors
 
     app.mount(MOUNT, create_api(desk))
+    outer_errors(app)
     return app

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sdesk.api.v1 import attachments, customers, errors, tickets
 from sdesk.api.v1.deps import Context
@@ -20,6 +22,17 @@ DESCRIPTION = (
 )
 
 
+def outer_errors(app: FastAPI) -> None:
+    """JSON errors for ``/api/...`` paths the outer app answers itself (a path the mount never
+    sees, e.g. one that ``..`` segments moved out of it); other paths keep the app's own."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def api_not_found(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return errors.error_response(exc.status_code, str(exc.detail))
+        return await http_exception_handler(request, exc)
+
+
 def create_api(desk: Desk) -> FastAPI:
     settings = desk.settings.http or HttpSettings()
     api = FastAPI(
@@ -30,6 +43,7 @@ def create_api(desk: Desk) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(errors.refuse_unknown_query)],
     )
     ctx = Context(desk, RateLimiter(settings.api_rate_per_minute))
     errors.install(api)

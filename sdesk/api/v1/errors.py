@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from sdesk.api.v1.schemas import ErrorBody
 from sdesk.core.errors import DeskError, NotFound, PermissionDenied, StaleTicket
@@ -89,6 +90,34 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def allowed_methods(app: FastAPI, request: Request) -> set[str]:
+    """Every method some route takes at this path."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return methods
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the operation does not take is an error, like an unknown body field
+    (a typo in a filter must not silently list everything)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known: set[str] = set()
+    todo = [dependant]
+    while todo:  # the operation's parameters and its dependencies' (a short tree)
+        current = todo.pop()
+        known |= {p.alias for p in current.query_params}
+        todo += current.dependencies
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        raise ApiError(422, f"unknown query parameter {unknown[0]!r}")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -106,10 +135,11 @@ def install(app: FastAPI) -> None:
         return error_response(422, f"{where}: {what}{more}")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(
-            exc.status_code, str(exc.detail), headers=dict(exc.headers or {}) or None
-        )
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names only the first route's methods
+            headers["Allow"] = ", ".join(sorted(allowed_methods(app, request)))
+        return error_response(exc.status_code, str(exc.detail), headers=headers or None)
 
     @app.exception_handler(DeskError)
     async def desk_error(_: Request, exc: DeskError) -> JSONResponse:
