@@ -12,16 +12,23 @@ a ticket create is safe even then, since its intake is keyed on the same Idempot
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sdesk.core.errors import DeskError
+from sdesk.core.group import GroupCommit
+from sdesk.core.inbound import Inbound
+from sdesk.core.intake import IntakeResult, intake
 from sdesk.store.models import ApiRequest
+from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
@@ -38,6 +45,7 @@ class Answer:
 
     status: int
     body: bytes
+    replayed: bool = False  # the first request's answer, sent again
 
 
 class KeyReused(DeskError):
@@ -94,11 +102,79 @@ class Requests:
                     "this Idempotency-Key was used with a different request; use a new key"
                 )
             if row.state == "done" and row.status_code is not None:
-                return Answer(row.status_code, row.response or b"")
+                return Answer(row.status_code, row.response or b"", replayed=True)
             if row.created_at < now - timedelta(seconds=STALE_SECONDS):
                 row.created_at = now  # its process died mid-act: ours now
                 return None
             return _PENDING
+
+    def intake_once(
+        self,
+        inbound: Inbound,
+        respond: Callable[[Session, IntakeResult], Answer],
+        claim: tuple[int, str, str] | None = None,
+    ) -> Answer:
+        """Intake, its answer and the key's check and record (``claim``: token id, key,
+        request hash) in one transaction, shared with the creates that arrive at the same
+        time (``core/group.py``): a new ticket by the API costs a share of one write.
+        ``respond`` reads what the answer shows in that transaction (read only).
+
+        Two requests at once with one key: their jobs run one after the other (in one group
+        or two), so the second finds the first's answer. On PostgreSQL two processes may
+        race: the second's intake meets the unique (channel, external id) of the first's
+        message, and its retry finds the answer."""
+        for attempt in range(3):
+            try:
+                return self._group.run(lambda session: self._once(session, inbound, respond, claim))
+            except IntegrityError:
+                if claim is None or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    @cached_property
+    def _group(self) -> GroupCommit[Answer]:
+        return GroupCommit(self.desk.store)
+
+    def _once(
+        self,
+        session: Session,
+        inbound: Inbound,
+        respond: Callable[[Session, IntakeResult], Answer],
+        claim: tuple[int, str, str] | None,
+    ) -> Answer:
+        sql = RawSql(session)
+        row = None
+        if claim is not None:
+            token_id, key, digest = claim
+            row = sql.one(
+                "SELECT request_hash, state, status_code, response FROM api_request "
+                "WHERE token_id = ? AND key = ?",
+                token_id,
+                key,
+            )
+            if row is not None and row[0] != digest:
+                raise KeyReused(
+                    "this Idempotency-Key was used with a different request; use a new key"
+                )
+            if row is not None and row[1] == "done" and row[2] is not None:
+                return Answer(row[2], bytes(row[3] or b""), replayed=True)
+        answer = respond(session, intake(sql, self.desk, inbound))
+        if claim is not None:
+            if row is not None:  # a claim whose process died mid-act: the answer replaces it
+                sql.run(
+                    "DELETE FROM api_request WHERE token_id = ? AND key = ?", claim[0], claim[1]
+                )
+            sql.insert(
+                "api_request",
+                token_id=claim[0],
+                key=claim[1],
+                request_hash=claim[2],
+                state="done",
+                status_code=answer.status,
+                response=answer.body,
+                created_at=sql.time(self.desk.clock()),
+            )
+        return answer
 
     def finish(self, token_id: int, key: str, answer: Answer) -> None:
         with self.desk.store.write() as session:

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -166,23 +166,20 @@ class Tokens:
         ]
 
     def principal(self, token: str) -> Principal | None:
-        """Who ``token`` speaks for; None when it is unknown, revoked, or its agent left."""
+        """Who ``token`` speaks for; None when it is unknown, revoked, or its agent left.
+
+        Every API request asks, so it is one plain indexed query (the ORM's select cost
+        several times more)."""
         if not token.startswith(PREFIX) or len(token) > 200:
             return None
         with self.desk.store.read() as session:
             row = session.execute(
-                select(
-                    col(ApiToken.id),
-                    col(ApiToken.name),
-                    col(ApiToken.kind),
-                    col(ApiToken.customer_id),
-                    col(Agent.login),
-                    col(Agent.role),
-                    col(Agent.active),
-                    col(ApiToken.revoked_at),
-                )
-                .outerjoin(Agent, col(Agent.id) == col(ApiToken.agent_id))
-                .where(col(ApiToken.token_hash) == token_hash(token))
+                text(
+                    "SELECT t.id, t.name, t.kind, t.customer_id, a.login, a.role, a.active, "
+                    "t.revoked_at FROM api_token t LEFT JOIN agent a ON a.id = t.agent_id "
+                    "WHERE t.token_hash = :hash"
+                ),
+                {"hash": token_hash(token)},
             ).first()
         if row is None or row[7] is not None:
             return None

@@ -97,8 +97,7 @@ def once(
 ) -> Response:
     """Run ``act`` (which returns the status and the body) once per Idempotency-Key: a retry
     gets the first answer, error answers included."""
-    if key is not None and (not key.strip() or not key.isprintable()):
-        raise ApiError(422, "Idempotency-Key: use 1 to 200 printable characters")
+    check_key(key)
     if not key:
         status, model = _run(act)
         return Response(json_body(model), status_code=status, media_type="application/json")
@@ -107,12 +106,7 @@ def once(
     except (DeskError, StoreError) as exc:
         raise from_desk(exc) from None
     if first is not None:
-        return Response(
-            first.body,
-            status_code=first.status,
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
+        return answer_response(first)
     try:
         status, model = _run(act)
         body = json_body(model)
@@ -126,6 +120,19 @@ def once(
         raise
     ctx.desk.requests.finish(who.token_id, key, Answer(status, body))
     return Response(body, status_code=status, media_type="application/json")
+
+
+def check_key(key: str | None) -> None:
+    if key is not None and (not key.strip() or not key.isprintable()):
+        raise ApiError(422, "Idempotency-Key: use 1 to 200 printable characters")
+
+
+def answer_response(answer: Answer) -> Response:
+    """A stored or fresh answer; a replayed one says so (``Idempotent-Replayed: true``)."""
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return Response(
+        answer.body, status_code=answer.status, media_type="application/json", headers=headers
+    )
 
 
 def _run(act: Callable[[], tuple[int, BaseModel]]) -> tuple[int, BaseModel]:

@@ -10,18 +10,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from sdesk.api.v1 import reads
 from sdesk.api.v1.deps import (
     Context,
     IdempotencyKey,
     agent_only,
+    answer_response,
     caller_dependency,
+    check_key,
+    json_body,
     once,
     request_digest,
     scope_of,
 )
-from sdesk.api.v1.errors import ERROR_RESPONSES, ApiError
+from sdesk.api.v1.errors import ERROR_RESPONSES, ApiError, from_desk
 from sdesk.api.v1.schemas import (
     MessageCreated,
     NewMessage,
@@ -32,10 +36,15 @@ from sdesk.api.v1.schemas import (
     TicketOut,
     TicketPage,
 )
-from sdesk.api.v1.views import Views, decoded, external_id, ticket_out
+from sdesk.api.v1.views import Views, decoded, external_id, message_out, ticket_out
 from sdesk.core.enums import Channel, Priority, Status
+from sdesk.core.errors import DeskError
+from sdesk.core.idempotency import Answer
 from sdesk.core.inbound import Inbound
+from sdesk.core.intake import IntakeResult, Outcome
 from sdesk.core.tokens import Principal, TokenKind
+from sdesk.store.failures import StoreError
+from sdesk.store.rawsql import RawSql
 
 
 def router(ctx: Context) -> APIRouter:
@@ -46,29 +55,49 @@ def router(ctx: Context) -> APIRouter:
 
     @routes.post("/tickets", status_code=201, response_model=TicketDetailOut)
     def create_ticket(body: NewTicket, who: Caller, key: IdempotencyKey = None) -> Response:
-        """Open a ticket for a customer (found by email or phone like on every channel)."""
+        """Open a ticket for a customer (found by email or phone like on every channel).
 
-        def act() -> tuple[int, TicketDetailOut]:
-            files = tuple(
+        The intake, the answer and the Idempotency-Key's record are one transaction."""
+        check_key(key)
+        external = external_id(who, key)
+        inbound = Inbound(
+            channel=Channel(body.channel),
+            sender=views.sender(who, body.customer),
+            text=body.text,
+            subject=body.subject,
+            priority=Priority(body.priority),
+            external_id=external,
+            attachments=tuple(
                 decoded(n, f.filename, f.content_type, f.data_base64)
                 for n, f in enumerate(body.attachments, 1)
-            )
-            number, _ = views.stored(
-                Inbound(
-                    channel=Channel(body.channel),
-                    sender=views.sender(who, body.customer),
-                    text=body.text,
-                    subject=body.subject,
-                    priority=Priority(body.priority),
-                    external_id=external_id(who, key),
-                    attachments=files,
-                    new_ticket=True,
-                    source=f"api token {who.name}",
-                )
-            )
-            return 201, views.detail(who, number)
+            ),
+            new_ticket=True,
+            source=f"api token {who.name}",
+        )
 
-        return once(ctx, who, key, request_digest("POST", "/tickets", body), act)
+        def respond(session: Session, result: IntakeResult) -> Answer:
+            number = result.ticket_number
+            if result.outcome is Outcome.DUPLICATE:  # stored by a request that died after
+                found = reads.message_ticket(session, external)
+                number = found[0] if found else None
+            sql = RawSql(session)
+            row = reads.summary_raw(sql, number) if number else None
+            if row is None:
+                raise ApiError(409, "the ticket could not be opened; retry")
+            agent = who.kind is TokenKind.AGENT
+            thread = reads.thread_raw(sql, row[-1], public=not agent)
+            out = TicketDetailOut(
+                **ticket_out(row).model_dump(),
+                messages=[message_out(row[0], m, agent=agent) for m in thread],
+            )
+            return Answer(201, json_body(out))
+
+        claim = (who.token_id, key, request_digest("POST", "/tickets", body)) if key else None
+        try:
+            answer = desk.requests.intake_once(inbound, respond, claim)
+        except (DeskError, StoreError) as exc:
+            raise from_desk(exc) from None
+        return answer_response(answer)
 
     @routes.get("/tickets", response_model=TicketPage)
     def list_tickets(

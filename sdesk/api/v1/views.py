@@ -8,6 +8,8 @@ import binascii
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from sdesk.api.v1 import reads
 from sdesk.api.v1.deps import Context, scope_of
 from sdesk.api.v1.errors import ApiError
@@ -77,6 +79,17 @@ def external_id(who: Principal, key: str | None) -> str:
     return f"api:{who.token_id}:{key}" if key else f"api:{uuid.uuid4().hex}"
 
 
+def detail_in(session: Session, who: Principal, scope: reads.TicketScope) -> TicketDetailOut:
+    """The ticket with the thread the caller may see, read in ``session``."""
+    agent = who.kind is TokenKind.AGENT
+    row = reads.ticket_summary(session, scope.id)
+    messages = reads.thread(session, scope.id, public=not agent)
+    return TicketDetailOut(
+        **ticket_out(row).model_dump(),
+        messages=[message_out(scope.number, m, agent=agent) for m in messages],
+    )
+
+
 class Views:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -95,14 +108,8 @@ class Views:
 
     def detail(self, who: Principal, number: int) -> TicketDetailOut:
         scope = self.visible(who, number)
-        agent = who.kind is TokenKind.AGENT
         with self.desk.store.read() as session:
-            row = reads.ticket_summary(session, scope.id)
-            messages = reads.thread(session, scope.id, public=not agent)
-        return TicketDetailOut(
-            **ticket_out(row).model_dump(),
-            messages=[message_out(scope.number, m, agent=agent) for m in messages],
-        )
+            return detail_in(session, who, scope)
 
     def sender(self, who: Principal, given: CustomerIn | None) -> Sender:
         """Who writes: a customer's token writes as its customer; others name the customer."""
