@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,6 +17,7 @@ from fastapi import Depends, Header
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from sdesk.api.v1.errors import ApiError, from_desk
 from sdesk.api.v1.limits import RateLimiter
@@ -39,17 +40,21 @@ class Context:
         return self.desk.settings.default_region
 
 
-def caller_dependency(ctx: Context) -> Callable[..., Principal]:
-    def caller(
+def caller_dependency(ctx: Context) -> Callable[..., Awaitable[Principal]]:
+    async def caller(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
+        """Async, so a token seen a moment ago costs no trip to a worker thread."""
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise ApiError(
                 401,
                 "send a token: Authorization: Bearer ...",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        who = ctx.desk.tokens.principal(credentials.credentials)
+        token = credentials.credentials
+        who = ctx.desk.tokens.cached(token)
+        if who is None:
+            who = await run_in_threadpool(ctx.desk.tokens.principal, token)
         if who is None:
             raise ApiError(
                 401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
