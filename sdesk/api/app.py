@@ -19,14 +19,16 @@ from sdesk.core.desk import Desk
 
 
 def create_app(desk: Desk) -> FastAPI:
-    app = FastAPI(title="sdesk", docs_url=None, redoc_url=None, openapi_url=None)
+    from sdesk.api.v1 import MOUNT, NO_TELEMETRY, create_api, outer_errors
+
+    app = FastAPI(
+        title="sdesk", docs_url=None, redoc_url=None, openapi_url=None, telemetry=NO_TELEMETRY
+    )
     telegram = desk.settings.telegram
     if telegram is not None and telegram.mode == "webhook":
         from sdesk.api import telegram as telegram_webhook
 
         app.include_router(telegram_webhook.router(desk, telegram))
-    from sdesk.api.v1 import MOUNT, create_api, outer_errors
-
     app.mount(MOUNT, create_api(desk))
     outer_errors(app)
     return app

@@ -100,9 +100,10 @@ def allowed_methods(app: FastAPI, request: Request) -> set[str]:
     return methods
 
 
-def refuse_unknown_query(request: Request) -> None:
+async def refuse_unknown_query(request: Request) -> None:
     """A query parameter the operation does not take is an error, like an unknown body field
-    (a typo in a filter must not silently list everything)."""
+    (a typo in a filter must not silently list everything). Async: a plain function would
+    cost every request a trip to a worker thread."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
