@@ -67,9 +67,6 @@ class Inbound:
     meta: dict[str, str] = field(default_factory=dict)
     # The customer asked for a new ticket (a chat bot's /new): the open chat is not joined.
     new_ticket: bool = False
-    # The ticket the customer writes on, named by number (the REST API: a message added to
-    # ticket #N); it comes before every other threading rule. The caller checked it is theirs.
-    ticket: int | None = None
     # ``raw`` already packed for ``raw_inbound`` (``store/rawcodec.pack_message``; a large IMAP
     # sync packs beside its store thread), so the storing transaction need not; intake uses it
     # only for the same raw bytes (its sha256) and attachments it brings, else packs itself.

@@ -33,12 +33,7 @@ def chat_key(inbound: Inbound) -> str | None:
 
 
 def find_ticket(sql: RawSql, inbound: Inbound) -> ThreadTicket | None:
-    """In order: the ticket named by number (the API); a referenced message we stored or sent;
-    our ``[#N]`` tag; the open chat."""
-    if inbound.ticket is not None:
-        row = sql.one(f"SELECT {_COLUMNS} FROM ticket WHERE number = ?", inbound.ticket)
-        if row is not None:
-            return _follow(sql, row)
+    """In order: a referenced message we stored or sent; our ``[#N]`` tag; the open chat."""
     ids = list(dict.fromkeys([*inbound.in_reply_to, *reversed(inbound.references)]))[:MAX_IDS]
     for message_id in ids:
         ticket_id = sql.scalar(

@@ -162,7 +162,7 @@ class Views:
                 text=text,
                 external_id=external_id(who, key),
                 attachments=files,
-                ticket=scope.number,
+                ticket_number=scope.number,
                 source=f"api token {who.name}",
             )
         )
