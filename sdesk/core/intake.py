@@ -249,7 +249,11 @@ def intake(
             raw_codec=codec,
             raw_size=len(inbound.raw),
         )
-    customer_id = customer_for(sql, inbound.sender, received, desk.settings.default_region)
+    customer_id = (
+        inbound.customer_id
+        if inbound.customer_id is not None
+        else customer_for(sql, inbound.sender, received, desk.settings.default_region)
+    )
     ticket = (
         None
         if inbound.new_ticket
