@@ -38,11 +38,17 @@ class Live:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def serve(folder: Path, **http: object) -> Iterator[Live]:
+def serve(folder: Path, base: Settings | None = None, **http: object) -> Iterator[Live]:
+    """``base``: the desk's settings but its ``[http]`` (e.g. with a mailbox that sends)."""
     port = free_port()
-    settings = HttpSettings(listen=f"127.0.0.1:{port}", **http)  # type: ignore[arg-type]
+    settings = HttpSettings(
+        listen=f"127.0.0.1:{port}", public_url=f"http://127.0.0.1:{port}", **http
+    )  # type: ignore[arg-type]
     store = open_store(folder / "desk.db")
-    desk = Desk(store, Settings(desk_domain="desk.test", http=settings))
+    desk = Desk(
+        store,
+        (base or Settings(desk_domain="desk.test")).model_copy(update={"http": settings}),
+    )
     desk.add_agent("dana", name="Dana", role=Role.DISPATCHER)
     for n, email in enumerate(("ann@example.org", "bob@example.org"), 1):
         desk.intake(

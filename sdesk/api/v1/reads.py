@@ -251,17 +251,6 @@ def customers_by_contact(session: Session, query: str, region: str) -> list[int]
     return ids
 
 
-def sender_contact(session: Session, customer_id: int) -> tuple[str, str] | None:
-    """One of the customer's contacts, to hand intake as the sender (it finds them by it)."""
-    row = session.execute(
-        select(col(Contact.kind), col(Contact.value))
-        .where(col(Contact.customer_id) == customer_id)
-        .order_by(col(Contact.id))
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
 def message_ticket(session: Session, external_id: str) -> tuple[int, int] | None:
     """(ticket number, message id) of the message intake stored under ``external_id`` (api)."""
     row = session.execute(

@@ -36,7 +36,14 @@ from sdesk.api.v1.schemas import (
     TicketOut,
     TicketPage,
 )
-from sdesk.api.v1.views import Views, decoded, external_id, message_out, ticket_out
+from sdesk.api.v1.views import (
+    Views,
+    account_chat,
+    decoded,
+    external_id,
+    message_out,
+    ticket_out,
+)
 from sdesk.core.enums import Channel, Priority, Status
 from sdesk.core.errors import DeskError
 from sdesk.core.idempotency import Answer
@@ -63,6 +70,8 @@ def router(ctx: Context) -> APIRouter:
         inbound = Inbound(
             channel=Channel(body.channel),
             sender=views.sender(who, body.customer),
+            customer_id=who.customer_id if who.kind is TokenKind.CUSTOMER else None,
+            chat_id=account_chat(who.customer_id) if who.customer_id is not None else None,
             text=body.text,
             subject=body.subject,
             priority=Priority(body.priority),

@@ -25,7 +25,7 @@ from sdesk.api.v1.schemas import (
 from sdesk.core.contacts import contact
 from sdesk.core.enums import Channel, ContactKind
 from sdesk.core.filenames import safe_filename
-from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
+from sdesk.core.inbound import Inbound, InboundAttachment, Sender
 from sdesk.core.intake import Outcome
 from sdesk.core.tokens import Principal, TokenKind
 
@@ -90,6 +90,12 @@ def detail_in(session: Session, who: Principal, scope: reads.TicketScope) -> Tic
     )
 
 
+def account_chat(customer_id: int) -> str:
+    """The conversation of a customer who writes signed in (the cabinet's convention): an
+    agent's reply goes back to the account, where the app reads it."""
+    return f"customer:{customer_id}"
+
+
 class Views:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -113,9 +119,8 @@ class Views:
 
     def sender(self, who: Principal, given: CustomerIn | None) -> Sender:
         """Who writes: a customer's token writes as its customer; others name the customer."""
-        if who.kind is TokenKind.CUSTOMER:
-            assert who.customer_id is not None
-            return self.customer_sender(who.customer_id, given.name if given else "")
+        if who.kind is TokenKind.CUSTOMER:  # known: intake takes ``Inbound.customer_id``
+            return Sender((given.name.strip() if given else "") or None, ())
         if given is None or not (given.email or given.phone):
             raise ApiError(422, "customer: give the customer's email or phone")
         refs = []
@@ -126,13 +131,6 @@ class Views:
                     raise ApiError(422, f"customer.{kind.value}: not a valid {kind.value}")
                 refs.append(ref)
         return Sender(given.name.strip() or None, tuple(refs))
-
-    def customer_sender(self, customer_id: int, name: str = "") -> Sender:
-        with self.desk.store.read() as session:
-            known = reads.sender_contact(session, customer_id)
-        if known is None:
-            raise ApiError(422, "this customer has no contact to write from")
-        return Sender(name.strip() or None, (ContactRef(ContactKind(known[0]), known[1]),))
 
     def stored(self, inbound: Inbound) -> tuple[int, int]:
         """Intake, then (ticket number, message id), also for a retry intake calls a duplicate."""
@@ -158,7 +156,9 @@ class Views:
         number, message_id = self.stored(
             Inbound(
                 channel=Channel(channel),
-                sender=self.customer_sender(scope.customer_id),
+                sender=Sender(None, ()),
+                customer_id=scope.customer_id,  # the ticket's own customer, found already
+                chat_id=account_chat(scope.customer_id),
                 text=text,
                 external_id=external_id(who, key),
                 attachments=files,
