@@ -36,7 +36,8 @@ from sdesk.tui.actions import REPLY_ACTIONS, bindings
 from sdesk.tui.render import channel_label, plain, safe, size
 
 Mode = Literal["reply", "note"]
-FILE_CHANNELS = ("email", "telegram", "web", "app", "api")  # replies that carry files (core/replies.py)
+# Replies that carry files (core/replies.py).
+FILE_CHANNELS = ("email", "telegram", "web", "app", "api")
 DRAFT_SAVE_DELAY = 0.8  # seconds after the last key before a draft is kept in the desk
 
 
