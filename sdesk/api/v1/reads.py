@@ -22,8 +22,9 @@ from sdesk.store.models import Agent, Attachment, Contact, Customer, Message, Ti
 from sdesk.store.queries import current_number
 from sdesk.store.rawsql import RawSql
 
-# What a customer's or an integration's token sees of a thread: never notes or system entries.
-PUBLIC_KINDS = (MessageKind.INBOUND.value, MessageKind.REPLY.value, MessageKind.CALL.value)
+# What a customer's or an integration's token sees of a thread: the customer's messages and the
+# agents' replies; never notes, call logs or system entries (as the cabinet shows it).
+PUBLIC_KINDS = (MessageKind.INBOUND.value, MessageKind.REPLY.value)
 
 
 @dataclass(frozen=True, slots=True)
