@@ -18,7 +18,8 @@ baseline.
    and inserts one row into a SQLite file (WAL, synchronous=NORMAL, like the desk) in a worker
    thread, answering 201 with a small JSON body: the cost of a JSON API writing at all.
 
-Printed: each run's tickets/s, p50/p99 latency and errors; the line before the last is the
+Printed: each run's tickets/s, p50/p99 latency, errors and the server process's CPU time per
+ticket (steadier than the rate on a shared machine); the line before the last is the
 baseline's; the last line::
 
     bench api: tickets_per_s=<sdesk> p99_ms=<sdesk> errors=<sdesk>
@@ -40,8 +41,11 @@ import tempfile
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -76,13 +80,15 @@ class Result:
     errors: int = 0
     numbers: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds the server process used during the run
 
     def line(self, name: str) -> str:
         lat = sorted(self.latencies)
         p50 = lat[len(lat) // 2] * 1000 if lat else float("inf")
+        per = self.server_cpu / len(lat) * 1000 if lat else float("inf")
         return (
             f"{name}: tickets_per_s={self.rate:.0f} p50_ms={p50:.1f} "
-            f"p99_ms={self.p99_ms:.1f} errors={self.errors}"
+            f"p99_ms={self.p99_ms:.1f} errors={self.errors} server_cpu_ms_per_ticket={per:.2f}"
         )
 
     @property
@@ -212,6 +218,16 @@ BASELINE_APP = textwrap.dedent(
 )
 
 
+def measured(proc: subprocess.Popen[bytes], run: Callable[[], Result]) -> Result:
+    """The run, with the CPU time its server spent (on a shared machine a steadier figure than
+    the rate: it does not count the time others' processes took)."""
+    server = psutil.Process(proc.pid)
+    before = sum(server.cpu_times()[:2])
+    result = run()
+    result.server_cpu = sum(server.cpu_times()[:2]) - before
+    return result
+
+
 def run_sdesk(tmp: Path) -> Result:
     from sdesk.config import Settings
     from sdesk.core.desk import Desk
@@ -238,7 +254,7 @@ def run_sdesk(tmp: Path) -> Result:
     )
     try:
         wait_listening(port, proc)
-        result = drive(port, "/api/v1/tickets", token)
+        result = measured(proc, lambda: drive(port, "/api/v1/tickets", token))
     finally:
         proc.terminate()
         try:
@@ -269,7 +285,7 @@ def run_baseline(tmp: Path) -> Result:
     )
     try:
         wait_listening(port, proc)
-        return drive(port, "/tickets", None)
+        return measured(proc, lambda: drive(port, "/tickets", None))
     finally:
         proc.terminate()
         try:

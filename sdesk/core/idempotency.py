@@ -125,7 +125,22 @@ class Requests:
         message, and its retry finds the answer."""
         for attempt in range(3):
             try:
-                return self._group.run(lambda session: self._once(session, inbound, respond, claim))
+                return self._group.run(lambda s: self._once(s, inbound, respond, claim))
+            except IntegrityError:
+                if claim is None or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def intake_once_async(
+        self,
+        inbound: Inbound,
+        respond: Callable[[Session, IntakeResult], Answer],
+        claim: tuple[int, str, str] | None = None,
+    ) -> Answer:
+        """``intake_once`` for an event loop: it waits for the writer without a thread."""
+        for attempt in range(3):
+            try:
+                return await self._group.run_async(lambda s: self._once(s, inbound, respond, claim))
             except IntegrityError:
                 if claim is None or attempt == 2:
                     raise
