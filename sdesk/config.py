@@ -169,6 +169,15 @@ class HttpSettings(BaseModel):
         description="The URL the world reaches this server at (behind a TLS proxy), for links "
         "in mail and for webhook callbacks, e.g. https://help.example.com",
     )
+    api_rate_per_minute: int = Field(
+        600, ge=1, le=1_000_000, description="REST API requests one token may make a minute."
+    )
+    api_max_json_kb: int = Field(
+        256, ge=1, le=64 * 1024, description="Largest JSON body the REST API reads, in KB."
+    )
+    api_max_upload_mb: float = Field(
+        20, gt=0, le=1024, description="Largest file upload (multipart) to the REST API, in MB."
+    )
 
     @property
     def host(self) -> str:

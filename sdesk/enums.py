@@ -18,6 +18,7 @@ class Channel(StrEnum):
     SMS = "sms"
     WEB = "web"
     APP = "app"
+    API = "api"  # an integration (a shop, a monitoring system, a CRM) through the REST API
     INTERNAL = "internal"
 
     @property
@@ -28,7 +29,14 @@ class Channel(StrEnum):
     @property
     def is_chat(self) -> bool:
         """Chat channels thread by conversation, not headers (ARCHITECTURE.md threading rules)."""
-        return self in (Channel.TELEGRAM, Channel.SMS, Channel.PHONE, Channel.WEB, Channel.APP)
+        return self in (
+            Channel.TELEGRAM,
+            Channel.SMS,
+            Channel.PHONE,
+            Channel.WEB,
+            Channel.APP,
+            Channel.API,
+        )
 
 
 _LABELS = {
@@ -38,6 +46,7 @@ _LABELS = {
     Channel.SMS: "SMS",
     Channel.WEB: "WEB",
     Channel.APP: "APP",
+    Channel.API: "API",
     Channel.INTERNAL: "INT",
 }
 

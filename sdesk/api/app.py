@@ -20,12 +20,18 @@ from sdesk.core.desk import Desk
 
 
 def create_app(desk: Desk) -> FastAPI:
-    app = FastAPI(title="sdesk", docs_url=None, redoc_url=None, openapi_url=None)
+    from sdesk.api.v1 import MOUNT, NO_TELEMETRY, create_api, outer_errors
+
+    app = FastAPI(
+        title="sdesk", docs_url=None, redoc_url=None, openapi_url=None, telemetry=NO_TELEMETRY
+    )
     telegram = desk.settings.telegram
     if telegram is not None and telegram.mode == "webhook":
         from sdesk.api import telegram as telegram_webhook
 
         app.include_router(telegram_webhook.router(desk, telegram))
+    app.mount(MOUNT, create_api(desk))  # the REST API (its own app: limits, JSON errors)
+    outer_errors(app)
     app.include_router(cabinet.router(desk))  # the customer's web cabinet at /
     if desk.settings.telephony.provider == "twilio":
         from sdesk.api import twilio as twilio_webhooks

@@ -65,13 +65,18 @@ class HttpService(Service):
         )
 
     def run(self, stop: threading.Event) -> None:
-        server = _Server(self.config(), self._listening)
+        config = self.config()
+        server = _Server(config, self._listening)
         self.server = server
         watcher = threading.Thread(
             target=self._watch, args=(stop, server), name="sdesk:http-stop", daemon=True
         )
         watcher.start()
-        asyncio.run(server.serve())
+        # uvicorn's own loop choice, as ``uvicorn.run`` makes it (uvloop when installed);
+        # uvicorn < 0.36 chose by a global policy instead, which a service thread must not set.
+        get_factory = getattr(config, "get_loop_factory", None)
+        with asyncio.Runner(loop_factory=get_factory() if get_factory else None) as runner:
+            runner.run(server.serve())
         if not stop.is_set():
             # uvicorn returns (it logs why) when it cannot bind: a crash for the supervisor.
             raise OSError(f"cannot serve HTTP on {self.settings.listen}")

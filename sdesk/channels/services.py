@@ -133,7 +133,9 @@ class OutboxService(Service):
         if desk.settings.http is not None:
             from sdesk.channels.dispatcher import shown_in_cabinet
 
-            senders["web"] = shown_in_cabinet
+            # The mobile app and API clients read replies from the REST API the same way.
+            for channel in ("web", "app", "api"):
+                senders[channel] = shown_in_cabinet
         if desk.settings.telephony.provider == "twilio":
             from sdesk.channels.twilio.sender import twilio_senders
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -36,12 +37,14 @@ from sdesk.core.cursors import Cursor, set_acted_through, set_cursor
 from sdesk.core.drafts import DraftRow
 from sdesk.core.enums import Channel, Priority, RawState, Role, Status
 from sdesk.core.errors import DeskError, PermissionDenied
+from sdesk.core.idempotency import Requests
 from sdesk.core.imports import ImportedTicket, import_ticket
 from sdesk.core.inbound import Inbound
 from sdesk.core.intake import IntakeResult, Outcome, intake, quarantine, raw_seen
 from sdesk.core.permissions import require
 from sdesk.core.phonecalls import Telephony
 from sdesk.core.replies import ReplyResult
+from sdesk.core.tokens import Tokens
 from sdesk.store.engine import BULK_CACHE_KIB, Store, open_store
 from sdesk.store.models import Agent, RawInbound
 from sdesk.store.rawsql import RawSql
@@ -117,6 +120,16 @@ class Desk:
 
     def close(self) -> None:
         self.store.dispose()
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        """The REST API's bearer tokens (``core/tokens.py``)."""
+        return Tokens(self)
+
+    @cached_property
+    def requests(self) -> Requests:
+        """The API's Idempotency-Key claims and answers (``core/idempotency.py``)."""
+        return Requests(self)
 
     @property
     def phone(self) -> Telephony:

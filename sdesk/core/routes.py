@@ -26,8 +26,8 @@ def why_not_sent(settings: Settings, channel: Channel) -> str | None:
         return "no mailbox with SMTP is configured"
     if channel is Channel.TELEGRAM and settings.telegram is not None:
         return None  # the bot's sender (channels/telegram/sender.py)
-    if channel is Channel.WEB and settings.http is not None:
-        return None  # the cabinet shows it; the dispatcher marks it delivered
+    if channel in (Channel.WEB, Channel.APP, Channel.API) and settings.http is not None:
+        return None  # the cabinet or the API shows it; the dispatcher marks it delivered
     if channel in (Channel.SMS, Channel.PHONE) and settings.telephony.provider == "twilio":
         if not settings.telephony.from_number:
             return "no [telephony] from_number to send texts from"
@@ -41,5 +41,6 @@ _NAMES = {
     Channel.PHONE: "SMS",
     Channel.WEB: "the web cabinet",
     Channel.APP: "the mobile app",
+    Channel.API: "the API",
     Channel.INTERNAL: "internal messages",
 }

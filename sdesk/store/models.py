@@ -311,6 +311,40 @@ class TelegramDialogue(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the REST API (``core/tokens.py``): only its sha256 is kept, so a copy
+    of the database gives no one a usable token. ``kind`` says whose: a customer's (sees only
+    their own tickets), an agent's (acts with the agent's role) or an integration's."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    kind: str  # customer | agent | integration
+    token_hash: str = Field(unique=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiRequest(SQLModel, table=True):
+    """A POST made with an ``Idempotency-Key`` (``core/idempotency.py``): claimed before the act,
+    its first answer kept, so a retry — from any process, after a restart — gets that answer."""
+
+    __tablename__ = "api_request"
+    __table_args__ = (UniqueConstraint("token_id", "key", name="uq_api_request_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="api_token.id")
+    key: str
+    request_hash: str  # sha256 of method, path and body: the same key with another body is refused
+    state: str = "pending"  # pending | done
+    status_code: int | None = None
+    response: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class SigninLink(SQLModel, table=True):
     """A one-time sign-in link asked for by email (``core/signin.py``), or only the request when
     the address names no customer: every request counts toward the per-address and per-client

@@ -146,7 +146,7 @@ class FilterBar(Static):
         )
         opt("Mine", c.mine if c else None, "assignee", self.login, bool(flt.assignee))
         opt("Unassigned", c.unassigned if c else None, "unassigned", True, flt.unassigned)
-        for ch in ("email", "telegram", "phone", "sms", "web", "app"):
+        for ch in ("email", "telegram", "phone", "sms", "web", "app", "api"):
             n = c.channel.get(ch, 0) if c else None
             opt(f"Channel {channel_label(ch)}", n, "channel", ch, flt.channel == ch)
         for st in ("new", "open", "pending", "resolved", "closed"):

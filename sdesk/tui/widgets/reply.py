@@ -37,7 +37,8 @@ from sdesk.tui.actions import REPLY_ACTIONS, bindings
 from sdesk.tui.render import channel_label, plain, safe, size
 
 Mode = Literal["reply", "note"]
-FILE_CHANNELS = ("email", "telegram", "web")  # replies that carry files (core/replies.py)
+# Replies that carry files (core/replies.py).
+FILE_CHANNELS = ("email", "telegram", "web", "app", "api")
 SMS_CHANNELS = ("sms", "phone")  # replies to texts and calls leave by SMS (core/replies.py)
 DRAFT_SAVE_DELAY = 0.8  # seconds after the last key before a draft is kept in the desk
 
@@ -324,7 +325,7 @@ class ReplyBox(Vertical):
             self.notify(
                 safe(
                     f"this reply goes by {channel_label(channel)}; "
-                    "only email, Telegram and the web cabinet carry files"
+                    "only email, Telegram, the web cabinet and the API carry files"
                 ),
                 severity="warning",
                 markup=False,

@@ -5,7 +5,7 @@ Idempotent like 0004 and 0007: a desk stamped back to an older revision upgrades
 (tables already there are kept as they are).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
