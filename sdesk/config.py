@@ -144,6 +144,9 @@ class TelephonySettings(BaseModel):
         None, description="Put inbound calls through to this phone (E.164); else voicemail."
     )
     voicemail_seconds: int = Field(120, ge=5, le=3600, description="Longest voicemail.")
+    max_media_mb: float = Field(
+        5, gt=0, le=100, description="An MMS file bigger than this stays a link on the message."
+    )
     transcribe: bool = Field(True, description="Ask Twilio to transcribe voicemails.")
     poll_seconds: float = Field(
         2.0,

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from sdesk.core.desk import Desk
-from sdesk.store.models import Contact, Ticket
+from sdesk.store.models import Attachment, Contact, Ticket
 from tests.twilio.conftest import (
     ANN_PHONE,
     DESK_NUMBER,
@@ -54,11 +54,37 @@ def test_a_text_from_a_phone_an_email_customer_gave_joins_that_customer(
     assert written(desk) == before  # Twilio sent it again: nothing new
 
 
-def test_an_mms_names_its_pictures(desk: Desk, twilio: TwilioServer, served: Served) -> None:
-    media = [("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "image/png")]
-    twilio.inbound_sms(public(served, "sms"), ANN_PHONE, DESK_NUMBER, "see", media=media)
+def test_an_mms_brings_its_pictures_and_a_file_it_cannot_fetch_stays_a_link(
+    desk: Desk, twilio: TwilioServer, served: Served
+) -> None:
+    """The files are fetched from Twilio (basic auth, through ``api_base_url``) into the
+    message's attachments; one Twilio no longer has is named with the reason, and the text and
+    the other file are stored all the same."""
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    kept = twilio.add_media(png, "image/png")
+    gone = kept.rsplit("/", 1)[0] + "/ME" + "f" * 32
+    before = twilio.count("media.fetch")
+    sid, answer = twilio.inbound_sms(
+        public(served, "sms"),
+        ANN_PHONE,
+        DESK_NUMBER,
+        "see",
+        media=[(kept, "image/png"), (gone, "image/jpeg")],
+    )
+    assert answer.status_code == 200
+    assert twilio.count("media.fetch") - before == 2
     text = messages(desk)[-1]
-    assert text.text == "see" and f"MMS image/png: {media[0][0]}" in text.notes
+    assert text.text == "see" and text.external_id == sid
+    with desk.store.read() as s:
+        files = list(
+            s.execute(select(Attachment).where(Attachment.message_id == text.id)).scalars()
+        )
+        s.expunge_all()
+    assert [(f.filename, f.content_type, f.size) for f in files] == [
+        ("mms-1.png", "image/png", len(png))
+    ]
+    assert desk.store.blobs.get(files[0].sha256) == png
+    assert f"MMS image/jpeg: {gone} (not fetched: Twilio answered 404)" in text.notes
 
 
 def test_voicemail_with_recording_and_transcription(

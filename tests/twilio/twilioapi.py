@@ -18,6 +18,7 @@ What is real:
   (``Status`` completed / canceled ends it, ``Url`` / ``Twiml`` redirect it).
 - ``POST .../Messages.json`` (To, From, Body, MediaUrl, StatusCallback) → 201 and a Message
   resource (``status`` "queued", ``num_segments``); ``GET /Accounts/{AC}.json`` (doctor).
+- ``GET .../Messages/{MM}/Media/{ME}``: an MMS file added with ``add_media``, as its bytes.
 - HTTP basic auth with the account SID and token (401, code 20003 otherwise); an unknown
   account 404 (20404); errors as Twilio's JSON ``{"code", "message", "more_info", "status"}``:
   a recipient who sent STOP (``opt_out``) → 400 code 21610, a missing To/From 400 code 21604 /
@@ -123,6 +124,14 @@ class TwilioError(Exception):
         }
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A response that is a file, not JSON (an MMS's media)."""
+
+    data: bytes
+    content_type: str
+
+
 def _sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
 
@@ -142,6 +151,7 @@ class TwilioServer:
         self.calls: dict[str, Call] = {}
         self.texts: dict[str, Text] = {}
         self.opted_out: set[str] = set()  # numbers that texted STOP: 21610 on a message to them
+        self.media: dict[str, tuple[bytes, str]] = {}  # an MMS file's path → bytes, type
         self._faults: dict[str, deque[Fault]] = {}
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -347,6 +357,14 @@ class TwilioServer:
             params[f"MediaContentType{n}"] = content_type
         return sid, self.post(url, params)
 
+    def add_media(self, data: bytes, content_type: str) -> str:
+        """An MMS file Twilio keeps for the account; returns its URL as Twilio names it in a
+        webhook (on api.twilio.com: sdesk reaches it through ``api_base_url``)."""
+        path = f"{API}/Accounts/{self.account_sid}/Messages/{_sid('MM')}/Media/{_sid('ME')}"
+        with self._lock:
+            self.media[path] = (data, content_type)
+        return f"https://api.twilio.com{path}"
+
     def inbound_call(
         self, url: str, from_: str, to: str, *, sid: str | None = None
     ) -> tuple[str, httpx.Response]:
@@ -391,6 +409,12 @@ class TwilioServer:
             return 201, self._create_call(form, events)
         if kind == "messages.create":
             return 201, self._create_text(form, [v for k, v in params if k == "MediaUrl"])
+        if kind == "media.fetch":
+            with self._lock:
+                found = self.media.get(path)
+            if found is None:
+                raise TwilioError(404, 20404, f"The requested resource {path} was not found")
+            return 200, Raw(*found)
         if kind == "accounts.fetch":
             return 200, {
                 "sid": self.account_sid,
@@ -561,6 +585,8 @@ def _kind(method: str, path: str) -> str:
         return "calls.update" if method == "POST" else "calls.fetch"
     if len(parts) == 2 and parts[1] == "Messages.json" and method == "POST":
         return "messages.create"
+    if len(parts) == 5 and parts[1] == "Messages" and parts[3] == "Media" and method == "GET":
+        return "media.fetch"
     return "other"
 
 
@@ -582,9 +608,12 @@ def _handler_for(server: TwilioServer) -> type[BaseHTTPRequestHandler]:
                 )
             except TwilioError as exc:
                 status, payload = exc.status, exc.body()
-            data = json.dumps(payload).encode()
+            if isinstance(payload, Raw):
+                data, content_type = payload.data, payload.content_type
+            else:
+                data, content_type = json.dumps(payload).encode(), "application/json"
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             with contextlib.suppress(OSError):

@@ -8,7 +8,8 @@ Anything else is answered 403 and nothing is stored. Then each path does one act
 again (it retries on a timeout) changes nothing.
 
 - ``sms``: a text (SMS or MMS) to the desk's number → a message from the customer who has that
-  phone among their contacts, on their open SMS ticket or a new one (``Channel.SMS``).
+  phone among their contacts, on their open SMS ticket or a new one (``Channel.SMS``); an MMS's
+  files become its attachments (``media.py``).
 - ``sms/status``: a sent text's delivery (delivered, undelivered / failed with the error code).
 - ``voice``: a call to the desk's number → a call-log message, and TwiML: the greeting, then
   the ``forward_to`` phone, or voicemail (``<Record>``, transcribed if asked).
@@ -30,13 +31,14 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from sdesk.channels.twilio.media import fetch_media
 from sdesk.config import TelephonySettings
 from sdesk.core.contacts import normalise_phone
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel, ContactKind
 from sdesk.core.errors import DeskError
 from sdesk.core.health import one_line
-from sdesk.core.inbound import ContactRef, Inbound, Sender
+from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.intake import Outcome
 from sdesk.store.failures import StoreError
 
@@ -201,12 +203,19 @@ class Webhooks:
         sid = p["MessageSid"]
         # Twilio sends E.164; normalised all the same, as the chat's key is the number.
         sender = normalise_phone(p["From"], self.desk.settings.default_region) or p["From"]
-        notes = []
+        notes: list[str] = []
+        files: list[InboundAttachment] = []
+        # A text Twilio sends again fetches its files again; intake keeps it once (MessageSid).
         for n in range(min(_int(p.get("NumMedia")) or 0, MAX_MEDIA)):
             url = p.get(f"MediaUrl{n}")
-            if url:
-                kind = p.get(f"MediaContentType{n}", "a file")
-                notes.append(f"MMS {kind}: {url}")
+            if url and self.token is not None:
+                kind = p.get(f"MediaContentType{n}", "")
+                got = fetch_media(self.settings, self.token, url, kind, n)
+                if got.attachment is not None:
+                    files.append(got.attachment)
+                if got.note is not None:
+                    log.warning("twilio: text %s: %s", sid, got.note)
+                    notes.append(got.note)
         inbound = Inbound(
             channel=Channel.SMS,
             sender=Sender(None, (ContactRef(ContactKind.PHONE, sender),)),
@@ -216,6 +225,7 @@ class Webhooks:
             received_at=self.desk.clock(),
             source="twilio",
             notes=tuple(notes),
+            attachments=tuple(files),
         )
         result = self.desk.intake(inbound)
         if result.outcome is Outcome.QUARANTINED:
