@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sdesk.config import Settings, load_settings
-from sdesk.core import acts, bulk, calls, drafts, events, presence, replies, triage
+from sdesk.core import acts, alerts, bulk, calls, drafts, events, presence, replies, triage
 from sdesk.core.attachments import stage_files
 from sdesk.core.bulk import BulkResult
 from sdesk.core.chats import ChatBatch, chat_batch
@@ -219,6 +219,12 @@ class Desk:
                     created_at=self.clock(),
                 )
             )
+
+    # -- alerts (sdesk.core.alerts) ---------------------------------------------------------------
+
+    def acknowledge_alert(self, alert_id: int, by: str, how: str) -> alerts.Acked:
+        """Stop an alert's escalation; ``how``: console, sms, voice, api or cli."""
+        return alerts.acknowledge(self, alert_id, by, how)
 
     # -- acts (sdesk.core.acts, replies) ---------------------------------------------------------
 
