@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import replace
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -130,9 +130,7 @@ def make_desk(
 
     def make(*, http: HttpSettings | None = None, **alerts: Any) -> Desk:
         values: dict[str, Any] = {
-            "rotations": [
-                {"name": "primary", "agents": ["alice", "bob"], "start": T0.isoformat()}
-            ],
+            "rotations": [{"name": "primary", "agents": ["alice", "bob"], "start": T0.isoformat()}],
         }
         values.update(alerts)
         settings = Settings(
