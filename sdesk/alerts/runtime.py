@@ -99,7 +99,9 @@ class AlertRuntime:
         self.deliver(result.notices)
         return result
 
-    def deliver(self, notices: Iterable[Notice], *, claimed: bool = False) -> None:
+    def deliver(self, notices: Iterable[Notice], *, fresh: bool = True) -> None:
+        """Send each notice and record the result. ``fresh``: straight from their step (its
+        pushes already taken for sending); else each is claimed first (a resend)."""
         for n in notices:
             send = self.senders.get(n.medium)
             if send is None:
@@ -107,7 +109,8 @@ class AlertRuntime:
                 continue
             # A push was taken for sending by its step; SMS and calls are claimed now, so an
             # acknowledgement given meanwhile cancels them.
-            if n.medium != "push" and not claimed and not alerts.claim_notice(self.desk, n.id):
+            taken = fresh and n.medium == "push"
+            if not taken and not alerts.claim_notice(self.desk, n.id):
                 continue
             try:
                 error, ref = send(n)
@@ -148,7 +151,7 @@ class AlertRuntime:
         for notice_id in alerts.requeue_stale(self.desk, older_than):
             n = alerts.notice(self.desk, notice_id)
             if n is not None:
-                self.deliver([n])
+                self.deliver([n], fresh=False)
 
     # -- the scheduler -------------------------------------------------------------------------
 
