@@ -21,13 +21,21 @@ LEASE = "scheduler"
 class AlertService(Service):
     name = "alerts"
 
-    def __init__(self, desk: Desk, runtime: AlertRuntime | None = None) -> None:
+    def __init__(
+        self, desk: Desk, runtime: AlertRuntime | None = None, *, standby_seconds: float = 0
+    ) -> None:
+        """``standby_seconds``: how often a process that does not hold the lease tries again
+        (default: a quarter of the lease's life, as the holder renews it); a standby meant to
+        take over fast from a dead holder on this host asks more often."""
         self.desk = desk
         self.runtime = runtime or AlertRuntime(desk)
         self.holder = leases.holder_id(LEASE)
+        self.renew_seconds = leases.DEFAULT_TTL.total_seconds() / 4
+        self.standby_seconds = standby_seconds or self.renew_seconds
 
     def run(self, stop: threading.Event) -> None:
         held = False
+        self.runtime.prepare()
         try:
             while not stop.is_set():
                 if leases.acquire(self.desk, LEASE, self.holder):
@@ -35,11 +43,12 @@ class AlertService(Service):
                         log.info("alerts: scheduler lease taken; escalations run here")
                         self.runtime.start()
                         held = True
+                        log.info("alerts: scheduler started")
                 elif held:  # lost it (a long stall): the new holder runs the escalations
                     log.warning("alerts: scheduler lease lost; stopping the scheduler here")
                     self.runtime.stop()
                     held = False
-                stop.wait(leases.DEFAULT_TTL.total_seconds() / 4)
+                stop.wait(self.renew_seconds if held else self.standby_seconds)
         finally:
             self.runtime.stop()
             if held:

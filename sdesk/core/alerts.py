@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,8 +27,9 @@ from sdesk.core import events
 from sdesk.core.cursors import Cursor, get_cursor, set_cursor
 from sdesk.core.errors import DeskError
 from sdesk.core.oncall import on_call
-from sdesk.store.alertmodels import Alert, AlertNotice, AlertStep
-from sdesk.store.models import Agent, AgentGroup, Event, Outbox, Ticket
+from sdesk.store.alertmodels import Alert, AlertNotice
+from sdesk.store.models import Agent, AgentGroup, Event, Ticket
+from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
@@ -111,38 +113,42 @@ def open_alerts(
     now = desk.clock()
     out: list[Opened] = []
     with desk.store.write() as session:
+        sql = RawSql(session)
+        known: dict[str, tuple[int, datetime | None]] = {}
+        keys = list(dict.fromkeys(d.key for d in decisions))
+        for chunk in range(0, len(keys), 500):
+            for alert_id, key, next_at in session.execute(
+                select(col(Alert.id), col(Alert.open_key), col(Alert.next_at)).where(
+                    col(Alert.open_key).in_(keys[chunk : chunk + 500])
+                )
+            ):
+                known[key] = (alert_id, next_at)
+        bumps: Counter[int] = Counter()
+        when = sql.time(now)
         for d in decisions:
-            alert = session.execute(
-                select(Alert).where(col(Alert.open_key) == d.key)
-            ).scalar_one_or_none()
-            if alert is not None:
-                alert.count += 1
-                alert.last_seen_at = now
-                assert alert.id is not None
-                out.append(Opened(alert.id, False, alert.next_at))
+            if d.key in known:
+                alert_id, next_at = known[d.key]
+                bumps[alert_id] += 1
+                out.append(Opened(alert_id, False, next_at))
                 continue
-            alert = Alert(
-                key=d.key,
-                open_key=d.key,
-                rule=d.rule.name,
-                event=d.event,
-                event_id=d.event_id,
-                ticket_id=d.ticket_id,
-                tier=d.rule.tier,
-                title=d.title[:300],
-                plan=json.dumps(plan_of(d.rule, desk.settings.alerts)),
-                next_at=now,
-                created_at=now,
-                last_seen_at=now,
-            )
-            session.add(alert)
-            session.flush()
-            assert alert.id is not None
+            alert_id = sql.insert(
+                "alert", key=d.key, open_key=d.key, rule=d.rule.name, event=d.event,
+                event_id=d.event_id, ticket_id=d.ticket_id, tier=d.rule.tier,
+                title=d.title[:300], state=ACTIVE, count=1,
+                plan=json.dumps(plan_of(d.rule, desk.settings.alerts)), step=0, repeat=0,
+                next_at=when, created_at=when, last_seen_at=when,
+            )  # fmt: skip
+            known[d.key] = (alert_id, now)
             events.record(
-                session, "alert.raised", at=now, ticket_id=d.ticket_id, alert=alert.id,
+                sql, "alert.raised", at=now, ticket_id=d.ticket_id, alert=alert_id,
                 rule=d.rule.name, tier=d.rule.tier,
             )  # fmt: skip
-            out.append(Opened(alert.id, True, now))
+            out.append(Opened(alert_id, True, now))
+        for alert_id, n in bumps.items():
+            sql.run(
+                "UPDATE alert SET count = count + ?, last_seen_at = ? WHERE id = ?",
+                n, when, alert_id,
+            )  # fmt: skip
         if through_event is not None:
             set_cursor(session, *CURSOR, Cursor(None, str(through_event)), now)
     return out
@@ -169,60 +175,128 @@ def start_cursor_at_end(desk: Desk) -> int:
 def run_step(desk: Desk, alert_id: int, step: int, repeat: int) -> StepResult | None:
     """Take step ``step`` of round ``repeat`` if it is the alert's next one and still due;
     None when it is not (taken already, acknowledged, not yet due): the caller does nothing."""
+    taken = run_steps(desk, [(alert_id, step, repeat)])
+    return taken[0] if taken else None
+
+
+def run_steps(desk: Desk, wanted: Sequence[tuple[int, int, int]]) -> list[StepResult]:
+    """Take each (alert, step, round) that is still the alert's next one and due, all in one
+    transaction (a burst of due steps costs one commit); the ones that are not are skipped.
+    Each step taken writes its unique ``alert_step`` row in that transaction."""
+    if not wanted:
+        return []
     now = desk.clock()
     try:
         with desk.store.write() as session:
-            alert = session.execute(
-                select(Alert).where(col(Alert.id) == alert_id).with_for_update()
-            ).scalar_one_or_none()
-            if (
-                alert is None
-                or alert.state != ACTIVE
-                or (alert.step, alert.repeat) != (step, repeat)
-                or alert.next_at is None
-                or alert.next_at > now
-            ):
-                return None
-            session.add(
-                AlertStep(alert_id=alert_id, step=step, repeat=repeat, ran_at=now,
-                          due_at=alert.next_at)
-            )  # fmt: skip
-            session.flush()  # the unique row: a second taking of this step fails here
-            result = _take(desk, session, alert, now)
-            events.record(
-                session, "alert.step", at=now, ticket_id=alert.ticket_id, alert=alert_id,
-                step=step, repeat=repeat, notices=len(result.notices),
-            )  # fmt: skip
-            return result
-    except IntegrityError:
-        return None
+            return _run_steps(desk, session, wanted, now)
+    except IntegrityError:  # a step taken meanwhile by another process: one at a time
+        if len(wanted) == 1:
+            return []
+        return [r for w in wanted for r in run_steps(desk, [w])]
 
 
-def _take(desk: Desk, session: Session, alert: Alert, now: datetime) -> StepResult:
-    assert alert.id is not None
+@dataclass(slots=True)
+class _Due:
+    """An alert row as a step needs it (read with the write lock held)."""
+
+    id: int
+    state: str
+    step: int
+    repeat: int
+    next_at: datetime | None
+    ticket_id: int | None
+    tier: str
+    title: str
+    count: int
+    plan: str
+
+
+def _run_steps(
+    desk: Desk, session: Session, wanted: Sequence[tuple[int, int, int]], now: datetime
+) -> list[StepResult]:
+    sql = RawSql(session)
+    ids = sorted({a for a, _s, _r in wanted})
+    alerts: dict[int, _Due] = {}
+    for chunk in range(0, len(ids), 500):
+        for row in session.execute(
+            select(
+                col(Alert.id), col(Alert.state), col(Alert.step), col(Alert.repeat),
+                col(Alert.next_at), col(Alert.ticket_id), col(Alert.tier), col(Alert.title),
+                col(Alert.count), col(Alert.plan),
+            )
+            .where(col(Alert.id).in_(ids[chunk : chunk + 500]))
+            .with_for_update()
+        ):  # fmt: skip
+            due = _Due(*row)  # type: ignore[arg-type,call-arg]  # id is set on stored rows
+            alerts[due.id] = due
+    results: list[StepResult] = []
+    who: dict[tuple[tuple[str, ...], int | None], list[Agent]] = {}
+    for alert_id, step, repeat in wanted:
+        alert = alerts.get(alert_id)
+        if (
+            alert is None
+            or alert.state != ACTIVE
+            or (alert.step, alert.repeat) != (step, repeat)
+            or alert.next_at is None
+            or alert.next_at > now
+        ):
+            continue
+        # The unique row: a step taken twice fails here, and the transaction with it.
+        sql.insert(
+            "alert_step", alert_id=alert_id, step=step, repeat=repeat, ran_at=sql.time(now),
+            due_at=sql.time(alert.next_at),
+        )  # fmt: skip
+        results.append(_take(desk, session, sql, alert, now, who))
+        events.record(
+            sql, "alert.step", at=now, ticket_id=alert.ticket_id, alert=alert_id, step=step,
+            repeat=repeat,
+        )  # fmt: skip
+    return results
+
+
+def _take(
+    desk: Desk,
+    session: Session,
+    sql: RawSql,
+    alert: _Due,
+    now: datetime,
+    who: dict[tuple[tuple[str, ...], int | None], list[Agent]],
+) -> StepResult:
     plan = json.loads(alert.plan)
     steps = plan["steps"]
     spec = steps[alert.step]
     result = StepResult(alert.id, alert.step, alert.repeat)
     title = _title(alert)
-    agents = _resolve(desk, session, alert.ticket_id, spec["targets"], now)
+    targets = tuple(spec["targets"])
+    key = (targets, alert.ticket_id if "assignee" in targets else None)
+    if key not in who:
+        who[key] = _resolve(desk, session, alert.ticket_id, list(targets), now)
     for medium in TIER_MEDIA[spec["tier"]]:
-        for agent in agents:
-            result.notices.extend(_notice(desk, session, alert, agent, medium, title, now))
+        for agent in who[key]:
+            notice = _notice(desk, session, sql, alert, agent, medium, title, now)
+            if notice is not None:
+                result.notices.append(notice)
     wait = timedelta(minutes=float(spec["wait_minutes"]))
     if alert.step + 1 < len(steps):
         alert.step += 1
+        alert.next_at = now + wait
     elif alert.repeat < int(plan["repeat"]):
         alert.step, alert.repeat = 0, alert.repeat + 1
+        alert.next_at = now + wait
     else:
         alert.next_at = None  # nothing left to do but wait for an acknowledgement
-        return result
-    alert.next_at = now + wait
-    result.next_at, result.next_step, result.next_repeat = alert.next_at, alert.step, alert.repeat
+    sql.run(
+        "UPDATE alert SET step = ?, repeat = ?, next_at = ? WHERE id = ?",
+        alert.step, alert.repeat, sql.time(alert.next_at), alert.id,
+    )  # fmt: skip
+    if alert.next_at is not None:
+        result.next_at, result.next_step, result.next_repeat = (
+            alert.next_at, alert.step, alert.repeat,
+        )  # fmt: skip
     return result
 
 
-def _title(alert: Alert) -> str:
+def _title(alert: Alert | _Due) -> str:
     more = f" (×{alert.count})" if alert.count > 1 else ""
     return f"[{alert.tier}] alert {alert.id}: {alert.title}{more}"
 
@@ -281,11 +355,11 @@ def _address(agent: Agent, medium: str) -> str:
 
 
 def _notice(
-    desk: Desk, session: Session, alert: Alert, agent: Agent, medium: str, title: str,
-    now: datetime,
-) -> list[Notice]:  # fmt: skip
-    """One notice row: queued to send, or held back with the reason (visible, never lost)."""
-    assert alert.id is not None
+    desk: Desk, session: Session, sql: RawSql, alert: _Due, agent: Agent, medium: str,
+    title: str, now: datetime,
+) -> Notice | None:  # fmt: skip
+    """One notice row: to send (returned), or held back with the reason (visible, never
+    lost), or handed to the outbox (email), or simply there for the consoles to read."""
     address = _address(agent, medium)
     storm = desk.settings.alerts.storm
     cost = storm.sms_cost if medium == "sms" else storm.call_cost if medium == "voice" else 0.0
@@ -300,22 +374,19 @@ def _notice(
         "held" if reason else "sent" if medium == "console" else "sending" if medium == "push"
         else "queued"
     )  # fmt: skip
-    row = AlertNotice(
-        alert_id=alert.id, step=alert.step, repeat=alert.repeat, agent=agent.login,
-        medium=medium, address=address, state=state, reason=reason,
-        cost=0.0 if reason else cost, created_at=now,
-        sent_at=now if state == "sent" else None,
-    )  # fmt: skip
-    session.add(row)
-    session.flush()
-    assert row.id is not None
     text = _text(alert, title, medium)
+    notice_id = sql.insert(
+        "alert_notice", alert_id=alert.id, step=alert.step, repeat=alert.repeat,
+        agent=agent.login, medium=medium, address=address, state=state, reason=reason,
+        cost=0.0 if reason else cost, attempts=0, ref=None, created_at=sql.time(now),
+        sent_at=sql.time(now) if state == "sent" else None,
+    )  # fmt: skip
     if state not in ("queued", "sending"):
-        return []
+        return None
     if medium == "email":  # ordinary: through the outbox and SMTP like every mail
-        _queue_email(desk, session, row, title, text, now)
-        return []
-    return [Notice(row.id, alert.id, agent.login, medium, address, text, title)]
+        _queue_email(desk, sql, notice_id, address, title, text, now)
+        return None
+    return Notice(notice_id, alert.id, agent.login, medium, address, text, title)
 
 
 def _limited(
@@ -349,30 +420,33 @@ def _limited(
     return None
 
 
-def _text(alert: Alert, title: str, medium: str) -> str:
+def _text(alert: Alert | _Due, title: str, medium: str) -> str:
     if medium in ("sms", "voice"):
         return f"{title}. Reply ACK {alert.id} to acknowledge."
     return f"{title}\n\nAcknowledge it in the console (alerts view) or: sdesk alerts ack {alert.id}"
 
 
 def _queue_email(
-    desk: Desk, session: Session, row: AlertNotice, title: str, text: str, now: datetime
-) -> None:
-    key = f"alert-notice:{row.id}"
+    desk: Desk, sql: RawSql, notice_id: int, address: str, title: str, text: str,
+    now: datetime,
+) -> None:  # fmt: skip
     payload = {
         "subject": title,
         "text": text,
-        "message_id": f"<alert-{row.id}.{uuid.uuid4().hex[:12]}@{desk.settings.desk_domain}>",
+        "message_id": f"<alert-{notice_id}.{uuid.uuid4().hex[:12]}@{desk.settings.desk_domain}>",
         "automatic": True,
     }
-    outbox = Outbox(
-        kind="alert", channel="email", ticket_id=None, message_id=None, recipient=row.address,
-        payload=json.dumps(payload, ensure_ascii=False), state="queued", next_attempt_at=now,
-        created_at=now, idempotency_key=key,
+    when = sql.time(now)
+    outbox_id = sql.insert(
+        "outbox", kind="alert", channel="email", ticket_id=None, message_id=None,
+        recipient=address, payload=json.dumps(payload, ensure_ascii=False), state="queued",
+        attempts=0, next_attempt_at=when, last_error=None, created_at=when, sent_at=None,
+        idempotency_key=f"alert-notice:{notice_id}",
     )  # fmt: skip
-    session.add(outbox)
-    session.flush()
-    row.state, row.ref = "handed", f"outbox:{outbox.id}"
+    sql.run(
+        "UPDATE alert_notice SET state = 'handed', ref = ? WHERE id = ?",
+        f"outbox:{outbox_id}", notice_id,
+    )  # fmt: skip
 
 
 def claim_notice(desk: Desk, notice_id: int) -> bool:
@@ -393,19 +467,35 @@ def claim_notice(desk: Desk, notice_id: int) -> bool:
 
 
 def settle_notice(desk: Desk, notice_id: int, *, error: str = "", ref: str | None = None) -> None:
+    settle_notices(desk, [(notice_id, error, ref)])
+
+
+def settle_notices(desk: Desk, outcomes: Sequence[tuple[int, str, str | None]]) -> None:
+    """Record what became of sent notices, (id, error or "", upstream ref), in one
+    transaction; a failure keeps its reason on the notice."""
+    if not outcomes:
+        return
     now = desk.clock()
     with desk.store.write() as session:
-        row = session.get(AlertNotice, notice_id)
-        if row is None:
-            return
-        if error:
-            row.state, row.reason = "failed", error[:300]
-        else:
-            row.state, row.sent_at, row.ref = "sent", now, ref
-        events.record(
-            session, "alert.notice", at=now, alert=row.alert_id, notice=notice_id,
-            medium=row.medium, agent=row.agent, state=row.state,
-        )  # fmt: skip
+        rows = {
+            r.id: r
+            for r in session.execute(
+                select(AlertNotice).where(col(AlertNotice.id).in_([o[0] for o in outcomes]))
+            ).scalars()
+        }
+        for notice_id, error, ref in outcomes:
+            row = rows.get(notice_id)
+            if row is None:
+                continue
+            if error:
+                row.state, row.reason = "failed", error[:300]
+            else:
+                row.state, row.sent_at, row.ref = "sent", now, ref
+            if error or row.medium in ("sms", "voice"):  # the audit log: the costly and failed
+                events.record(
+                    session, "alert.notice", at=now, alert=row.alert_id, notice=notice_id,
+                    medium=row.medium, agent=row.agent, state=row.state,
+                )  # fmt: skip
 
 
 def requeue_stale(desk: Desk, older_than: timedelta) -> list[int]:
@@ -487,8 +577,17 @@ def acknowledge(desk: Desk, alert_id: int, by: str, how: str) -> Acked:
 
 def signal(desk: Desk, kind: str, *, key: str, text: str, ticket_id: int | None = None) -> None:
     """Record a system event the rules may alert on (``channel.down``, ``delivery.failed``)."""
+    signals(desk, [(kind, key, text)], ticket_id=ticket_id)
+
+
+def signals(
+    desk: Desk, items: Sequence[tuple[str, str, str]], *, ticket_id: int | None = None
+) -> None:
+    """Several system events (kind, key, text) in one transaction."""
+    now = desk.clock()
     with desk.store.write() as session:
-        events.record(session, kind, at=desk.clock(), ticket_id=ticket_id, key=key, text=text)
+        for kind, key, text in items:
+            events.record(session, kind, at=now, ticket_id=ticket_id, key=key, text=text)
 
 
 _UNSET: Any = object()

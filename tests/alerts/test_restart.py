@@ -99,7 +99,10 @@ def test_sigkill_mid_escalation_loses_no_step_and_repeats_none(
     assert set(taken.values()) == {1}  # ... none taken twice
     pushes = notices(desk, medium="push")
     assert len(pushes) == ALERTS * STEPS and {n.state for n in pushes} == {"sent"}
-    # A push in flight when the process died is sent again (at least once): it is counted.
+    # A push in flight when the process died is sent again (at least once), and counted: it
+    # may or may not have reached the server the first time.
     resent = sum(n.attempts for n in pushes)
-    assert len(push_server.received) == ALERTS * STEPS + resent
+    per_alert = Counter(m["title"].split(":", 1)[0] for m in push_server.received)
+    assert len(per_alert) == ALERTS and min(per_alert.values()) >= STEPS
+    assert ALERTS * STEPS <= len(push_server.received) <= ALERTS * STEPS + resent
     desk.close()

@@ -11,7 +11,7 @@ from sdesk.api.server import HttpService
 from sdesk.config import HttpSettings
 from sdesk.core.alerts import signal
 from tests.alerts.conftest import MakeDesk, alerts_of, notices, runtime
-from tests.alerts.test_escalation import POLICY, PAGE_RULE
+from tests.alerts.test_escalation import PAGE_RULE, POLICY
 from tests.conftest import FakeClock
 from tests.twilio.twilioapi import TwilioServer
 
