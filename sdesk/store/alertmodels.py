@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Column, Float, Index, LargeBinary, Table, Unicode, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sdesk.store.types import UTCDateTime
@@ -82,3 +82,14 @@ class AlertNotice(SQLModel, table=True):
     ref: str | None = None  # the upstream id (Twilio's SID)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# APScheduler 3's SQLAlchemyJobStore table (the step timers), declared here as the job store
+# declares it so the desk's schema has one description (migration 0013 makes it).
+APSCHEDULER_JOBS = Table(
+    "apscheduler_jobs",
+    SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
