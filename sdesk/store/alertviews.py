@@ -131,3 +131,19 @@ def next_steps(session: Session, ticket_ids: Iterable[int]) -> dict[int, datetim
         ):
             out[ticket_id] = at
     return out
+
+
+def escalations_by_number(session: Session, limit: int = 1000) -> dict[int, datetime]:
+    """Ticket number → when its alerts' next escalation step is due (the soonest), for the
+    inbox's rows; at most ``limit`` tickets, soonest first."""
+    out: dict[int, datetime] = {}
+    for number, at in session.execute(
+        select(col(Ticket.number), col(Alert.next_at))
+        .join(Ticket, col(Ticket.id) == col(Alert.ticket_id))
+        .where(col(Alert.state) == "active", col(Alert.next_at).is_not(None))
+        .order_by(col(Alert.next_at))
+        .limit(limit)
+    ):
+        if at is not None and number not in out:
+            out[number] = at
+    return out

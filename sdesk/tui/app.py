@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from contextlib import suppress
+from datetime import datetime
 from functools import partial
 from typing import ClassVar, Protocol
 
@@ -25,13 +26,13 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from sdesk.core.desk import Desk
 from sdesk.core.text import Safe, safe
-from sdesk.store.alertviews import console_notices, last_notice_id
+from sdesk.store.alertviews import console_notices, escalations_by_number, last_notice_id
 from sdesk.store.inbox import PAGE, InboxFilter, Page, inbox_page
 from sdesk.store.live import Stamp, stamp, tickets_after
 from sdesk.store.queries import AgentRow
 from sdesk.tui.actions import APP_ACTIONS, DESK_ACTIONS, bindings
 from sdesk.tui.compat import FrameWatchingApp, registered_theme, set_frame_rate
-from sdesk.tui.messages import DeskChanged, PresenceChanged
+from sdesk.tui.messages import DeskChanged, EscalationsChanged, PresenceChanged
 from sdesk.tui.startup import settle_after_first_paint
 from sdesk.tui.threads import from_thread
 
@@ -75,6 +76,7 @@ class SdeskApp(FrameWatchingApp):
         self._presence: dict[int, tuple[tuple[str, str], ...]] = {}
         self.working_on: tuple[int | None, str] = (None, "viewing")
         self.alert_seen: int | None = None  # the last console notice toasted
+        self._escalations: dict[int, datetime] = {}
         console = desk.settings.console
         self.theme = THEMES[console.theme]
         self.refresh_seconds = console.refresh_seconds
@@ -154,11 +156,15 @@ class SdeskApp(FrameWatchingApp):
                 if self.alert_seen is not None
                 else []
             )
+            escalations = escalations_by_number(session)
         if get_current_worker().is_cancelled:
             return
         if toasts:
             self.alert_seen = toasts[-1][0]
             from_thread(self, self._alert_toasts, [t for _i, t in toasts])
+        if escalations != self._escalations:
+            self._escalations = escalations
+            from_thread(self, self._post_screen, EscalationsChanged(escalations))
         if self.stamp is not None and now != self.stamp:
             from_thread(self, self._post_screen, DeskChanged(tuple(fresh)))
         self.stamp = now
@@ -178,7 +184,7 @@ class SdeskApp(FrameWatchingApp):
             )
         self.bell()
 
-    def _post_screen(self, message: DeskChanged | PresenceChanged) -> None:
+    def _post_screen(self, message: DeskChanged | PresenceChanged | EscalationsChanged) -> None:
         for screen in self.screen_stack:
             if hasattr(screen, "desk_screen"):
                 screen.post_message(message)

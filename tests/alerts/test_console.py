@@ -14,6 +14,7 @@ from sdesk.store.queries import agent_row
 from sdesk.tui.app import SdeskApp
 from sdesk.tui.screens.alerts import AlertsScreen
 from tests.alerts.conftest import MakeDesk, alerts_of, runtime
+from tests.conftest import FakeClock
 from tests.tui.conftest import running, settle
 
 RULE = {"name": "down", "event": "channel.down", "tier": "fast", "targets": ["team"]}
@@ -60,3 +61,36 @@ def test_toast_bell_view_and_acknowledge(make_desk: MakeDesk) -> None:
     asyncio.run(drive())
     [alert] = alerts_of(desk)
     assert (alert.state, alert.acked_by, alert.acked_how) == ("acknowledged", "alice", "console")
+
+
+def test_an_escalating_tickets_row_shows_the_time_to_its_next_step(
+    make_desk: MakeDesk, clock: FakeClock
+) -> None:
+    from sdesk.core.enums import Priority
+    from sdesk.tui.widgets.inbox import InboxList
+    from tests.alerts.conftest import ticket
+
+    rule = {"name": "hot", "event": "ticket.created", "tier": "fast", "targets": ["team"],
+            "escalation": "page"}  # fmt: skip
+    desk = make_desk(rules=[rule])
+    rt = runtime(desk)
+    number = ticket(desk, priority=Priority.URGENT, subject="Core switch down")
+    rt.tail()  # step 1 taken; the next in 5 minutes
+    clock.advance(minutes=1)
+    with desk.store.read() as session:
+        me = agent_row(session, "alice")
+    assert me is not None
+    app = SdeskApp(desk, me, live=True)
+
+    async def drive() -> str:
+        async with running(app, size=(120, 30)) as pilot:
+            inbox = app.screen.query_one(InboxList)
+            deadline = time.monotonic() + 10
+            while number not in inbox.escalations and time.monotonic() < deadline:
+                await pilot.pause(0.05)  # the next poll (1 s) brings it
+            await settle(pilot)
+            index = next(i for i, r in enumerate(inbox.rows) if r.number == number)
+            return inbox.render_line(index - int(inbox.scroll_y)).text
+
+    line = asyncio.run(drive())
+    assert f"#{number}" in line and "⇡4m" in line, line
