@@ -46,7 +46,8 @@ def alert_text(a: AlertView, now: datetime) -> Text:
     elif a.state == "active":
         text.append("\n  no step left: waiting for an acknowledgement", style="dim")
     for n in a.notices:
-        text.append(f"\n  {_clock(n.sent_at or n.created_at)} {n.agent} by {n.medium}: {n.state}")
+        line = f"{_clock(n.sent_at or n.created_at)} {n.agent} by {n.medium}: {n.state}"
+        text.append("\n  " + safe(line, single_line=True))
         if n.reason:
             text.append(f" — {safe(n.reason, single_line=True)}", style="dim")
     return text
@@ -90,10 +91,11 @@ class AlertsScreen(Screen[None]):
         oncall = Text()
         for rotation in settings.rotations:
             current, following = now_and_next(settings, rotation.name, now)
-            oncall.append(f"{rotation.name}: ", style="bold")
-            oncall.append(f"now {current.agent or 'nobody'} until {_clock(current.end)}")
+            oncall.append(safe(rotation.name, single_line=True) + ": ", style="bold")
+            now_line = f"now {current.agent or 'nobody'} until {_clock(current.end)}"
+            oncall.append(safe(now_line, single_line=True))
             if following is not None:
-                oncall.append(f", next {following.agent or 'nobody'}")
+                oncall.append(safe(f", next {following.agent or 'nobody'}", single_line=True))
             oncall.append("   ")
         from_thread(self.app, self._show, alerts, oncall, now)
 
