@@ -60,7 +60,10 @@ def test_open_step_ack_on_each_database(desk: Desk, clock: FakeClock) -> None:
     with desk.store.read() as s:
         alert = s.execute(select(Alert)).scalar_one()
     assert (alert.state, alert.count, alert.open_key, alert.acked_how) == (
-        "acknowledged", 2, None, "console"
+        "acknowledged",
+        2,
+        None,
+        "console",
     )
     reopened = open_alerts(desk, [decision])  # the key is free again once acknowledged
     assert reopened[0].new and reopened[0].alert_id != first.alert_id
