@@ -24,9 +24,12 @@ from sqlmodel import col
 
 from sdesk.config_alerts import TIER_MEDIA, AlertRule, AlertSettings
 from sdesk.core import events
+from sdesk.core.acts import agent_by_login
 from sdesk.core.cursors import Cursor, get_cursor, set_cursor
-from sdesk.core.errors import DeskError
+from sdesk.core.enums import Role
+from sdesk.core.errors import DeskError, PermissionDenied
 from sdesk.core.oncall import on_call
+from sdesk.core.permissions import require
 from sdesk.store.alertmodels import Alert, AlertNotice
 from sdesk.store.models import Agent, AgentGroup, Event, Ticket
 from sdesk.store.rawsql import RawSql
@@ -601,11 +604,19 @@ def set_agent_reach(
     phone: str | None = _UNSET,
     email: str | None = _UNSET,
     group: str | None = _UNSET,
+    by: str | None = None,
 ) -> None:
     """How alerts reach an agent: an apprise push URL, a phone, an email, a group (made when
-    new). Only what is given changes."""
+    new). Only what is given changes; once the desk has an admin, ``by`` must manage agents."""
     now = desk.clock()
     with desk.store.write() as session:
+        has_admin = session.execute(
+            select(col(Agent.id)).where(col(Agent.role) == Role.ADMIN.value)
+        ).first()
+        if has_admin:
+            if by is None:
+                raise PermissionDenied("only an admin may change how agents are reached")
+            require(agent_by_login(session, by).role, "manage_agents", by)
         agent = session.execute(select(Agent).where(col(Agent.login) == login)).scalar_one_or_none()
         if agent is None:
             raise AlertError(f"no agent {login!r}")

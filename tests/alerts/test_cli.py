@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from sdesk.core.alerts import signal
+from sdesk.store.models import Agent, AgentGroup
 from tests.alerts.conftest import MakeDesk, alerts_of, runtime
 from tests.conftest import T0
 
@@ -76,6 +79,15 @@ def test_list_ack_test_and_oncall(make_desk: MakeDesk, tmp_path: Path) -> None:
     again = sdesk(tmp_path, "alerts", "ack", "999")
     assert again.returncode == 1 and "no alert 999" in again.stderr
     assert "no active alerts" in sdesk(tmp_path, "alerts", "list").stdout
+
+    push = "ntfy://127.0.0.1:9/c"
+    reach = sdesk(tmp_path, "agent", "reach", "carol", "--push", push, "--group", "night")
+    assert reach.returncode == 0, reach.stderr
+    assert reach.stdout.strip() == "agent carol: group, push_target set"
+    with desk.store.read() as s:
+        carol = s.execute(select(Agent).where(Agent.login == "carol")).scalar_one()
+        group = s.execute(select(AgentGroup).where(AgentGroup.id == carol.group_id)).scalar_one()
+    assert (carol.push_target, group.name) == (push, "night")
 
     oncall = sdesk(tmp_path, "oncall")
     assert oncall.returncode == 0, oncall.stderr
