@@ -87,6 +87,7 @@ class AlertRuntime:
         self._buckets: set[float] = set()
         self._buckets_lock = threading.Lock()
         self._started_at = desk.clock()
+        self.taken = 0  # steps this runtime has taken (``sdesk fetch`` reports them)
         self._tail_lock = threading.Lock()
         self.cursor: int | None = None
 
@@ -125,6 +126,7 @@ class AlertRuntime:
                     self.schedule(r.next_at)
             self.deliver([n for r in results for n in r.notices])
             taken.extend(results)
+        self.taken += len(taken)
         return taken
 
     def deliver(self, notices: list[Notice], *, fresh: bool = True) -> None:

@@ -56,15 +56,20 @@ class AlertService(Service):
                     leases.release(self.desk, LEASE, self.holder)
 
     def run_once(self) -> PassResult | None:
-        """``sdesk fetch``: one look at the events and the due steps, if no daemon runs them."""
+        """``sdesk fetch``: one look at the events and the due steps, if no daemon runs them;
+        a line only when a step was taken."""
         if not leases.acquire(self.desk, LEASE, self.holder):
             held = leases.current(self.desk, LEASE)
             who = leases.describe(held[0]) if held else "another process"
             return PassResult(f"alerts: run by {who}", "busy")
         try:
             self.runtime.watch()
+            before = self.runtime.taken
             read = self.runtime.tail()
-            steps = self.runtime.run_due()
+            self.runtime.run_due()
+            steps = self.runtime.taken - before
         finally:
             leases.release(self.desk, LEASE, self.holder)
+        if not steps:
+            return None  # nothing to say: the events read opened no alert
         return PassResult(f"alerts: events read {read}, steps taken {steps}")
