@@ -22,6 +22,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from sdesk.config_alerts import AlertSettings
+
 APP = "sdesk"
 
 
@@ -428,6 +430,7 @@ class Settings(BaseSettings):
     mailboxes: list[MailboxSettings] = Field(default_factory=list)
     telegram: TelegramSettings | None = None
     http: HttpSettings | None = None
+    alerts: AlertSettings = AlertSettings()
 
     @model_validator(mode="after")
     def _unique_mailboxes(self) -> Settings:

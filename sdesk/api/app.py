@@ -5,7 +5,8 @@ config. Each part of the HTTP side is a router in a module of its own, added her
 
 - ``/telegram/webhook`` (``telegram.py``) when the bot runs in webhook mode;
 - the REST API under ``/api/v1`` and the customer's web cabinet at ``/`` (issue 16);
-- Twilio's webhooks under ``/twilio`` (issue 17).
+- Twilio's webhooks under ``/twilio`` (issue 17); an alert call's key press under
+  ``/twilio/alerts`` (``alerts.py``) when telephony is Twilio.
 
 Handlers call the core through ``Desk`` methods like the console does (ARCHITECTURE.md, layers);
 a store call blocks, so it runs in a worker thread, never on the event loop.
@@ -37,4 +38,8 @@ def create_app(desk: Desk) -> FastAPI:
         from sdesk.api import twilio as twilio_webhooks
 
         app.include_router(twilio_webhooks.router(desk))
+    if desk.settings.telephony.provider == "twilio" and desk.settings.alerts.enabled:
+        from sdesk.api import alerts as alert_routes
+
+        app.include_router(alert_routes.router(desk))
     return app

@@ -206,8 +206,8 @@ def build_services(
     """The desk's services: a poller per mailbox (``mailboxes``: these only; default: every
     configured one), the Telegram bot when ``[telegram]`` is configured (and ``telegram``),
     the HTTP server when ``[http]`` is (and ``http``), the Twilio call watcher when
-    ``[telephony]`` uses Twilio (and ``telephony``) and, with ``outbox``, the dispatcher and
-    the pending tickets' wake-up.
+    ``[telephony]`` uses Twilio (and ``telephony``) and, with ``outbox``, the dispatcher, the
+    pending tickets' wake-up and the alerts' scheduler (``[alerts] enabled``).
     ``on_error(name, message)`` hears a poller's failed rounds (``sdesk serve`` prints them)."""
     boxes = desk.settings.mailboxes if mailboxes is None else list(mailboxes)
     services: list[Service] = [
@@ -234,6 +234,10 @@ def build_services(
     if outbox:
         services.append(OutboxService(desk, cafile=cafile))
         services.append(PendingService(desk))
+        if desk.settings.alerts.enabled:
+            from sdesk.alerts.service import AlertService
+
+            services.append(AlertService(desk))
     return services
 
 

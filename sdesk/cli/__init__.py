@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sdesk.cli import agents, demo, export, ingest, mail, quarantine, tickets, tokens
+from sdesk.cli import agents, alerts, demo, export, ingest, mail, quarantine, tickets, tokens
 from sdesk.cli.common import ConfigOption, DbOption, State, fail, open_desk, run_guarded
 from sdesk.cli.console import open_console
 
@@ -81,6 +81,8 @@ app.command("doctor")(mail.doctor)
 app.add_typer(agents.app, name="agent")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(tokens.app, name="token")
+app.add_typer(alerts.app, name="alerts")
+app.command("oncall")(alerts.oncall)
 
 
 def main() -> None:

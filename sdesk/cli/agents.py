@@ -65,3 +65,32 @@ def phone(
     desk = open_desk(ctx, db, config)
     stored = desk.phone.set_agent_phone(login, number, getpass.getuser())
     typer.echo(f"{login}: phone {stored}" if stored else f"{login}: phone cleared")
+
+
+@app.command("reach")
+def reach(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="The agent.")],
+    push: Annotated[
+        str | None, typer.Option(help="An apprise URL for push alerts, e.g. ntfys://ntfy.sh/x.")
+    ] = None,
+    phone: Annotated[str | None, typer.Option(help="For SMS and call alerts (E.164).")] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    group: Annotated[str | None, typer.Option(help="The agent's group (group:NAME).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """How alerts reach an agent; only the options given change ("" clears one)."""
+    from sdesk.core.alerts import set_agent_reach
+
+    desk = open_desk(ctx, db, config)
+    given = {
+        k: v
+        for k, v in {"push_target": push, "phone": phone, "email": email, "group": group}.items()
+        if v is not None
+    }
+    if not given:
+        typer.echo("nothing to change: give --push, --phone, --email or --group")
+        raise typer.Exit(2)
+    set_agent_reach(desk, login, by=getpass.getuser(), **given)
+    typer.echo(f"agent {login}: {', '.join(sorted(given))} set")

@@ -16,7 +16,7 @@ from sdesk.core import events, pending
 from sdesk.core.enums import Channel, MessageKind, Priority, Status
 from sdesk.core.errors import DeskError, NotFound, StaleTicket
 from sdesk.core.permissions import require
-from sdesk.core.sla import due_times
+from sdesk.core.sla import due_times, hours_of
 from sdesk.store.models import Agent, Draft, Message, Outbox, Ticket
 from sdesk.store.queries import current_number
 
@@ -186,7 +186,9 @@ def set_priority(
     ticket.priority = priority.value
     # From creation, later by every finished pause of the clock (core/pending.py).
     start = ticket.created_at + timedelta(seconds=ticket.sla_paused_seconds)
-    ticket.first_response_due, ticket.resolution_due = due_times(desk.settings.sla, priority, start)
+    ticket.first_response_due, ticket.resolution_due = due_times(
+        desk.settings.sla, priority, start, hours_of(desk.settings)
+    )
     _touch(ticket, at)
     events.record(
         session,

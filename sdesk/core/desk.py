@@ -17,6 +17,7 @@ from sqlmodel import col
 from sdesk.config import Settings, load_settings
 from sdesk.core import (
     acts,
+    alerts,
     bulk,
     calls,
     customer_acts,
@@ -250,6 +251,12 @@ class Desk:
                     created_at=self.clock(),
                 )
             )
+
+    # -- alerts (sdesk.core.alerts) ---------------------------------------------------------------
+
+    def acknowledge_alert(self, alert_id: int, by: str, how: str) -> alerts.Acked:
+        """Stop an alert's escalation; ``how``: console, sms, voice, api or cli."""
+        return alerts.acknowledge(self, alert_id, by, how)
 
     # -- acts (sdesk.core.acts, replies) ---------------------------------------------------------
 

@@ -14,7 +14,7 @@ from sdesk.core import events
 from sdesk.core.enums import Channel, MessageKind, Priority, Status
 from sdesk.core.inbound import InboundAttachment, Sender
 from sdesk.core.intake import IntakeResult, Outcome, customer_for, store_attachments
-from sdesk.core.sla import due_times
+from sdesk.core.sla import due_times, hours_of
 from sdesk.store.models import Agent, Message, Ticket
 from sdesk.store.rawsql import RawSql
 
@@ -90,7 +90,7 @@ def import_ticket(session: Session, desk: Desk, record: ImportedTicket) -> Intak
             start = desk.settings.first_ticket_number - 1
             number = (session.execute(select(func.max(Ticket.number))).scalar() or start) + 1
         response_due, resolution_due = due_times(
-            desk.settings.sla, record.priority, record.created_at
+            desk.settings.sla, record.priority, record.created_at, hours_of(desk.settings)
         )
         last = max((m.created_at for m in record.messages), default=record.created_at)
         ticket_id = session.execute(

@@ -13,7 +13,7 @@ from sdesk.core import events, pending
 from sdesk.core.contacts import normalise
 from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState, Status
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
-from sdesk.core.sla import due_times
+from sdesk.core.sla import due_times, hours_of
 from sdesk.core.threads import chat_key, find_orphaned_reply, find_ticket
 from sdesk.store.rawcodec import RawUnreadable, pack, references
 from sdesk.store.rawsql import RawSql
@@ -169,7 +169,9 @@ def _new_ticket(
 ) -> tuple[int, int]:
     number = numbers.take(sql, desk) if numbers is not None else next_ticket_number(sql, desk)
     priority = inbound.priority or Priority.NORMAL
-    response_due, resolution_due = due_times(desk.settings.sla, priority, at)
+    response_due, resolution_due = due_times(
+        desk.settings.sla, priority, at, hours_of(desk.settings)
+    )
     when = sql.time(at)
     ticket_id = sql.insert(
         "ticket",

@@ -245,6 +245,15 @@ APP_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "question_mark,f1", "help", "Help", "Show every key", _G),
     ActionSpec("dashboard", "d", "dashboard", "Dashboard", "Charts of the desk", _G, footer=False),
     ActionSpec(
+        "alerts",
+        "exclamation_mark",
+        "alerts",
+        "Alerts",
+        "Active alerts, who is on call; acknowledge",
+        _G,
+        footer=False,
+    ),
+    ActionSpec(
         "palette", "ctrl+p", "command_palette", "Commands", "Command palette", _G, footer=False
     ),
     ActionSpec(
@@ -270,7 +279,13 @@ def keys_for(spec: ActionSpec, keymap: dict[str, str]) -> str:
     return keymap.get(spec.id, spec.key)
 
 
-_KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter"}
+_KEY_NAMES = {
+    "question_mark": "?",
+    "exclamation_mark": "!",
+    "slash": "/",
+    "escape": "Esc",
+    "enter": "Enter",
+}
 
 
 def key_label(keys: str) -> str:

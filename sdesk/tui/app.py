@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from contextlib import suppress
+from datetime import datetime
 from functools import partial
 from typing import ClassVar, Protocol
 
@@ -25,12 +26,13 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from sdesk.core.desk import Desk
 from sdesk.core.text import Safe, safe
+from sdesk.store.alertviews import console_notices, escalations_by_number, last_notice_id
 from sdesk.store.inbox import PAGE, InboxFilter, Page, inbox_page
 from sdesk.store.live import Stamp, stamp, tickets_after
 from sdesk.store.queries import AgentRow
 from sdesk.tui.actions import APP_ACTIONS, DESK_ACTIONS, bindings
 from sdesk.tui.compat import FrameWatchingApp, registered_theme, set_frame_rate
-from sdesk.tui.messages import DeskChanged, PresenceChanged
+from sdesk.tui.messages import DeskChanged, EscalationsChanged, PresenceChanged
 from sdesk.tui.startup import settle_after_first_paint
 from sdesk.tui.threads import from_thread
 
@@ -73,6 +75,8 @@ class SdeskApp(FrameWatchingApp):
         self.stamp: Stamp | None = None  # what this console has seen (set by the first page)
         self._presence: dict[int, tuple[tuple[str, str], ...]] = {}
         self.working_on: tuple[int | None, str] = (None, "viewing")
+        self.alert_seen: int | None = None  # the last console notice toasted
+        self._escalations: dict[int, datetime] = {}
         console = desk.settings.console
         self.theme = THEMES[console.theme]
         self.refresh_seconds = console.refresh_seconds
@@ -92,6 +96,7 @@ class SdeskApp(FrameWatchingApp):
         try:
             with self.desk.store.read() as session:
                 result = stamp(session), inbox_page(session, InboxFilter(), limit=PAGE)
+                self.alert_seen = last_notice_id(session)  # toasts: what comes from now on
         except BaseException as exc:
             first.set_exception(exc)
         else:
@@ -146,8 +151,20 @@ class SdeskApp(FrameWatchingApp):
             now = stamp(session)
             fresh = tickets_after(session, self.stamp.ticket_id) if self.stamp else []
             presence = others(session, self.me.login, self.desk.clock())
+            toasts = (
+                console_notices(session, self.me.login, self.alert_seen)
+                if self.alert_seen is not None
+                else []
+            )
+            escalations = escalations_by_number(session)
         if get_current_worker().is_cancelled:
             return
+        if toasts:
+            self.alert_seen = toasts[-1][0]
+            from_thread(self, self._alert_toasts, [t for _i, t in toasts])
+        if escalations != self._escalations:
+            self._escalations = escalations
+            from_thread(self, self._post_screen, EscalationsChanged(escalations))
         if self.stamp is not None and now != self.stamp:
             from_thread(self, self._post_screen, DeskChanged(tuple(fresh)))
         self.stamp = now
@@ -155,7 +172,19 @@ class SdeskApp(FrameWatchingApp):
             self._presence = presence
             from_thread(self, self._post_screen, PresenceChanged(presence))
 
-    def _post_screen(self, message: DeskChanged | PresenceChanged) -> None:
+    def _alert_toasts(self, titles: list[str]) -> None:
+        """The fast tier in this console: a toast per alert (the last few) and the bell."""
+        for title in titles[-3:]:
+            self.notify(
+                safe(title, single_line=True),
+                title="Alert (! to see, a to acknowledge)",
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+        self.bell()
+
+    def _post_screen(self, message: DeskChanged | PresenceChanged | EscalationsChanged) -> None:
         for screen in self.screen_stack:
             if hasattr(screen, "desk_screen"):
                 screen.post_message(message)
@@ -260,6 +289,12 @@ class SdeskApp(FrameWatchingApp):
         if not isinstance(self.screen, DashboardScreen):
             self.push_screen(DashboardScreen(self.desk, live=self.live))
 
+    def action_alerts(self) -> None:
+        from sdesk.tui.screens.alerts import AlertsScreen
+
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen(self.desk, self.me.login, live=self.live))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if hasattr(screen, "desk_screen"):
@@ -271,4 +306,5 @@ class SdeskApp(FrameWatchingApp):
                         partial(screen.run_action, spec.action),
                     )
         yield SystemCommand("Dashboard", "Charts of the desk", self.action_dashboard)
+        yield SystemCommand("Alerts", "Active alerts, who is on call", self.action_alerts)
         yield SystemCommand("Help", "Show every key", self.action_help)

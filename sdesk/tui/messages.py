@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from textual.message import Message
 
@@ -21,3 +22,10 @@ class PresenceChanged(Message):
     """Other agents' presence: ticket number → ((agent, activity), …)."""
 
     presence: dict[int, tuple[tuple[str, str], ...]]
+
+
+@dataclass
+class EscalationsChanged(Message):
+    """Tickets with an alert escalating: ticket number → when its next step is due."""
+
+    due: dict[int, datetime]

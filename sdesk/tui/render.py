@@ -192,7 +192,11 @@ def _fit(text: str, width: int) -> str:
 
 
 def ticket_runs(
-    row: TicketRow, now: datetime, cols: Columns, presence: tuple[tuple[str, str], ...] = ()
+    row: TicketRow,
+    now: datetime,
+    cols: Columns,
+    presence: tuple[tuple[str, str], ...] = (),
+    escalation: datetime | None = None,
 ) -> list[Run]:
     """One inbox row as styled runs, each column fitted to its width.
 
@@ -217,12 +221,7 @@ def ticket_runs(
         (safe_text(row.subject or "(no subject)", single_line=True), "", cols.subject, False),
         (age(row.created_at, now), "", cols.age, True),
         (sla, sla_style, cols.sla, True),
-        (
-            safe_text(row.assignee or "—", single_line=True),
-            "" if row.assignee else "dim",
-            cols.assignee,
-            False,
-        ),
+        _assignee_cell(row, now, cols, escalation),
         (mark, "bold magenta", cols.presence, False),
     )
     runs: list[Run] = []
@@ -244,6 +243,18 @@ def ticket_runs(
     if plain:
         runs.append((plain, ""))
     return runs
+
+
+def _assignee_cell(
+    row: TicketRow, now: datetime, cols: Columns, escalation: datetime | None
+) -> tuple[str, str, int, bool]:
+    """The assignee; while an alert on the ticket escalates, first the time to its next step
+    (``⇡4m``: someone else is told then unless it is acknowledged)."""
+    who = safe_text(row.assignee or "—", single_line=True)
+    if escalation is None:
+        return who, "" if row.assignee else "dim", cols.assignee, False
+    left = max(timedelta(0), escalation - now)
+    return f"⇡{span(left)} {who}", OVERDUE_STYLE, cols.assignee, False
 
 
 def when(at: datetime, now: datetime) -> str:

@@ -173,7 +173,7 @@ def test_serve_brings_mail_in_sends_replies_and_stops_on_sigterm(
     assert f"[#{number}]" in sent.message["Subject"]
     wait_for(lambda: count(desk, Message, Message.delivery_state == "sent"), what="sent state")
 
-    assert {name for name, _ in live_leases(desk)} == {"imap:support", "outbox"}
+    assert {name for name, _ in live_leases(desk)} == {"imap:support", "outbox", "scheduler"}
     code, took = serve.terminate()
     assert code == 0, serve.text
     assert took < STOP_WITHIN, f"took {took:.1f}s to stop"

@@ -58,6 +58,7 @@ def _add_import(path: Path, line: str) -> None:
     ("contract", "module", "forbidden"),
     [
         ("headless", "sdesk/core/text.py", "import textual"),
+        ("headless", "sdesk/alerts/rules.py", "import textual"),
         ("store-below-core", "sdesk/store/blobs.py", "import sdesk.core.text"),
         ("core-below-adapters", "sdesk/core/text.py", "import sdesk.channels"),
         ("enums-leaf", "sdesk/enums.py", "import sdesk.config"),

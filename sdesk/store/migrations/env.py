@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import sdesk.store.alertmodels  # registers the alert tables on the metadata (0013)
 import sdesk.store.models  # noqa: F401  (registers the tables on the metadata)
 
 connection = context.config.attributes["connection"]

@@ -33,7 +33,7 @@ from sdesk.store.queries import (
     TicketDetail,
 )
 from sdesk.tui.actions import DESK_ACTIONS, EDITOR_ACTION, bindings, by_action
-from sdesk.tui.messages import DeskChanged, PresenceChanged
+from sdesk.tui.messages import DeskChanged, EscalationsChanged, PresenceChanged
 from sdesk.tui.render import safe
 from sdesk.tui.screens.desk_acts import DeskActs
 from sdesk.tui.screens.desk_writing import DeskWriting
@@ -359,6 +359,10 @@ class DeskScreen(DeskActs, DeskWriting, Screen[None]):
     def _desk_changed(self, _event: DeskChanged) -> None:
         thread = self.query_one("#thread")
         self.reload(scroll_end=thread.scroll_y >= thread.max_scroll_y)  # follow if at the end
+
+    @on(EscalationsChanged)
+    def _escalations_changed(self, event: EscalationsChanged) -> None:
+        self.query_one(InboxList).set_escalations(event.due)
 
     @on(PresenceChanged)
     def _presence_changed(self, event: PresenceChanged) -> None:

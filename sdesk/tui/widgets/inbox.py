@@ -78,6 +78,7 @@ class InboxList(ScrollView, can_focus=True):
         self.more_before = False
         self.empty_text = "Loading…"
         self.presence: dict[int, tuple[tuple[str, str], ...]] = {}
+        self.escalations: dict[int, datetime] = {}  # number → an alert's next step
         self.now = now
         self._asked: PageKey | None = None
         # A drawn row by (index, width), with the style it was drawn in: a row is drawn again
@@ -147,6 +148,12 @@ class InboxList(ScrollView, can_focus=True):
     def set_presence(self, presence: dict[int, tuple[tuple[str, str], ...]]) -> None:
         if presence != self.presence:
             self.presence = presence
+            self._cache.clear()
+            self.refresh()
+
+    def set_escalations(self, due: dict[int, datetime]) -> None:
+        if due != self.escalations:
+            self.escalations = due
             self._cache.clear()
             self.refresh()
 
@@ -316,7 +323,11 @@ class InboxList(ScrollView, can_focus=True):
             return cached[1]
         row = self.rows[index]
         runs = ticket_runs(
-            row, self.now, Columns.for_width(width), self.presence.get(row.number, ())
+            row,
+            self.now,
+            Columns.for_width(width),
+            self.presence.get(row.number, ()),
+            self.escalations.get(row.number),
         )
         if row.number in self.marked:  # "●1042": marked for a bulk act, in any colour scheme
             runs[0] = ("●" + runs[0][0][1:], "bold reverse")

@@ -1,0 +1,59 @@
+"""The voice call's key press over HTTP: the desk's HTTP service (uvicorn on loopback) takes
+Twilio's signed post to ``/twilio/alerts/{notice}/gather``; a wrong signature is refused with
+a JSON 403 and acknowledges nothing, the right one acknowledges as the agent called."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from sdesk.api.server import HttpService
+from sdesk.config import HttpSettings
+from sdesk.core.alerts import signal
+from tests.alerts.conftest import MakeDesk, alerts_of, notices, runtime
+from tests.alerts.test_escalation import PAGE_RULE, POLICY
+from tests.conftest import FakeClock
+from tests.twilio.twilioapi import TwilioServer
+
+PUBLIC = "https://desk.example.com"
+
+
+def test_the_key_press_reaches_the_desk_signed_and_acknowledges(
+    make_desk: MakeDesk, twilio: TwilioServer, clock: FakeClock
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    http = HttpSettings(listen=f"127.0.0.1:{port}", public_url=PUBLIC)
+    desk = make_desk(http=http, rules=[PAGE_RULE], policies=[POLICY])
+    rt = runtime(desk)
+    signal(desk, "channel.down", key="k", text="down")
+    rt.tail()
+    clock.advance(minutes=5)
+    rt.run_due()  # step 2: the call
+    [voice] = notices(desk, medium="voice")
+    call = twilio.last_call()
+    path = f"/twilio/alerts/{voice.id}/gather"
+
+    service = HttpService(desk, http)
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert service.started.wait(10), "the HTTP server did not start listening"
+        local = f"http://127.0.0.1:{port}{path}"
+        pressed = twilio.call_params(call, Digits="1")
+        forged = twilio.post(PUBLIC + path, pressed, signature="AAAA", send_to=local)
+        assert forged.status_code == 403 and forged.json() == {"error": "bad Twilio signature"}
+        unsigned = twilio.post(PUBLIC + path, pressed, signed=False, send_to=local)
+        assert unsigned.status_code == 403
+        assert alerts_of(desk)[0].state == "active"
+
+        answer = twilio.post(PUBLIC + path, pressed, send_to=local)
+        assert answer.status_code == 200
+        assert "<Say>Acknowledged. Thank you.</Say>" in answer.text
+    finally:
+        stop.set()
+        thread.join(10)
+    [alert] = alerts_of(desk)
+    assert (alert.state, alert.acked_by, alert.acked_how) == ("acknowledged", "alice", "voice")
