@@ -26,7 +26,8 @@ def parse_ack(text: str) -> int | None:
 
 def ack_by_sms(desk: Desk, phone: str, text: str) -> str | None:
     """Acknowledge the alert an agent's SMS names; the answer to text back, or None when the
-    message is not an ACK (it is then an ordinary inbound SMS). Only an agent's phone may."""
+    message is not an ACK or not from an agent's phone (it is then an ordinary inbound SMS:
+    a customer who writes "ack 12" is a customer writing)."""
     alert_id = parse_ack(text)
     if alert_id is None:
         return None
@@ -35,7 +36,7 @@ def ack_by_sms(desk: Desk, phone: str, text: str) -> str | None:
             select(col(Agent.login)).where(col(Agent.phone) == phone, col(Agent.active))
         ).scalar()
     if login is None:
-        return "This number is not an agent's; nothing was acknowledged."
+        return None
     try:
         acked = desk.acknowledge_alert(alert_id, login, "sms")
     except AlertError as exc:

@@ -34,12 +34,13 @@ def create_app(desk: Desk) -> FastAPI:
     app.mount(MOUNT, create_api(desk))  # the REST API (its own app: limits, JSON errors)
     outer_errors(app)
     app.include_router(cabinet.router(desk))  # the customer's web cabinet at /
+    if desk.settings.telephony.provider == "twilio" and desk.settings.alerts.enabled:
+        from sdesk.api import alerts as alert_routes
+
+        # Before the telephony webhooks: their /twilio/{path} would take /twilio/alerts/... too.
+        app.include_router(alert_routes.router(desk))
     if desk.settings.telephony.provider == "twilio":
         from sdesk.api import twilio as twilio_webhooks
 
         app.include_router(twilio_webhooks.router(desk))
-    if desk.settings.telephony.provider == "twilio" and desk.settings.alerts.enabled:
-        from sdesk.api import alerts as alert_routes
-
-        app.include_router(alert_routes.router(desk))
     return app

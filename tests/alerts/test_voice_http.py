@@ -57,3 +57,63 @@ def test_the_key_press_reaches_the_desk_signed_and_acknowledges(
         thread.join(10)
     [alert] = alerts_of(desk)
     assert (alert.state, alert.acked_by, alert.acked_how) == ("acknowledged", "alice", "voice")
+
+
+def test_an_agents_sms_ack_through_the_twilio_webhook_acknowledges_and_is_no_message(
+    make_desk: MakeDesk, twilio: TwilioServer, clock: FakeClock
+) -> None:
+    """``ACK N`` texted from an agent's phone to the desk's number arrives on ``/twilio/sms``
+    like any text: it acknowledges the alert, is answered by text and opens no ticket; the same
+    words from a customer's phone are the customer's message."""
+    from sqlalchemy import func, select
+
+    from sdesk.store.models import Message
+    from tests.alerts.conftest import PHONES
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    http = HttpSettings(listen=f"127.0.0.1:{port}", public_url=PUBLIC)
+    desk = make_desk(http=http, rules=[PAGE_RULE], policies=[POLICY])
+    rt = runtime(desk)
+    signal(desk, "channel.down", key="k", text="down")
+    rt.tail()
+    [alert] = alerts_of(desk)
+
+    def stored() -> int:
+        with desk.store.read() as s:
+            return int(s.execute(select(func.count()).select_from(Message)).scalar_one())
+
+    service = HttpService(desk, http)
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert service.started.wait(10), "the HTTP server did not start listening"
+        local = f"http://127.0.0.1:{port}/twilio/sms"
+        url = PUBLIC + "/twilio/sms"
+
+        def text(sid: str, sender: str) -> dict[str, str]:
+            return {
+                "AccountSid": twilio.account_sid,
+                "MessageSid": sid,
+                "From": sender,
+                "To": "+14155550100",
+                "Body": f"ACK {alert.id}",
+                "NumMedia": "0",
+            }
+
+        before = stored()
+        customer = twilio.post(url, text("SM" + "c" * 32, "+14155559999"), send_to=local)
+        assert customer.status_code == 200 and stored() == before + 1
+        assert alerts_of(desk)[0].state == "active"
+        params = text("SM" + "a" * 32, PHONES["bob"])
+        answer = twilio.post(url, params, send_to=local)
+        assert answer.status_code == 200
+        assert f"<Message>Alert {alert.id} acknowledged. Thank you.</Message>" in answer.text
+        assert stored() == before + 1
+    finally:
+        stop.set()
+        thread.join(10)
+    [acked] = alerts_of(desk)
+    assert (acked.state, acked.acked_by, acked.acked_how) == ("acknowledged", "bob", "sms")

@@ -9,7 +9,8 @@ again (it retries on a timeout) changes nothing.
 
 - ``sms``: a text (SMS or MMS) to the desk's number → a message from the customer who has that
   phone among their contacts, on their open SMS ticket or a new one (``Channel.SMS``); an MMS's
-  files become its attachments (``media.py``).
+  files become its attachments (``media.py``). An agent's ``ACK 1042`` from their own phone
+  acknowledges that alert instead (``sdesk/alerts/ack.py``) and is answered by text.
 - ``sms/status``: a sent text's delivery (delivered, undelivered / failed with the error code).
 - ``voice``: a call to the desk's number → a call-log message, and TwiML: the greeting, then
   the ``forward_to`` phone, or voicemail (``<Record>``, transcribed if asked).
@@ -31,6 +32,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from sdesk.alerts.ack import ack_by_sms
 from sdesk.channels.twilio.media import fetch_media
 from sdesk.config import TelephonySettings
 from sdesk.core.contacts import normalise_phone
@@ -203,6 +205,11 @@ class Webhooks:
         sid = p["MessageSid"]
         # Twilio sends E.164; normalised all the same, as the chat's key is the number.
         sender = normalise_phone(p["From"], self.desk.settings.default_region) or p["From"]
+        acked = ack_by_sms(self.desk, sender, p.get("Body", ""))
+        if acked is not None:  # an agent's "ACK 1042": answered by text, not a customer message
+            response = MessagingResponse()
+            response.message(acked)
+            return Answer(200, str(response))
         notes: list[str] = []
         files: list[InboundAttachment] = []
         # A text Twilio sends again fetches its files again; intake keeps it once (MessageSid).
