@@ -27,7 +27,7 @@ from sdesk.core import events
 from sdesk.core.acts import agent_by_login
 from sdesk.core.cursors import Cursor, get_cursor, set_cursor
 from sdesk.core.enums import Role
-from sdesk.core.errors import DeskError, PermissionDenied
+from sdesk.core.errors import DeskError, NotFound, PermissionDenied
 from sdesk.core.oncall import on_call
 from sdesk.core.permissions import require
 from sdesk.store.alertmodels import Alert, AlertNotice
@@ -45,6 +45,10 @@ CURSOR = ("alerts", "events", "")  # channel_cursor row: the last event the rule
 
 class AlertError(DeskError):
     """An alert act that cannot be done (no such alert); the message says why."""
+
+
+class AlertNotFound(AlertError, NotFound):
+    """No alert has that number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,7 +564,7 @@ def acknowledge(desk: Desk, alert_id: int, by: str, how: str) -> Acked:
             select(Alert).where(col(Alert.id) == alert_id).with_for_update()
         ).scalar_one_or_none()
         if alert is None:
-            raise AlertError(f"no alert {alert_id}")
+            raise AlertNotFound(f"no alert {alert_id}")
         if alert.state != ACTIVE:
             return Acked(alert_id, True, alert.acked_by or "", alert.acked_how or "",
                          alert.acked_at or now, 0)  # fmt: skip

@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sdesk.api.v1 import attachments, customers, errors, signin, tickets
+from sdesk.api.v1 import alerts, attachments, customers, errors, signin, tickets
 from sdesk.api.v1.deps import Context
 from sdesk.api.v1.limits import BodyLimit, RateLimiter
 from sdesk.config import HttpSettings
@@ -55,7 +55,7 @@ def create_api(desk: Desk) -> FastAPI:
     )
     ctx = Context(desk, RateLimiter(settings.api_rate_per_minute))
     errors.install(api)
-    for module in (tickets, attachments, customers, signin):
+    for module in (tickets, attachments, customers, signin, alerts):
         api.include_router(module.router(ctx))
     api.add_middleware(
         BodyLimit,
