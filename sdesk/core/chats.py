@@ -22,7 +22,7 @@ from sdesk.core import events
 from sdesk.core.batch import DEFER_FTS_FROM, _catch_up_fts, _defer_fts, _index_deferred
 from sdesk.core.contacts import normalise
 from sdesk.core.cursors import Cursor, set_cursor
-from sdesk.core.enums import Channel, DeliveryState, MessageKind
+from sdesk.core.enums import Channel, DeliveryState, MessageKind, RawState
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.intake import (
     IntakeResult,
@@ -36,6 +36,7 @@ from sdesk.core.intake import (
 )
 from sdesk.core.threads import chat_key, open_chats
 from sdesk.store.engine import BULK_CACHE_KIB
+from sdesk.store.models import RawInbound
 from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
@@ -172,6 +173,41 @@ class ChatBatch:
             raw,
             self.sql.time(self.at),
         )
+
+    def unrecord(self, bot_id: int, update_id: int) -> str | None:
+        """How the desk took ``update_id`` (its ``telegram_update`` kind; None: never). A
+        quarantined record is removed, for the update's retry to record it anew."""
+        kind = self.sql.scalar(
+            "SELECT kind FROM telegram_update WHERE bot_id = ? AND update_id = ?", bot_id, update_id
+        )
+        if kind == "quarantined":
+            self.sql.run(
+                "DELETE FROM telegram_update WHERE bot_id = ? AND update_id = ?", bot_id, update_id
+            )
+        return str(kind) if kind is not None else None
+
+    # -- quarantine, retried -------------------------------------------------------------------
+
+    def quarantined(self, raw_id: int) -> tuple[bytes, str] | None:
+        """The exact bytes and the source of quarantined raw ``raw_id`` (None: not quarantined)."""
+        row = self.session.get(RawInbound, raw_id)
+        if row is None or row.state != RawState.QUARANTINED.value:
+            return None
+        return row.original(self.desk.store.blobs.get), row.source
+
+    def requeued(self, raw_id: int, external_id: str | None) -> None:
+        """Quarantined raw ``raw_id`` was taken after all: out of quarantine, recorded."""
+        self.sql.run(
+            "UPDATE raw_inbound SET state = ?, error = NULL, external_id = ? WHERE id = ?",
+            RawState.STORED.value,
+            external_id,
+            raw_id,
+        )
+        events.record(self.sql, "message.requeued", at=self.at, actor="telegram", raw=raw_id)
+
+    def still_quarantined(self, raw_id: int, error: str) -> None:
+        """A retry of ``raw_id`` failed again: its error is the new one."""
+        self.sql.run("UPDATE raw_inbound SET error = ? WHERE id = ?", error[:1000], raw_id)
 
     # -- messages ------------------------------------------------------------------------------
 

@@ -190,10 +190,10 @@ class TelegramPoller:
                         bot = bot or self._bot()
                         info = await self._info(bot)  # getMe: the token is good
                         self.health.connected()
-                    if fetching is None:
-                        files = self._fetcher(info.bot)
-                        fetching = asyncio.create_task(files.run(files_stop))
                     assert bot is not None
+                    if fetching is None:
+                        files = self._fetcher(bot)
+                        fetching = asyncio.create_task(files.run(files_stop))
                     raws = await self._poll(bot, stop)
                     if raws is None:
                         break  # stopped while waiting: nothing taken, nothing confirmed

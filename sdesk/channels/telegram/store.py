@@ -63,9 +63,10 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class BotInfo:
-    """What ``take`` needs to know about the bot it stores for."""
+    """What ``take`` needs to know about the bot it stores for (``bot``: for PTB's objects; None
+    when the desk reads updates it already has, ``requeue``)."""
 
-    bot: Bot
+    bot: Bot | None
     bot_id: int
     username: str | None
     settings: TelegramSettings
@@ -212,7 +213,7 @@ def _one(batch: ChatBatch, info: BotInfo, item: Item, report: TakeReport, seen: 
         batch.record(info.bot_id, uid, item.raw, kind="quarantined")
         report.quarantined += 1
         return
-    kind, chat_id, message_id, group = _apply(batch, info, item)
+    kind, chat_id, message_id, group = apply_update(batch, info, item)
     batch.record(
         info.bot_id, uid, item.raw, kind=kind, chat_id=chat_id, media_group=group,
         message_id=message_id,
@@ -223,7 +224,7 @@ def _one(batch: ChatBatch, info: BotInfo, item: Item, report: TakeReport, seen: 
         report.stored += 1
 
 
-def _apply(
+def apply_update(
     batch: ChatBatch, info: BotInfo, item: Item
 ) -> tuple[str, str | None, int | None, str | None]:
     """What the update means, written in ``batch``: (kind, chat, message row, media group)."""
