@@ -34,6 +34,8 @@ class RawSql:
             self._format = conn.dialect.paramstyle in ("format", "pyformat")
         self._converted: dict[str, str] = {}
         self._times: dict[datetime, Any] = {}
+        self._last_time: datetime | None = None
+        self._last_stored: Any = None
         self._deferring: frozenset[str] = frozenset()
         self._deferred: dict[str, list[tuple[Any, ...]]] = {}
         self._direct: set[str] = set()  # INSERTs seen that are not deferred
@@ -58,6 +60,8 @@ class RawSql:
     def time(self, value: datetime | None) -> Any:
         if value is None:
             return None
+        if value is self._last_time:  # the same moment again (hashing one calls utcoffset)
+            return self._last_stored
         stored = self._times.get(value)  # intake stamps a few moments on many rows
         if stored is None:
             stored = value.astimezone(UTC).replace(tzinfo=None)
@@ -67,6 +71,7 @@ class RawSql:
             if len(self._times) >= 256:  # a batch's RawSql lives long: keep this small
                 self._times.clear()
             self._times[value] = stored
+        self._last_time, self._last_stored = value, stored
         return stored
 
     def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:

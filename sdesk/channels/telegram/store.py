@@ -32,7 +32,7 @@ from sdesk.core.cursors import Cursor
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel
 from sdesk.core.health import one_line
-from sdesk.core.inbound import Inbound
+from sdesk.core.inbound import Inbound, Sender
 from sdesk.core.intake import Outcome
 from sdesk.store.failures import StoreError
 
@@ -260,6 +260,7 @@ def apply_update(
     ctx = _context(
         batch, info, item.update_id, message.chat_id, message.user,
         message_ref(message.chat_id, message.message_id),
+        sender=None if parsed.shared else parsed.inbound.sender,  # the same, already made
     )  # fmt: skip
     name = commands.command_of(message.text, info.username)
     if name is not None and commands.run_command(ctx, name):
@@ -348,6 +349,8 @@ def _context(
     chat_id: int,
     user: Person | None,
     reply_to: str | None,
+    *,
+    sender: Sender | None = None,
 ) -> commands.Context:
     return commands.Context(
         batch=batch,
@@ -356,7 +359,7 @@ def _context(
         update_id=update_id,
         chat_id=str(chat_id),
         user_id=user.id if user is not None else chat_id,
-        sender=sender_of(user, chat_id, info.region),
+        sender=sender if sender is not None else sender_of(user, chat_id, info.region),
         language=user.language_code if user is not None else None,
         reply_to=reply_to,
     )
