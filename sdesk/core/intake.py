@@ -129,6 +129,7 @@ def customer_for(
     current_name = ""
     missing: list[ContactRef] = []
     owners: dict[ContactRef, int] = {}
+    renamed = False
     # Adapters should hand in normalised contacts; normalising again costs little and means a
     # careless adapter can never split one person into two customers.
     refs = dict.fromkeys(
@@ -160,7 +161,7 @@ def customer_for(
     elif name and (not current_name or any(current_name == r.value for r in refs)):
         # A customer known only by an address gets the name they now sign with.
         sql.run("UPDATE customer SET name = ? WHERE id = ?", name, customer_id)
-        current_name = name
+        current_name, renamed = name, True
     for ref in missing:
         sql.run(
             "INSERT INTO contact (customer_id, kind, value, display, created_at) "
@@ -172,6 +173,10 @@ def customer_for(
             when,
         )
     if known is not None:
+        if renamed:  # the customer's other contacts: the name as it is now
+            for key, seen in known.items():
+                if seen is not None and seen[0] == customer_id:
+                    known[key] = (customer_id, current_name)
         for ref in refs:
             if owners.get(ref, customer_id) == customer_id:  # not another customer's contact
                 known[(ref.kind.value, ref.value)] = (customer_id, current_name)
