@@ -39,6 +39,7 @@ class RawSql:
         self._deferring: frozenset[str] = frozenset()
         self._deferred: dict[str, list[tuple[Any, ...]]] = {}
         self._direct: set[str] = set()  # INSERTs seen that are not deferred
+        self._last: Any = None  # the last statement's cursor or result (``changes``)
 
     def defer_inserts(self, *tables: str) -> None:
         """From now on, ``run("INSERT INTO <table> (...) VALUES (?, ...)")`` into these tables
@@ -76,12 +77,14 @@ class RawSql:
 
     def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:
         if self.sqlite:
-            return self._cursor.execute(sql, params)
+            self._last = self._cursor.execute(sql, params)
+            return self._last
         converted = self._converted.get(sql)
         if converted is None:
             converted = _QMARK.sub("%s", sql.replace("%", "%%")) if self._format else sql
             self._converted[sql] = converted
-        return self._conn.exec_driver_sql(converted, params)
+        self._last = self._conn.exec_driver_sql(converted, params)
+        return self._last
 
     def run(self, sql: str, *params: Any) -> None:
         if self._deferring and sql.startswith("INSERT INTO ") and sql not in self._direct:
@@ -96,6 +99,10 @@ class RawSql:
                 queued.append(params)
                 return
         self._execute(sql, params)
+
+    def changes(self) -> int:
+        """Rows the last ``run`` changed (an UPDATE that found nothing: 0)."""
+        return int(self._last.rowcount)
 
     def one(self, sql: str, *params: Any) -> tuple[Any, ...] | None:
         row = self._execute(sql, params).fetchone()
