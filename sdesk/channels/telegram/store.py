@@ -38,6 +38,9 @@ from sdesk.store.failures import StoreError
 
 log = logging.getLogger(__name__)
 CURSOR_FOLDER = "updates"
+# A batch this full (getUpdates' limit) is one of a backlog's: committed as ``bulk``, the WAL
+# checkpointed after the backlog rather than every 4 MiB (``Store.write``).
+BACKLOG = 100
 ACTOR = "telegram"
 
 
@@ -157,7 +160,7 @@ def _take_one(desk: Desk, info: BotInfo, item: Item, *, move_cursor: bool) -> Ta
 def _store(
     desk: Desk, info: BotInfo, items: list[Item], report: TakeReport, *, move_cursor: bool
 ) -> None:
-    with desk.chat_batch(len(items), bulk=len(items) >= 100) as batch:
+    with desk.chat_batch(len(items), bulk=len(items) >= BACKLOG) as batch:
         ids = [i.update_id for i in items if i.update_id is not None]
         seen = batch.seen_among(info.bot_id, ids)
         _expect(batch, info, [i for i in items if i.update_id not in seen])
