@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from sdesk.api import cabinet
 from sdesk.core.desk import Desk
 
 
@@ -25,4 +26,5 @@ def create_app(desk: Desk) -> FastAPI:
         from sdesk.api import telegram as telegram_webhook
 
         app.include_router(telegram_webhook.router(desk, telegram))
+    app.include_router(cabinet.router(desk))  # the customer's web cabinet at /
     return app

@@ -161,6 +161,12 @@ def email_senders(desk: Desk, *, cafile: str | None = None) -> dict[str, Sender]
     return {"email": send}
 
 
+def shown_in_cabinet(recipient: str, payload: dict[str, Any]) -> tuple[str, bool]:
+    """A reply on a web ticket is delivered by being stored: the customer's cabinet shows it
+    from the desk. Its outbox row is settled as sent, so the console reads it delivered."""
+    return "", False
+
+
 MAX_HEADER_BYTES = 256 * 1024
 
 

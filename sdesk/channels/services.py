@@ -129,6 +129,10 @@ class OutboxService(Service):
             from sdesk.channels.telegram.sender import telegram_senders
 
             senders.update(telegram_senders(desk))
+        if desk.settings.http is not None:
+            from sdesk.channels.dispatcher import shown_in_cabinet
+
+            senders["web"] = shown_in_cabinet
         self.dispatcher = Dispatcher(desk, senders)
 
     def run(self, stop: threading.Event) -> None:

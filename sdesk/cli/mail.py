@@ -169,6 +169,14 @@ def doctor(
         for ok, line in check(telegram, public):
             typer.echo(f"  {'ok  ' if ok else 'FAIL'} {line}")
             problems += not ok
+    if settings.http is not None and mailbox is None:
+        from sdesk.core.signin import why_unavailable
+
+        typer.echo(f"web cabinet ({settings.http.public_url or 'no public_url'})")
+        why = why_unavailable(settings)
+        typer.echo(f"  {WARN:<4} sign-in links cannot be mailed: {why}" if why else
+                   "  ok   sign-in links go out by email")  # fmt: skip
+        warnings += why is not None
     if problems:
         fail(f"{problems} problem(s) found; see above")
     what = "channels" if telegram is not None else "mailboxes"

@@ -14,7 +14,19 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sdesk.config import Settings, load_settings
-from sdesk.core import acts, bulk, calls, drafts, events, presence, replies, triage
+from sdesk.core import (
+    acts,
+    bulk,
+    calls,
+    customer_acts,
+    drafts,
+    events,
+    presence,
+    replies,
+    signin,
+    triage,
+    websession,
+)
 from sdesk.core.attachments import stage_files
 from sdesk.core.bulk import BulkResult
 from sdesk.core.chats import ChatBatch, chat_batch
@@ -370,6 +382,55 @@ class Desk:
     def rate(self, number: int, score: int, comment: str = "") -> None:
         with self.store.write() as s:
             acts.rate(s, self, number, score, comment)
+
+    # -- the customer's side: sign-in links and web sessions (core/signin.py, websession.py) --
+
+    def request_signin_link(self, email: str, *, purpose: str, client: str = "") -> None:
+        """Mail a one-time sign-in link when ``email`` is a customer's; silently nothing when
+        not (no account enumeration). ``client``: the caller's IP, for its rate limit."""
+        signin.request_link(self, email, purpose=purpose, client=client)
+
+    def redeem_signin(self, code: str, *, purpose: str | None = None) -> int | None:
+        """The customer a sign-in code names, once; None when unknown, used or expired."""
+        return signin.redeem(self, code, purpose=purpose)
+
+    def open_web_session(self, customer_id: int) -> str:
+        return websession.open_session(self, customer_id)
+
+    def web_session(self, token: str) -> websession.SessionInfo | None:
+        return websession.lookup(self, token)
+
+    def close_web_session(self, token: str) -> None:
+        websession.close_session(self, token)
+
+    def customer_request(
+        self,
+        customer_id: int,
+        *,
+        subject: str,
+        text: str,
+        key: str,
+        files: Sequence[customer_acts.Upload] = (),
+    ) -> int:
+        """A signed-in customer opens a ticket (channel ``web``); returns its number."""
+        return customer_acts.new_request(
+            self, customer_id, subject=subject, text=text, key=key, files=files
+        )
+
+    def customer_message(
+        self,
+        customer_id: int,
+        number: int,
+        *,
+        text: str,
+        key: str,
+        files: Sequence[customer_acts.Upload] = (),
+    ) -> int:
+        """A signed-in customer writes on their ticket; NotFound when it is not theirs."""
+        return customer_acts.add_message(self, customer_id, number, text=text, key=key, files=files)
+
+    def customer_rate(self, customer_id: int, number: int, score: int, comment: str = "") -> None:
+        customer_acts.rate(self, customer_id, number, score, comment)
 
     def announce(self, agent: str, number: int | None, activity: str = presence.VIEWING) -> None:
         """Heartbeat for collision detection (see ``sdesk.core.presence``)."""

@@ -67,6 +67,11 @@ class Inbound:
     meta: dict[str, str] = field(default_factory=dict)
     # The customer asked for a new ticket (a chat bot's /new): the open chat is not joined.
     new_ticket: bool = False
+    # A signed-in customer (the web cabinet, the app): who wrote is known, contacts are not
+    # looked up; and the ticket they wrote on (its owner checked by the caller, in the same
+    # transaction), joined before any other threading rule.
+    customer_id: int | None = None
+    ticket_number: int | None = None
     # ``raw`` already packed for ``raw_inbound`` (``store/rawcodec.pack_message``; a large IMAP
     # sync packs beside its store thread), so the storing transaction need not; intake uses it
     # only for the same raw bytes (its sha256) and attachments it brings, else packs itself.

@@ -301,9 +301,13 @@ def intake(
             raw_codec=codec,
             raw_size=len(inbound.raw),
         )
-    customer_id = customer_for(
-        sql, inbound.sender, received, desk.settings.default_region,
-        lookups.customers if lookups is not None else None,
+    customer_id = (
+        inbound.customer_id
+        if inbound.customer_id is not None
+        else customer_for(
+            sql, inbound.sender, received, desk.settings.default_region,
+            lookups.customers if lookups is not None else None,
+        )
     )  # fmt: skip
     chats = lookups.chats if lookups is not None else None
     ticket = (

@@ -54,14 +54,15 @@ def queue(
     *,
     kind: str,
     channel: str,
-    ticket_id: int,
-    message_id: int,
+    ticket_id: int | None,
+    message_id: int | None,
     recipient: str,
     payload: dict[str, Any],
     at: datetime,
     key: str,
 ) -> None:
-    """One row for the dispatcher, due now; ``key`` makes queuing the same thing twice fail."""
+    """One row for the dispatcher, due now; ``key`` makes queuing the same thing twice fail.
+    A mail that belongs to no ticket (a sign-in link) has neither ticket nor message."""
     session.add(
         Outbox(
             kind=kind,

@@ -128,9 +128,10 @@ def reply(
     recipient = last.author_address if last else None
     if not recipient:
         raise NoRoute(f"ticket #{number} has no address to reply to; add a note instead")
-    if files and channel not in (Channel.EMAIL, Channel.TELEGRAM):
+    if files and channel not in (Channel.EMAIL, Channel.TELEGRAM, Channel.WEB):
         raise NoRoute(
-            f"this reply goes by {channel.label}; only email and Telegram carry attachments"
+            f"this reply goes by {channel.label}; only email, Telegram and the web cabinet "
+            "carry attachments"
         )
     message_id = new_message_id(desk, ticket.number)
     references: list[str] = []

@@ -26,6 +26,8 @@ def why_not_sent(settings: Settings, channel: Channel) -> str | None:
         return "no mailbox with SMTP is configured"
     if channel is Channel.TELEGRAM and settings.telegram is not None:
         return None  # the bot's sender (channels/telegram/sender.py)
+    if channel is Channel.WEB and settings.http is not None:
+        return None  # the cabinet shows it; the dispatcher marks it delivered
     return f"no sender for {_NAMES.get(channel, channel.value)} is set up on this desk"
 
 

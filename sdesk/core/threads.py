@@ -35,8 +35,13 @@ def chat_key(inbound: Inbound) -> str | None:
 def find_ticket(
     sql: RawSql, inbound: Inbound, chats: dict[str, ThreadTicket | None] | None = None
 ) -> ThreadTicket | None:
-    """In order: a referenced message we stored or sent; our ``[#N]`` tag; the open chat.
-    ``chats``: a batch's answers for the open chat so far (``intake.Lookups``), kept."""
+    """In order: the ticket a signed-in customer named; a referenced message we stored or
+    sent; our ``[#N]`` tag; the open chat. ``chats``: a batch's answers for the open chat so
+    far (``intake.Lookups``), kept."""
+    if inbound.ticket_number is not None:
+        row = sql.one(f"SELECT {_COLUMNS} FROM ticket WHERE number = ?", inbound.ticket_number)
+        if row is not None:
+            return _follow(sql, row)
     ids = list(dict.fromkeys([*inbound.in_reply_to, *reversed(inbound.references)]))[:MAX_IDS]
     for message_id in ids:
         ticket_id = sql.scalar(

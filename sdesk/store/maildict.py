@@ -1,4 +1,5 @@
-"""The preset dictionary of the ``zlib-mail1`` raw-message codec (``sdesk.store.rawcodec``).
+"""The dictionary of the ``zstd-mail1`` raw-message codec (and ``zlib-mail1`` before it:
+``sdesk.store.rawcodec``).
 
 A message is compressed on its own (a row must be readable alone), and a few kilobytes of mail
 have little history for deflate to refer back to: the header block that every message repeats
@@ -8,8 +9,9 @@ instead of ~50%). Written by hand from what mail commonly carries, not trained o
 Deflate refers back at most 32 KiB, and nearer text costs fewer bits: the most common strings
 come last.
 
-FROZEN: rows written with ``zlib-mail1`` can only be read with exactly these bytes
-(``tests/unit/test_raw_storage.py`` pins their sha256). A better dictionary is a new codec name.
+FROZEN: rows written with ``zstd-mail1`` or ``zlib-mail1`` can only be read with exactly these
+bytes (``tests/unit/test_raw_storage.py`` pins their sha256). A better dictionary is a new codec
+name.
 """
 
 from __future__ import annotations

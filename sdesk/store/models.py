@@ -313,3 +313,35 @@ class TelegramDialogue(SQLModel, table=True):
     chat_id: str = Field(primary_key=True)
     state: str = "{}"
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SigninLink(SQLModel, table=True):
+    """A one-time sign-in link asked for by email (``core/signin.py``), or only the request when
+    the address names no customer: every request counts toward the per-address and per-client
+    limits, so the answer is the same whether or not the address is known. The code itself is
+    never stored, only its sha256; the address and the client (an IP) only as sha256 hashes."""
+
+    __tablename__ = "signin_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str | None = Field(default=None, unique=True)  # NULL: no customer, no link
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    purpose: str = "cabinet"  # cabinet | app
+    address_hash: str = Field(index=True)
+    client_hash: str = Field(default="", index=True)
+    created_at: datetime = Field(index=True, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A customer signed in to the web cabinet (``core/websession.py``): the cookie's token is
+    never stored, only its sha256, so a copy of the database opens no one's cabinet."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(index=True, sa_type=UTCDateTime)

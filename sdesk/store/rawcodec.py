@@ -2,29 +2,31 @@
 
 The raw bytes of every message are kept (ARCHITECTURE.md, rule 3: quarantine, never drop; a
 stored message can be parsed again after a fix), and they were the bulk of a desk: 26 of 48 MB
-for 5,000 mails, beside their attachments in the blob store. Each row is now deflated on its
-own (stdlib ``zlib``, a preset dictionary of common mail text, ``sdesk.store.maildict``) and
-names its codec in ``raw_codec``:
+for 5,000 mails, beside their attachments in the blob store. Each row is now compressed on its
+own (zstd, ``zstandard``, with a raw-content dictionary of common mail text,
+``sdesk.store.maildict``) and names its codec in ``raw_codec``:
 
 - ``NULL`` (rows written before migration 0007) or ``identity``: the bytes as they came
-  (``identity`` is also written when deflate would not make a message smaller);
-- ``zlib-mail1``: a zlib stream made with the ``MAIL1`` dictionary;
-- ``zlib-mail1+blobs``: the same, of the message with its base64 attachment bodies cut out, and
+  (``identity`` is also written when compression would not make a message smaller);
+- ``zstd-mail1``: a zstd frame made with the ``MAIL1`` dictionary;
+- ``zstd-mail1+blobs``: the same, of the message with its base64 attachment bodies cut out, and
   before it where each went and the sha256 of the blob (the decoded attachment, kept in the blob
   store anyway) whose base64 gives those bytes back. Only a body that re-encodes to exactly the
   bytes it replaces is cut (checked when stored); anything else stays in the stream. The blob
   is written in the same transaction (``store_attachments``; ``Store.write`` flushes the blob
   writes before its commit), and must outlive the row: nothing deletes blobs today, and a
-  future purge must keep the ones a raw row names (or put the bodies back in the row first).
+  future purge must keep the ones a raw row names (or put the bodies back in the row first);
+- ``zlib-mail1`` and ``zlib-mail1+blobs``: the same two layouts with a zlib stream (the same
+  dictionary as zlib's preset dictionary), written by earlier versions: read, never written.
+  zlib cost four times zstd's CPU for the same size, and a large IMAP sync is CPU-bound.
 
 ``raw_size`` holds the length of the original bytes (NULL on old rows: ``length(raw)`` then).
 ``sha256`` is always the digest of the original bytes, so idempotency keys (rule 2) do not
 depend on the codec, and ``unpack`` is checked against it where exactness matters.
 
-Measured on ``bench/mailgen.py`` mail (5,000 messages, 26.3 MB raw; the desk 54 -> 34 MB with
-its blob folder): deflate alone keeps 48% of the raw size (text-only mail 38%; base64 bodies of
-compressed data shrink only to ~75%); with attachment bodies shared with the blob store, 29%.
-Packing costs ~80 µs a message (less than deflating the base64), unpacking ~25-40 µs.
+Measured on ``bench/mailgen.py`` mail (2,000 messages, 11.1 MB raw): compression alone keeps
+52% of the raw size (zlib's level 6 kept 50%); with attachment bodies shared with the blob store,
+about 29%. Packing costs ~45 µs a message, unpacking ~20 µs.
 
 A message may be packed before its transaction (``pack_message``; a large IMAP sync packs on a
 thread beside the store's, ``channels/email/fetching.StoreBehind``), the ``PackedRaw`` riding
@@ -38,15 +40,21 @@ from __future__ import annotations
 import binascii
 import hashlib
 import struct
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
+import zstandard
+
 from sdesk.store.maildict import MAIL1
 
 IDENTITY = "identity"
+ZSTD_MAIL1 = "zstd-mail1"
+BLOBS = "zstd-mail1+blobs"
+# Written before zstd (read, never written): the same layouts with a zlib stream.
 ZLIB_MAIL1 = "zlib-mail1"
-BLOBS = "zlib-mail1+blobs"
+ZLIB_BLOBS = "zlib-mail1+blobs"
 SHARED_FROM = 512  # attachment bodies shorter than this stay in the stream (a reference is 46 B)
 LINE = 76  # base64 characters a line: RFC 2045's limit, which nearly every mailer writes
 _MAGIC = b"sdr1"
@@ -54,9 +62,13 @@ _COUNT = struct.Struct(">H")
 # Where a cut body began in the original, its length, its line length, CRLF (1) or LF (0)
 # line breaks, and the sha256 of the decoded bytes.
 _REF = struct.Struct(">QIBB32s")
-# zlib's default level: deflate alone keeps 0.484 of the raw size at ~115 µs a message (5,000
-# mailgen mails, CPU time); level 1 keeps 0.503 at ~85 µs.
-LEVEL = 6
+# zstd with MAIL1 as a raw-content dictionary keeps what zlib's level 6 kept (about half of
+# mailgen mail, deflate alone) at a quarter of its CPU: ~45 µs a message against ~190 µs (2,000
+# mailgen mails, a loaded 2-core host); level 3 gains 1% of size for 20% more time.
+LEVEL = 1
+_DICT = zstandard.ZstdCompressionDict(MAIL1, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+_DICT.precompute_compress(level=LEVEL)
+_local = threading.local()  # a (de)compressor is not safe for two threads at once: one each
 
 
 class RawUnreadable(ValueError):
@@ -83,11 +95,11 @@ def pack_message(raw: bytes, attachments: Iterable[bytes | None]) -> PackedRaw:
 
 
 def references(stored: bytes | memoryview, codec: str | None) -> list[str]:
-    """The sha256 of every blob a packed row refers to (none unless ``zlib-mail1+blobs``);
+    """The sha256 of every blob a packed row refers to (none but in a ``...+blobs`` row);
     ``RawUnreadable`` for a codec this sdesk does not know."""
-    if codec is None or codec in (IDENTITY, ZLIB_MAIL1):
+    if codec is None or codec in (IDENTITY, ZSTD_MAIL1, ZLIB_MAIL1):
         return []
-    if codec != BLOBS:
+    if codec not in (BLOBS, ZLIB_BLOBS):
         raise RawUnreadable(f"raw bytes stored with codec {codec!r}, unknown to this sdesk")
     stored = memoryview(stored)
     if bytes(stored[: len(_MAGIC)]) != _MAGIC or len(stored) < len(_MAGIC) + _COUNT.size:
@@ -110,21 +122,23 @@ def pack(raw: bytes, shared: Sequence[tuple[bytes, str]] = ()) -> tuple[bytes, s
         rest = _cut(raw, refs)
         head = _MAGIC + _COUNT.pack(len(refs))
         head += b"".join(_REF.pack(o, n, ln, crlf, bytes.fromhex(d)) for o, n, ln, crlf, d in refs)
-        return head + _deflate(rest), BLOBS
-    packed = _deflate(raw)
+        return head + _compress(rest), BLOBS
+    packed = _compress(raw)
     if len(packed) >= len(raw):
         return bytes(raw), IDENTITY
-    return packed, ZLIB_MAIL1
+    return packed, ZSTD_MAIL1
 
 
 def unpack(stored: bytes | memoryview, codec: str | None, blobs: Blobs | None = None) -> bytes:
     """The original bytes of a ``raw_inbound`` row from its ``raw`` and ``raw_codec``;
-    ``blobs`` reads the attachment bodies a ``zlib-mail1+blobs`` row refers to."""
+    ``blobs`` reads the attachment bodies a ``...+blobs`` row refers to."""
     if codec is None or codec == IDENTITY:
         return bytes(stored)
+    if codec == ZSTD_MAIL1:
+        return _decompress(stored)
     if codec == ZLIB_MAIL1:
         return _inflate(stored)
-    if codec != BLOBS:
+    if codec not in (BLOBS, ZLIB_BLOBS):
         raise RawUnreadable(f"raw bytes stored with codec {codec!r}, unknown to this sdesk")
     stored = bytes(stored)
     if not stored.startswith(_MAGIC) or len(stored) < len(_MAGIC) + _COUNT.size:
@@ -132,7 +146,8 @@ def unpack(stored: bytes | memoryview, codec: str | None, blobs: Blobs | None = 
     (count,) = _COUNT.unpack_from(stored, len(_MAGIC))
     at = len(_MAGIC) + _COUNT.size
     refs = [_REF.unpack_from(stored, at + i * _REF.size) for i in range(count)]
-    rest = _inflate(stored[at + count * _REF.size :])
+    stream = stored[at + count * _REF.size :]
+    rest = _decompress(stream) if codec == BLOBS else _inflate(stream)
     if blobs is None:
         raise RawUnreadable("the raw message refers to attachment files; none given to read")
     bodies = []
@@ -157,9 +172,24 @@ def unpack_checked(
     return raw
 
 
-def _deflate(data: bytes) -> bytes:
-    deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, 15, 8, zlib.Z_DEFAULT_STRATEGY, MAIL1)
-    return deflate.compress(data) + deflate.flush()
+def _compress(data: bytes) -> bytes:
+    compressor = getattr(_local, "compressor", None)
+    if compressor is None:
+        compressor = _local.compressor = zstandard.ZstdCompressor(
+            level=LEVEL, dict_data=_DICT, write_checksum=False, write_dict_id=False
+        )
+    return compressor.compress(data)
+
+
+def _decompress(stored: bytes | memoryview) -> bytes:
+    decompressor = getattr(_local, "decompressor", None)
+    if decompressor is None:
+        decompressor = _local.decompressor = zstandard.ZstdDecompressor(dict_data=_DICT)
+    try:
+        # The frame names its size (``write_content_size``, the default): no cap to guess.
+        return decompressor.decompress(bytes(stored))
+    except zstandard.ZstdError as exc:
+        raise RawUnreadable(f"stored raw bytes damaged: {exc}") from exc
 
 
 def _inflate(stored: bytes | memoryview) -> bytes:

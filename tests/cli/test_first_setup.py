@@ -115,3 +115,16 @@ def test_doctor_reads_an_existing_desk(
     result = sdesk("--db", str(db), "doctor")
     assert "no desk" not in result.stdout
     assert "  info poller: never ran on this desk, 0 quarantined" in result.stdout
+
+
+def test_doctor_says_when_the_cabinet_cannot_mail_sign_in_links(
+    sdesk: Run, sdesk_env: dict[str, str], tmp_path: Path, refused_port: int
+) -> None:
+    http = '[http]\npublic_url = "https://help.example.com"\n'
+    write_config(sdesk_env, http + mailbox(refused_port))
+    result = sdesk("--db", str(tmp_path / "d.db"), "doctor")
+    assert "web cabinet (https://help.example.com)" in result.stdout, result.stdout
+    assert (
+        "  warn sign-in links cannot be mailed: sign-in links go by email, and no SMTP "
+        "configured for mailbox 'support'" in result.stdout
+    ), result.stdout

@@ -27,7 +27,7 @@ def test_compact_then_retry_gives_the_exact_bytes(sdesk: Run, tmp_path: Path) ->
     assert "compacted 1 raw messages" in done.stdout and f"{len(RAW)} bytes" in done.stdout
     with sqlite3.connect(db) as conn:
         kept, codec = conn.execute("SELECT raw, raw_codec FROM raw_inbound").fetchone()
-    assert codec == "zlib-mail1" and len(kept) < len(RAW) // 10
+    assert codec == "zstd-mail1" and len(kept) < len(RAW) // 10
     assert "1: created #1001" in sdesk("--db", str(db), "quarantine", "retry").stdout
     with sqlite3.connect(db) as conn:
         (digest,) = conn.execute("SELECT sha256 FROM raw_inbound").fetchone()

@@ -194,7 +194,7 @@ def test_files_only_go_by_email(desk_with, tmp_path: Path) -> None:
     assert result.ticket_number is not None
     path = tmp_path / "a.txt"
     path.write_text("x")
-    with pytest.raises(NoRoute, match="only email and Telegram carry attachments"):
+    with pytest.raises(NoRoute, match="only email, Telegram and the web cabinet carry attachments"):
         desk.reply(result.ticket_number, "dana", "See file.", files=[path])
 
 

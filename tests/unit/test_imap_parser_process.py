@@ -26,7 +26,7 @@ from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel
 from sdesk.core.inbound import Inbound
 from sdesk.store.engine import open_store
-from sdesk.store.rawcodec import BLOBS, IDENTITY, ZLIB_MAIL1, unpack
+from sdesk.store.rawcodec import BLOBS, IDENTITY, ZSTD_MAIL1, unpack
 from tests.conftest import FakeClock, new_desk_url
 
 
@@ -199,7 +199,7 @@ def test_a_message_parsed_in_the_process_is_stored_as_one_parsed_in_place(
         originals = {hashlib.sha256(r).hexdigest(): r for r in raws}
         assert set(got) == set(want) == set(originals)
         assert got == want  # the same stored bytes, codec and size for every message
-        assert {codec for _, codec, _ in got.values()} == {BLOBS, ZLIB_MAIL1, IDENTITY}
+        assert {codec for _, codec, _ in got.values()} == {BLOBS, ZSTD_MAIL1, IDENTITY}
         for digest, (stored, codec, size) in got.items():
             assert unpack(stored, codec, desk.store.blobs.get) == originals[digest]
             assert unpack(stored, codec, in_place.store.blobs.get) == originals[digest]

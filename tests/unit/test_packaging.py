@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA_SUFFIXES = {".tcss", ".ini", ".mako", ".json"}
+DATA_SUFFIXES = {".tcss", ".ini", ".mako", ".json", ".html", ".css"}
 
 
 def test_wheel_ships_package_data_and_leaves_no_build_folders(tmp_path: Path) -> None:
@@ -39,6 +39,7 @@ def test_wheel_ships_package_data_and_leaves_no_build_folders(tmp_path: Path) ->
         if p.suffix in DATA_SUFFIXES
     }
     assert "sdesk/tui/sdesk.tcss" in data  # the premise: data files exist to ship
+    assert "sdesk/api/cabinet/templates/ticket.html" in data  # the web cabinet's pages
     assert data <= names, sorted(data - names)
     modules = {p.relative_to(src).as_posix() for p in (src / "sdesk").rglob("*.py")}
     assert modules <= names, sorted(modules - names)

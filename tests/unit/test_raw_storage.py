@@ -9,11 +9,13 @@ import dataclasses
 import hashlib
 import os
 import random
+import zlib
 from email.message import EmailMessage
 from email.policy import SMTP, default
 from pathlib import Path
 
 import pytest
+import zstandard
 from sqlalchemy import text
 
 from bench.mailgen import generate_messages
@@ -28,7 +30,9 @@ from sdesk.store.models import RawInbound
 from sdesk.store.rawcodec import (
     BLOBS,
     IDENTITY,
+    ZLIB_BLOBS,
     ZLIB_MAIL1,
+    ZSTD_MAIL1,
     PackedRaw,
     RawUnreadable,
     pack,
@@ -79,7 +83,7 @@ def test_a_realistic_corpus_is_stored_in_well_under_half_its_size(desk: Desk) ->
 def test_quarantine_retry_gets_the_exact_bytes_back(desk: Desk) -> None:
     desk.quarantine(channel=Channel.EMAIL, raw=ODD, error="old parser bug", source="box#1")
     [(kept, codec, size, digest)] = stored_rows(desk)
-    assert codec == ZLIB_MAIL1 and len(kept) < len(ODD) // 4 and size == len(ODD)
+    assert codec == ZSTD_MAIL1 and len(kept) < len(ODD) // 4 and size == len(ODD)
     assert digest == sha(ODD)
     [listed] = desk.quarantined()
     assert listed.size == len(ODD)  # the message's size, not the compressed one
@@ -111,8 +115,8 @@ def test_intake_many_quarantines_compressed_and_idempotency_keys_stay_the_raw_di
         key = session.execute(text("SELECT external_id FROM message")).scalar_one()
     assert key == f"sha256:{sha(no_id)}"  # the key of the exact bytes, whatever is stored
     assert [(c, s) for _, c, s, _ in stored_rows(desk)] == [
-        (ZLIB_MAIL1, len(no_id)),
-        (ZLIB_MAIL1, len(ODD)),
+        (ZSTD_MAIL1, len(no_id)),
+        (ZSTD_MAIL1, len(ODD)),
     ]
 
 
@@ -176,10 +180,32 @@ def test_an_unknown_codec_is_an_error_not_garbage() -> None:
         unpack(b"abc", "zstd-9")
 
 
-def test_the_dictionary_of_zlib_mail1_never_changes() -> None:
+def test_the_dictionary_of_the_mail1_codecs_never_changes() -> None:
     # Rows written with it are readable only with exactly these bytes: a new one is a new codec.
     assert len(MAIL1) == 5584
     assert sha(MAIL1) == "d574194559789373d77d0f5ee4cb1d9d1c7588bf7897cad72f71fd31d8d8c7d9"
+
+
+def test_rows_written_with_zlib_by_earlier_versions_still_read_exactly() -> None:
+    """Desks written before zstd hold ``zlib-mail1`` and ``zlib-mail1+blobs`` rows: the same
+    layouts around a zlib stream with MAIL1 as its preset dictionary."""
+
+    def deflate(data: bytes) -> bytes:
+        z = zlib.compressobj(6, zlib.DEFLATED, 15, 8, zlib.Z_DEFAULT_STRATEGY, MAIL1)
+        return z.compress(data) + z.flush()
+
+    assert unpack(deflate(ODD), ZLIB_MAIL1) == ODD
+    mail = with_attachment(PDF)
+    new, codec = pack(mail, [(PDF, sha(PDF))])
+    assert codec == BLOBS
+    # The same references ahead of a zlib stream of the same rest of the message.
+    head_len = 4 + 2 + 46 * len(references(new, codec))
+    stream = zstandard.ZstdDecompressor(
+        dict_data=zstandard.ZstdCompressionDict(MAIL1, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    ).decompress(new[head_len:])
+    legacy = new[:head_len] + deflate(stream)
+    assert references(legacy, ZLIB_BLOBS) == [sha(PDF)]
+    assert unpack(legacy, ZLIB_BLOBS, blobs={sha(PDF): PDF}.get) == mail
 
 
 def with_attachment(data: bytes, *, crlf: bool = False, copies: int = 1) -> bytes:
@@ -220,7 +246,7 @@ def test_a_body_not_written_as_sdesk_would_write_it_stays_in_the_stream(desk: De
     assert mail != standard
     desk.intake(parse_email(mail))
     [(kept, codec, _, _)] = stored_rows(desk)
-    assert codec == ZLIB_MAIL1 and unpack(kept, codec) == mail
+    assert codec == ZSTD_MAIL1 and unpack(kept, codec) == mail
 
 
 def test_a_message_packed_ahead_is_stored_as_intake_would_pack_it(desk: Desk) -> None:
@@ -304,7 +330,7 @@ def test_compact_packs_the_rows_an_older_sdesk_kept_as_they_came(desk: Desk) -> 
     assert report.bytes_after < 0.2 * report.bytes_before
     assert [(c, s) for _, c, s, _ in stored_rows(desk)] == [
         (BLOBS, len(mail)),
-        (ZLIB_MAIL1, len(ODD)),
+        (ZSTD_MAIL1, len(ODD)),
     ]
     with desk.store.read() as session:
         row = session.get(RawInbound, 1)

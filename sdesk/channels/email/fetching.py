@@ -258,7 +258,7 @@ class StoreBehind:
     one and raises the first failure; after a failure nothing more is stored.
 
     Each chunk's raw messages are packed (``prepacked``) on a packing thread as soon as it is
-    handed over, while it waits: packing (~80-115 µs a message, mostly zlib, which releases the
+    handed over, while it waits: packing (~45 µs a message, mostly zstd, which releases the
     GIL) made the store thread, the slowest stage of a large sync, slower still. Not in the
     parser process: on a busy 2-core box that one is as slow as the store already.
 

@@ -36,7 +36,7 @@ from sdesk.tui.actions import REPLY_ACTIONS, bindings
 from sdesk.tui.render import channel_label, plain, safe, size
 
 Mode = Literal["reply", "note"]
-FILE_CHANNELS = ("email", "telegram")  # the channels whose replies carry files (core/replies.py)
+FILE_CHANNELS = ("email", "telegram", "web")  # replies that carry files (core/replies.py)
 DRAFT_SAVE_DELAY = 0.8  # seconds after the last key before a draft is kept in the desk
 
 
@@ -313,7 +313,7 @@ class ReplyBox(Vertical):
             self.notify(
                 safe(
                     f"this reply goes by {channel_label(channel)}; "
-                    "only email and Telegram carry files"
+                    "only email, Telegram and the web cabinet carry files"
                 ),
                 severity="warning",
                 markup=False,

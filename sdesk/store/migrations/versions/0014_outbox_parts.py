@@ -8,7 +8,7 @@ customer the first ones again (ARCHITECTURE.md, Telegram).
 Plain ALTER TABLE (like 0009); idempotent.
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
