@@ -12,11 +12,11 @@ import asyncio
 
 from fastapi import APIRouter, FastAPI, Request, Response
 
-from sdesk.channels.telegram.webhook import handle, read_secrets
+from sdesk.channels.telegram.webhook import PATH, handle, read_secrets
 from sdesk.config import TelegramSettings
 from sdesk.core.desk import Desk
 
-PATH = "/telegram/webhook"
+__all__ = ["PATH", "create_app", "router"]
 
 
 def router(desk: Desk, settings: TelegramSettings) -> APIRouter:

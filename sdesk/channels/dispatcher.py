@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sdesk.core import autoreply, leases, outbox
 from sdesk.core.desk import Desk
@@ -29,6 +29,15 @@ OUTBOX_LEASE = "outbox"
 
 # A sender takes (recipient, payload) and returns (error, permanent); error "" means sent.
 Sender = Callable[[str, dict[str, Any]], tuple[str, bool]]
+
+
+@runtime_checkable
+class PartsSender(Protocol):
+    """A sender whose one row may go out in several parts (a long Telegram reply): it is handed
+    the claimed row, reads how far an earlier try got (``Claimed.parts_sent``) and records each
+    part as it goes (``outbox.progress``), so a restart never sends a part twice."""
+
+    def send_claimed(self, item: outbox.Claimed) -> tuple[str, bool]: ...
 
 
 class RetryLater(Exception):
@@ -71,7 +80,10 @@ class Dispatcher:
                     retry_in: timedelta | None = None
                     ref: str | None = None
                     try:
-                        error, permanent = send(item.recipient, item.payload)
+                        if isinstance(send, PartsSender):
+                            error, permanent = send.send_claimed(item)
+                        else:
+                            error, permanent = send(item.recipient, item.payload)
                     except RetryLater as later:
                         error, permanent = str(later), False
                         retry_in = timedelta(seconds=later.seconds)

@@ -165,7 +165,8 @@ def doctor(
         from sdesk.channels.telegram.doctor import check
 
         typer.echo(f"telegram bot ({telegram.mode} at {telegram.base_url})")
-        for ok, line in check(telegram):
+        public = settings.http.public_url if settings.http is not None else None
+        for ok, line in check(telegram, public):
             typer.echo(f"  {'ok  ' if ok else 'FAIL'} {line}")
             problems += not ok
     if settings.http is not None and mailbox is None:

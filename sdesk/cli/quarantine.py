@@ -43,26 +43,43 @@ def retry(
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Parse quarantined email again, e.g. after upgrading sdesk; successes join their tickets."""
+    """Parse quarantined email and Telegram updates again, e.g. after upgrading sdesk; successes
+    join their tickets (an update the desk took meanwhile is never stored twice)."""
     desk = open_desk(ctx, db, config)
-    email_ids = [r.id for r in desk.quarantined(limit=1_000_000) if r.channel == Channel.EMAIL]
-    chosen = [i for i in (ids or email_ids) if i in set(email_ids)]
+    rows = desk.quarantined(limit=1_000_000)
+    email_ids = [r.id for r in rows if r.channel == Channel.EMAIL]
+    telegram_ids = [r.id for r in rows if r.channel == Channel.TELEGRAM]
+    known = set(email_ids) | set(telegram_ids)
+    chosen = [i for i in (ids or [*email_ids, *telegram_ids]) if i in known]
     if ids and len(chosen) != len(ids):
-        fail(f"not quarantined email: {sorted(set(ids) - set(chosen))}")
-    from sdesk.channels.email.parse import parse_email  # loads with the command that needs it
+        fail(f"not quarantined email or Telegram: {sorted(set(ids) - set(chosen))}")
+    settings = desk.settings.telegram
+    if settings is None and any(i in set(telegram_ids) for i in chosen):
+        fail("quarantined Telegram updates need [telegram] in the config to be read again")
+    lines: list[tuple[int, bool, str]] = []
+    mail = [i for i in chosen if i in set(email_ids)]
+    if mail:
+        from sdesk.channels.email.parse import parse_email  # loads with the command that needs it
 
-    outcomes = desk.retry_quarantined(parse_email, chosen)
+        for raw_id, outcome in desk.retry_quarantined(parse_email, mail):
+            if isinstance(outcome, IntakeResult):
+                where = f"#{outcome.ticket_number}" if outcome.ticket_number else "already stored"
+                lines.append((raw_id, True, f"{outcome.outcome.value} {where}"))
+            else:
+                lines.append((raw_id, False, outcome))
+    updates = [i for i in chosen if i in set(telegram_ids)]
+    if updates and settings is not None:
+        from sdesk.channels.telegram.requeue import retry as retry_updates
+
+        lines += [(r.raw_id, r.stored, r.line) for r in retry_updates(desk, settings, updates)]
     still = 0
-    for raw_id, outcome in outcomes:
-        if isinstance(outcome, IntakeResult):
-            where = f"#{outcome.ticket_number}" if outcome.ticket_number else "already stored"
-            typer.echo(f"{raw_id}: {outcome.outcome.value} {where}")
+    for raw_id, stored, line in lines:
+        if stored:
+            typer.echo(plain(f"{raw_id}: {line}").plain)
         else:
             still += 1
-            typer.echo(plain(f"{raw_id}: still quarantined: {outcome}").plain, err=True)
-    typer.echo(
-        f"retried {len(outcomes)}: {len(outcomes) - still} stored, {still} still quarantined"
-    )
+            typer.echo(plain(f"{raw_id}: still quarantined: {line}").plain, err=True)
+    typer.echo(f"retried {len(lines)}: {len(lines) - still} stored, {still} still quarantined")
     if still:
         raise typer.Exit(1)
 

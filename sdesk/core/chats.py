@@ -22,10 +22,11 @@ from sdesk.core import events
 from sdesk.core.batch import DEFER_FTS_FROM, _catch_up_fts, _defer_fts, _index_deferred
 from sdesk.core.contacts import normalise
 from sdesk.core.cursors import Cursor, set_cursor
-from sdesk.core.enums import Channel, DeliveryState, MessageKind
+from sdesk.core.enums import Channel, DeliveryState, MessageKind, RawState
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.intake import (
     IntakeResult,
+    Lookups,
     Outcome,
     TicketNumbers,
     customer_for,
@@ -33,7 +34,9 @@ from sdesk.core.intake import (
     quarantine,
     store_attachments,
 )
+from sdesk.core.threads import chat_key, open_chats
 from sdesk.store.engine import BULK_CACHE_KIB
+from sdesk.store.models import RawInbound
 from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
@@ -70,29 +73,79 @@ class ChatBatch:
         self.session = session
         self.sql = RawSql(session)
         self.numbers = TicketNumbers()
+        self.lookups = Lookups()
         self.at = desk.clock()
         # Set by ``chat_batch`` when this batch writes the full-text index once at its end.
         self.deferred_fts: tuple[list[int], list[str]] | None = None
         # (bot, media group) -> the message its first update made, for this batch's albums:
         # ``chat_batch`` writes ``telegram_update`` rows at its end, so they cannot be read.
         self._albums: dict[tuple[int, str], int] = {}
+        # (bot, chat) -> the /new dialogue's state, for the chats ``expect`` read at once.
+        self._dialogues: dict[tuple[int, str], dict[str, Any] | None] = {}
 
     # -- the raw updates -------------------------------------------------------------------
 
     def seen_among(self, bot_id: int, update_ids: list[int]) -> set[int]:
         """Which of ``update_ids`` are stored already (one query for a batch)."""
-        found: set[int] = set()
-        for start in range(0, len(update_ids), 500):
-            part = update_ids[start : start + 500]
-            marks = ", ".join("?" for _ in part)
-            rows = self.sql.all(
-                "SELECT update_id FROM telegram_update WHERE bot_id = ? "
-                f"AND update_id IN ({marks})",
-                bot_id,
-                *part,
+        rows = self._among(
+            "SELECT update_id FROM telegram_update WHERE bot_id = ? AND update_id IN", bot_id,
+            update_ids,
+        )  # fmt: skip
+        return {int(r[0]) for r in rows}
+
+    def expect(self, inbounds: list[Inbound], bot_id: int, chat_ids: list[str]) -> None:
+        """Read at once what each of the batch's messages would ask on its own: which of
+        their external ids are stored already, their senders' customers, their chats' open
+        tickets (``intake.Lookups``) and the /new dialogue of each chat."""
+        lookups = self.lookups
+        region = self.desk.settings.default_region
+        for channel in {i.channel for i in inbounds}:
+            keys = [i.external_id for i in inbounds if i.channel is channel and i.external_id]
+            rows = self._among(
+                "SELECT external_id FROM message WHERE channel = ? AND external_id IN",
+                channel.value,
+                keys,
             )
-            found.update(int(r[0]) for r in rows)
-        return found
+            lookups.absent.update(set(keys) - {str(r[0]) for r in rows})
+        contacts: dict[str, list[str]] = {}
+        for inbound in inbounds:
+            for c in inbound.sender.contacts:
+                value = normalise(c.kind, c.value, region)
+                if value:
+                    contacts.setdefault(c.kind.value, []).append(value)
+        for kind, values in contacts.items():
+            values = list(dict.fromkeys(values))
+            for value in values:
+                lookups.customers.setdefault((kind, value), None)
+            rows = self._among(
+                "SELECT c.kind, c.value, c.customer_id, cu.name FROM contact c JOIN customer cu "
+                "ON cu.id = c.customer_id WHERE c.kind = ? AND c.value IN",
+                kind,
+                values,
+            )
+            for k, v, customer, name in rows:
+                lookups.customers[(str(k), str(v))] = (int(customer), str(name))
+        keys = list(dict.fromkeys(k for i in inbounds if (k := chat_key(i))))
+        lookups.chats.update(open_chats(self.sql, keys))
+        chats = list(dict.fromkeys(chat_ids))
+        for chat in chats:
+            self._dialogues[(bot_id, chat)] = None
+        rows = self._among(
+            "SELECT chat_id, state FROM telegram_dialogue WHERE bot_id = ? AND chat_id IN",
+            bot_id,
+            chats,
+        )
+        for chat, state in rows:
+            self._dialogues[(bot_id, str(chat))] = _state(state)
+
+    def _among(self, head: str, first: Any, values: list[Any]) -> list[tuple[Any, ...]]:
+        """``head`` + `` (?, ...)`` over ``values``, 500 at a time."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), 500):
+            part = values[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows += self.sql.all(f"{head} ({marks})", first, *part)
+        return rows
 
     def record(
         self,
@@ -121,10 +174,45 @@ class ChatBatch:
             self.sql.time(self.at),
         )
 
+    def unrecord(self, bot_id: int, update_id: int) -> str | None:
+        """How the desk took ``update_id`` (its ``telegram_update`` kind; None: never). A
+        quarantined record is removed, for the update's retry to record it anew."""
+        kind = self.sql.scalar(
+            "SELECT kind FROM telegram_update WHERE bot_id = ? AND update_id = ?", bot_id, update_id
+        )
+        if kind == "quarantined":
+            self.sql.run(
+                "DELETE FROM telegram_update WHERE bot_id = ? AND update_id = ?", bot_id, update_id
+            )
+        return str(kind) if kind is not None else None
+
+    # -- quarantine, retried -------------------------------------------------------------------
+
+    def quarantined(self, raw_id: int) -> tuple[bytes, str] | None:
+        """The exact bytes and the source of quarantined raw ``raw_id`` (None: not quarantined)."""
+        row = self.session.get(RawInbound, raw_id)
+        if row is None or row.state != RawState.QUARANTINED.value:
+            return None
+        return row.original(self.desk.store.blobs.get), row.source
+
+    def requeued(self, raw_id: int, external_id: str | None) -> None:
+        """Quarantined raw ``raw_id`` was taken after all: out of quarantine, recorded."""
+        self.sql.run(
+            "UPDATE raw_inbound SET state = ?, error = NULL, external_id = ? WHERE id = ?",
+            RawState.STORED.value,
+            external_id,
+            raw_id,
+        )
+        events.record(self.sql, "message.requeued", at=self.at, actor="telegram", raw=raw_id)
+
+    def still_quarantined(self, raw_id: int, error: str) -> None:
+        """A retry of ``raw_id`` failed again: its error is the new one."""
+        self.sql.run("UPDATE raw_inbound SET error = ? WHERE id = ?", error[:1000], raw_id)
+
     # -- messages ------------------------------------------------------------------------------
 
     def intake(self, inbound: Inbound) -> IntakeResult:
-        return intake(self.sql, self.desk, inbound, numbers=self.numbers)
+        return intake(self.sql, self.desk, inbound, numbers=self.numbers, lookups=self.lookups)
 
     def quarantine(self, channel: Channel, raw: bytes, error: str, source: str) -> IntakeResult:
         return quarantine(self.sql, self.desk, channel=channel, raw=raw, error=error, source=source)
@@ -287,9 +375,13 @@ class ChatBatch:
                 other,
             )
             self.sql.run("DELETE FROM customer WHERE id = ?", other)
+            self.lookups.customers.clear()  # contacts moved: read them again
             events.record(self.sql, "customer.merged", at=self.at, actor="telegram",
                           customer=keep, merged=other)  # fmt: skip
-        customer_for(self.sql, Sender(name=name, contacts=contacts), self.at, region)
+        customer_for(
+            self.sql, Sender(name=name, contacts=contacts), self.at, region,
+            self.lookups.customers,
+        )  # fmt: skip
 
     def open_tickets(self, contact: ContactRef, *, limit: int = 20) -> list[OpenTicket]:
         """The not closed tickets of the customer behind ``contact``, newest first."""
@@ -308,15 +400,16 @@ class ChatBatch:
         return int(value) if value is not None else None
 
     def dialogue(self, bot_id: int, chat_id: str) -> dict[str, Any] | None:
+        if (bot_id, chat_id) in self._dialogues:
+            return self._dialogues[(bot_id, chat_id)]
         value = self.sql.scalar(
             "SELECT state FROM telegram_dialogue WHERE bot_id = ? AND chat_id = ?", bot_id, chat_id
         )
-        if value is None:
-            return None
-        state = json.loads(value)
-        return state if isinstance(state, dict) else None
+        return _state(value)
 
     def set_dialogue(self, bot_id: int, chat_id: str, state: dict[str, Any] | None) -> None:
+        if (bot_id, chat_id) in self._dialogues:  # as it reads back from the row
+            self._dialogues[(bot_id, chat_id)] = _state(json.dumps(state)) if state else None
         self.sql.run(
             "DELETE FROM telegram_dialogue WHERE bot_id = ? AND chat_id = ?", bot_id, chat_id
         )
@@ -380,13 +473,28 @@ class ChatBatch:
         )
 
     def set_cursor(self, channel: Channel, account: str, folder: str, cursor: Cursor) -> None:
-        set_cursor(self.session, channel.value, account, folder, cursor, self.at)
+        """``cursors.set_cursor`` in plain SQL: the ORM's select and flush were ~5% of a
+        batch's store (bench/telegram.py)."""
+        key = (channel.value, account, folder)
+        self.sql.run(
+            "UPDATE channel_cursor SET validity = ?, position = ?, updated_at = ? "
+            "WHERE channel = ? AND account = ? AND folder = ?",
+            cursor.validity, cursor.position, self.sql.time(self.at), *key,
+        )  # fmt: skip
+        if self.sql.changes() == 0:
+            set_cursor(self.session, channel.value, account, folder, cursor, self.at)
+
+
+def _state(value: Any) -> dict[str, Any] | None:
+    state = json.loads(value) if value is not None else None
+    return state if isinstance(state, dict) else None
 
 
 @contextmanager
-def chat_batch(desk: Desk, *, size: int = 0) -> Iterator[ChatBatch]:
-    """One write transaction for a batch of ``size`` updates; commits when the block ends."""
-    with desk.store.write() as session:
+def chat_batch(desk: Desk, *, size: int = 0, bulk: bool = False) -> Iterator[ChatBatch]:
+    """One write transaction for a batch of ``size`` updates; commits when the block ends.
+    ``bulk``: one of many batches in a row (a backlog): checkpointed less often."""
+    with desk.store.write(bulk=bulk) as session:
         batch = ChatBatch(desk, session)
         sql = batch.sql
         if sql.sqlite:

@@ -203,10 +203,10 @@ class Desk:
         """Pack the raw messages stored before migration 0007 (``core/compact.py``)."""
         return compact_raw(self)
 
-    def chat_batch(self, size: int = 0) -> AbstractContextManager[ChatBatch]:
+    def chat_batch(self, size: int = 0, *, bulk: bool = False) -> AbstractContextManager[ChatBatch]:
         """A chat bot's batch of ``size`` updates with its cursor, one transaction
-        (``core/chats.py``)."""
-        return chat_batch(self, size=size)
+        (``core/chats.py``); ``bulk``: one of a backlog's batches (``Store.write``)."""
+        return chat_batch(self, size=size, bulk=bulk)
 
     @contextmanager
     def batch(self) -> Iterator[Batch]:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sdesk.core import events, pending
 from sdesk.core.contacts import normalise
 from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState, Status
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.sla import due_times, hours_of
-from sdesk.core.threads import chat_key, find_orphaned_reply, find_ticket
+from sdesk.core.threads import ThreadTicket, chat_key, find_orphaned_reply, find_ticket
 from sdesk.store.rawcodec import RawUnreadable, pack, references
 from sdesk.store.rawsql import RawSql
 
@@ -70,10 +70,36 @@ def raw_seen(sql: RawSql, channel: Channel, digest: str) -> bool:
     )
 
 
-def _idempotency_key(sql: RawSql, inbound: Inbound, raw_sha: str | None) -> tuple[str, bool]:
+@dataclass(slots=True)
+class Lookups:
+    """What one write transaction's intakes have read already, so a batch of chat messages
+    asks the store once instead of once a message (``core/chats.py``). Only for a transaction
+    whose writes to these rows all go through ``intake`` (or clear the lookups): the write lock
+    keeps everyone else out.
+
+    ``absent``: external ids the batch asked for in one query and found not stored;
+    ``customers``: (contact kind, normalised value) -> (customer id, name), None: no one's;
+    ``chats``: chat key -> the ticket the chat's next message joins (None: a new one)."""
+
+    absent: set[str] = field(default_factory=set)
+    customers: dict[tuple[str, str], tuple[int, str] | None] = field(default_factory=dict)
+    chats: dict[str, ThreadTicket | None] = field(default_factory=dict)
+
+    def ticket_changed(self, ticket: ThreadTicket) -> None:
+        """``ticket`` was opened, reopened or appended to: the chats that join it see it so."""
+        for key, known in self.chats.items():
+            if known is not None and known.id == ticket.id:
+                self.chats[key] = ticket
+
+
+def _idempotency_key(
+    sql: RawSql, inbound: Inbound, raw_sha: str | None, lookups: Lookups | None = None
+) -> tuple[str, bool]:
     """(key, already stored). A reused id with different bytes falls back to the bytes' hash."""
     channel = inbound.channel.value
     key = inbound.external_id
+    if key and lookups is not None and key in lookups.absent:
+        return key, False
     if key:
         found = sql.one(
             "SELECT m.id, r.sha256 FROM message m LEFT JOIN raw_inbound r ON r.id = m.raw_id "
@@ -90,35 +116,52 @@ def _idempotency_key(sql: RawSql, inbound: Inbound, raw_sha: str | None) -> tupl
     return key, exists is not None
 
 
-def customer_for(sql: RawSql, sender: Sender, at: datetime, region: str = "US") -> int:
-    """Find the one customer behind any of the sender's contacts; add the contacts not yet known."""
+def customer_for(
+    sql: RawSql,
+    sender: Sender,
+    at: datetime,
+    region: str = "US",
+    known: dict[tuple[str, str], tuple[int, str] | None] | None = None,
+) -> int:
+    """Find the one customer behind any of the sender's contacts; add the contacts not yet known.
+    ``known``: a batch's ``Lookups.customers``, read and kept up to date."""
     customer_id: int | None = None
     current_name = ""
     missing: list[ContactRef] = []
+    owners: dict[ContactRef, int] = {}
+    renamed = False
     # Adapters should hand in normalised contacts; normalising again costs little and means a
     # careless adapter can never split one person into two customers.
     refs = dict.fromkeys(
         ContactRef(c.kind, v) for c in sender.contacts if (v := normalise(c.kind, c.value, region))
     )
     for ref in refs:
-        found = sql.one(
-            "SELECT c.customer_id, cu.name FROM contact c JOIN customer cu ON cu.id = c.customer_id"
-            " WHERE c.kind = ? AND c.value = ?",
-            ref.kind.value,
-            ref.value,
-        )
+        found: tuple[Any, ...] | None
+        if known is not None and (ref.kind.value, ref.value) in known:
+            found = known[(ref.kind.value, ref.value)]
+        else:
+            found = sql.one(
+                "SELECT c.customer_id, cu.name FROM contact c JOIN customer cu "
+                "ON cu.id = c.customer_id WHERE c.kind = ? AND c.value = ?",
+                ref.kind.value,
+                ref.value,
+            )
         if found is None:
             missing.append(ref)
-        elif customer_id is None:
+            continue
+        owners[ref] = found[0]
+        if customer_id is None:
             customer_id, current_name = found
     name = (sender.name or "").strip()
     when = sql.time(at)
     if customer_id is None:
         fallback = next(iter(refs)).value if refs else "(unknown sender)"
-        customer_id = sql.insert("customer", name=name or fallback, created_at=when, note="")
+        current_name = name or fallback
+        customer_id = sql.insert("customer", name=current_name, created_at=when, note="")
     elif name and (not current_name or any(current_name == r.value for r in refs)):
         # A customer known only by an address gets the name they now sign with.
         sql.run("UPDATE customer SET name = ? WHERE id = ?", name, customer_id)
+        current_name, renamed = name, True
     for ref in missing:
         sql.run(
             "INSERT INTO contact (customer_id, kind, value, display, created_at) "
@@ -129,6 +172,14 @@ def customer_for(sql: RawSql, sender: Sender, at: datetime, region: str = "US") 
             name,
             when,
         )
+    if known is not None:
+        if renamed:  # the customer's other contacts: the name as it is now
+            for key, seen in known.items():
+                if seen is not None and seen[0] == customer_id:
+                    known[key] = (customer_id, current_name)
+        for ref in refs:
+            if owners.get(ref, customer_id) == customer_id:  # not another customer's contact
+                known[(ref.kind.value, ref.value)] = (customer_id, current_name)
     return customer_id
 
 
@@ -209,6 +260,7 @@ def intake(
     quarantined_id: int | None = None,
     history: bool = False,
     numbers: TicketNumbers | None = None,
+    lookups: Lookups | None = None,
 ) -> IntakeResult:
     """Store one inbound message; the caller owns the transaction.
 
@@ -216,11 +268,11 @@ def intake(
     its row is reused (and marked stored) rather than a second copy of the bytes kept.
     ``history`` (imports): the message arrived when it was sent, so a ticket is as old as its
     first message rather than as the import. ``numbers``: the transaction's ticket numbers
-    (a batch of many messages reads the highest once).
+    (a batch of many messages reads the highest once); ``lookups``: what it has read already.
     """
     at = desk.clock()
     raw_sha = sha256_hex(inbound.raw) if inbound.raw is not None else None
-    key, duplicate = _idempotency_key(sql, inbound, raw_sha)
+    key, duplicate = _idempotency_key(sql, inbound, raw_sha, lookups)
     if duplicate:
         return IntakeResult(Outcome.DUPLICATE, auto=inbound.auto)
     received = (inbound.sent_at if history else None) or inbound.received_at or at
@@ -254,12 +306,16 @@ def intake(
     customer_id = (
         inbound.customer_id
         if inbound.customer_id is not None
-        else customer_for(sql, inbound.sender, received, desk.settings.default_region)
-    )
+        else customer_for(
+            sql, inbound.sender, received, desk.settings.default_region,
+            lookups.customers if lookups is not None else None,
+        )
+    )  # fmt: skip
+    chats = lookups.chats if lookups is not None else None
     ticket = (
         None
         if inbound.new_ticket
-        else find_ticket(sql, inbound) or find_orphaned_reply(sql, inbound)
+        else find_ticket(sql, inbound, chats) or find_orphaned_reply(sql, inbound)
     )
     follows = None
     if ticket is not None and ticket.status == Status.CLOSED.value:
@@ -267,6 +323,8 @@ def intake(
     if ticket is None:
         ticket_id, number = _new_ticket(sql, desk, inbound, customer_id, received, numbers)
         outcome = Outcome.CREATED
+        if chats is not None and (key_of_chat := chat_key(inbound)):
+            chats[key_of_chat] = ThreadTicket(ticket_id, number, Status.NEW.value, received)
         events.record(
             sql,
             "ticket.created",
@@ -292,6 +350,8 @@ def intake(
         )
         if reopen and ticket.status == Status.PENDING:  # the SLA clock runs again
             pending.resume_raw(sql, ticket_id, received)
+        if lookups is not None and reopen:
+            lookups.ticket_changed(ThreadTicket(ticket_id, number, Status.OPEN.value, received))
         if reopen:
             events.record(
                 sql,
@@ -326,6 +386,8 @@ def intake(
         raw_id=raw_id,
         notes="\n".join(inbound.notes),
     )
+    if lookups is not None:
+        lookups.absent.discard(key)  # stored now: a second take of it must find it
     store_attachments(sql, desk, inbound.attachments, message_id)
     events.record(
         sql,

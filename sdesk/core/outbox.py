@@ -45,6 +45,8 @@ class Claimed:
     attempts: int
     ticket_id: int | None
     message_id: int | None
+    parts_sent: int = 0  # a send in parts: how many went on earlier tries (``progress``)
+    sent_ref: str | None = None  # the channel's id of the last of them
 
 
 def queue(
@@ -118,9 +120,21 @@ def claim(desk: Desk, channel: str, *, limit: int = 20) -> list[Claimed]:
                     row.attempts,
                     row.ticket_id,
                     row.message_id,
+                    row.parts_sent or 0,
+                    row.sent_ref,
                 )
             )
         return claimed
+
+
+def progress(desk: Desk, item: Claimed, parts: int, ref: str | None) -> None:
+    """A send in parts got ``parts`` parts out, the last named ``ref``: kept at once (its own
+    small transaction), so a crash or a restart before ``settle`` resumes from the next part
+    instead of sending these again."""
+    with desk.store.write() as session:
+        row = session.get(Outbox, item.id)
+        if row is not None:
+            row.parts_sent, row.sent_ref = parts, ref or row.sent_ref
 
 
 def settle(

@@ -32,9 +32,12 @@ def chat_key(inbound: Inbound) -> str | None:
     return f"{inbound.channel.value}:{ident}" if ident else None
 
 
-def find_ticket(sql: RawSql, inbound: Inbound) -> ThreadTicket | None:
+def find_ticket(
+    sql: RawSql, inbound: Inbound, chats: dict[str, ThreadTicket | None] | None = None
+) -> ThreadTicket | None:
     """In order: the ticket a signed-in customer named; a referenced message we stored or
-    sent; our ``[#N]`` tag; the open chat."""
+    sent; our ``[#N]`` tag; the open chat. ``chats``: a batch's answers for the open chat so
+    far (``intake.Lookups``), kept."""
     if inbound.ticket_number is not None:
         row = sql.one(f"SELECT {_COLUMNS} FROM ticket WHERE number = ?", inbound.ticket_number)
         if row is not None:
@@ -54,14 +57,36 @@ def find_ticket(sql: RawSql, inbound: Inbound) -> ThreadTicket | None:
             return _follow(sql, row)
     key = chat_key(inbound)
     if key:
+        if chats is not None and key in chats:
+            return chats[key]
         row = sql.one(
             f"SELECT {_COLUMNS} FROM ticket WHERE chat_key = ? AND status != 'closed' "
             "ORDER BY id DESC LIMIT 1",
             key,
         )
-        if row is not None:
-            return _follow(sql, row)
+        found = _follow(sql, row) if row is not None else None
+        if chats is not None:
+            chats[key] = found
+        return found
     return None
+
+
+def open_chats(sql: RawSql, keys: list[str]) -> dict[str, ThreadTicket | None]:
+    """``find_ticket``'s last step for many chats at once: chat key -> the ticket its next
+    message joins (None: none is open)."""
+    found: dict[str, ThreadTicket | None] = dict.fromkeys(keys)
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        rows = sql.all(
+            f"SELECT {_COLUMNS}, chat_key FROM ticket WHERE chat_key IN ({marks}) "
+            "AND status != 'closed' ORDER BY id",
+            *part,
+        )
+        latest = {row[5]: row[:5] for row in rows}  # ordered by id: the newest wins
+        for key, row in latest.items():
+            found[key] = _follow(sql, row)
+    return found
 
 
 def find_orphaned_reply(sql: RawSql, inbound: Inbound) -> ThreadTicket | None:

@@ -178,6 +178,10 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     idempotency_key: str = Field(unique=True)
+    # A send in several parts (a long Telegram reply, its files): how many went, and the last
+    # one's channel id, so a send cut short goes on from the next part (migration 0014).
+    parts_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    sent_ref: str | None = None
 
 
 class ChannelCursor(SQLModel, table=True):

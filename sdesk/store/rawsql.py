@@ -34,9 +34,12 @@ class RawSql:
             self._format = conn.dialect.paramstyle in ("format", "pyformat")
         self._converted: dict[str, str] = {}
         self._times: dict[datetime, Any] = {}
+        self._last_time: datetime | None = None
+        self._last_stored: Any = None
         self._deferring: frozenset[str] = frozenset()
         self._deferred: dict[str, list[tuple[Any, ...]]] = {}
         self._direct: set[str] = set()  # INSERTs seen that are not deferred
+        self._last: Any = None  # the last statement's cursor or result (``changes``)
 
     def defer_inserts(self, *tables: str) -> None:
         """From now on, ``run("INSERT INTO <table> (...) VALUES (?, ...)")`` into these tables
@@ -58,6 +61,8 @@ class RawSql:
     def time(self, value: datetime | None) -> Any:
         if value is None:
             return None
+        if value is self._last_time:  # the same moment again (hashing one calls utcoffset)
+            return self._last_stored
         stored = self._times.get(value)  # intake stamps a few moments on many rows
         if stored is None:
             stored = value.astimezone(UTC).replace(tzinfo=None)
@@ -67,16 +72,19 @@ class RawSql:
             if len(self._times) >= 256:  # a batch's RawSql lives long: keep this small
                 self._times.clear()
             self._times[value] = stored
+        self._last_time, self._last_stored = value, stored
         return stored
 
     def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:
         if self.sqlite:
-            return self._cursor.execute(sql, params)
+            self._last = self._cursor.execute(sql, params)
+            return self._last
         converted = self._converted.get(sql)
         if converted is None:
             converted = _QMARK.sub("%s", sql.replace("%", "%%")) if self._format else sql
             self._converted[sql] = converted
-        return self._conn.exec_driver_sql(converted, params)
+        self._last = self._conn.exec_driver_sql(converted, params)
+        return self._last
 
     def run(self, sql: str, *params: Any) -> None:
         if self._deferring and sql.startswith("INSERT INTO ") and sql not in self._direct:
@@ -91,6 +99,10 @@ class RawSql:
                 queued.append(params)
                 return
         self._execute(sql, params)
+
+    def changes(self) -> int:
+        """Rows the last ``run`` changed (an UPDATE that found nothing: 0)."""
+        return int(self._last.rowcount)
 
     def one(self, sql: str, *params: Any) -> tuple[Any, ...] | None:
         row = self._execute(sql, params).fetchone()

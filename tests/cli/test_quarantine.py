@@ -37,4 +37,4 @@ def test_list_and_retry(sdesk: Run, tmp_path: Path) -> None:
     assert states == [(1, "stored"), (2, "quarantined")]
     assert linked == [(1,)]
     again = sdesk("--db", str(db), "quarantine", "retry", "1")
-    assert again.returncode == 1 and "not quarantined email: [1]" in again.stderr
+    assert again.returncode == 1 and "not quarantined email or Telegram: [1]" in again.stderr

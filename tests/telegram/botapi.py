@@ -377,12 +377,14 @@ class BotApiServer:
         description: str = "",
         retry_after: int | None = None,
         times: int = 1,
+        delay: float = 0.0,
     ) -> None:
-        """The next ``times`` calls of ``method`` answer this error before doing anything."""
+        """The next ``times`` calls of ``method`` answer this error before doing anything
+        (after ``delay`` seconds: a call the client waits on, cut short by ``stop``)."""
         with self._lock:
             queue = self._faults.setdefault(method, deque())
             for _ in range(times):
-                queue.append(_Fault(status, description, retry_after))
+                queue.append(_Fault(status, description, retry_after, delay))
 
     def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` wait ``seconds`` before they are performed."""

@@ -8,10 +8,8 @@ import logging
 
 import pytest
 from sqlalchemy import select
-from telegram import Update
 
 from sdesk.channels.telegram.intake import stored_update_ids
-from sdesk.channels.telegram.store import _plain_update
 from sdesk.core.batch import DEFER_FTS_FROM
 from sdesk.core.chats import FILE_RETRY
 from sdesk.core.desk import Desk
@@ -19,7 +17,7 @@ from sdesk.store.inbox import search
 from sdesk.store.models import Contact, RawInbound, TelegramFile
 from tests.telegram.botapi import BotApiServer
 from tests.telegram.conftest import attachments, fetch, inbound, tickets
-from tests.telegram.updates import Updates, realistic_mix
+from tests.telegram.updates import Updates
 
 
 def test_text_opens_a_ticket_and_the_next_message_joins_it(
@@ -301,24 +299,3 @@ def test_a_poll_that_times_out_fails_the_pass_and_the_next_takes_everything_once
     assert fetch(desk).outcome == "done"
     assert [m.text for m in inbound(desk)] == ["m0", "m1", "m2"]
     assert stored_update_ids(desk) == set(ids)
-
-
-def test_plain_text_updates_read_without_de_json_are_what_ptb_reads(tg: Updates) -> None:
-    # store._plain_update builds the common update with PTB's constructors (de_json is most of
-    # the parse): for every update it takes, the result must be PTB's own reading.
-    mix = [{"update_id": n, **u} for n, u in enumerate(realistic_mix(tg, 400, customers=40))]
-    taken = 0
-    for raw in mix:
-        fast = _plain_update(raw)
-        if fast is not None:
-            taken += 1
-            assert fast.to_dict() == Update.de_json(raw, None).to_dict(), raw
-    assert taken > len(mix) // 2
-    ann = tg.customer(1)
-    assert _plain_update({"update_id": 1, **tg.photo(ann, caption="x")}) is None
-    command = {"update_id": 2, **tg.command(ann, "/status")}
-    assert _plain_update(command) is None  # a command has entities: de_json
-    odd = {"update_id": 3, **tg.text(ann, "hello")}
-    assert _plain_update(odd) is not None
-    odd["message"]["date"] = "yesterday"
-    assert _plain_update(odd) is None  # de_json decides (and quarantines)

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from telegram import Message, User
-
+from sdesk.channels.telegram.reading import ChatMessage, Person
 from sdesk.core.chats import PendingFile, stored_update_ids
 from sdesk.core.contacts import contact
 from sdesk.core.enums import Channel, ContactKind
@@ -52,7 +51,7 @@ def message_ref(chat_id: int | str, message_id: int) -> str:
     return f"tg:{chat_id}:{message_id}"
 
 
-def sender_of(user: User | None, chat_id: int, region: str) -> Sender:
+def sender_of(user: Person | None, chat_id: int, region: str) -> Sender:
     if user is None:  # a channel post: the chat is all we know
         ref = contact(ContactKind.TELEGRAM, chat_id, region)
         return Sender(name=None, contacts=(ref,) if ref else ())
@@ -71,11 +70,11 @@ def _duration(data: dict[str, object], field: str) -> str:
 
 
 def parse_message(
-    message: Message, data: dict[str, Any], bot_id: int, update_id: int, region: str
+    message: ChatMessage, data: dict[str, Any], bot_id: int, update_id: int, region: str
 ) -> Parsed:
     """The ``Inbound`` for one message (new or edited: ``store`` decides which); ``data`` is
-    the message's JSON as it came (read for what PTB would warn about or rebuild)."""
-    chat_id = message.chat.id
+    the message's JSON as it came (read for the durations: PTB's attribute warns on reads)."""
+    chat_id = message.chat_id
     parts: list[str] = []
     files: list[FileRef] = []
     notes: list[str] = []
@@ -119,13 +118,10 @@ def parse_message(
             FileRef(vn.file_id, f"video-note-{message.message_id}.mp4", "video/mp4", vn.file_size)
         )
     if message.sticker:
-        parts.append(f"[sticker {message.sticker.emoji or ''}]".replace(" ]", "]"))
+        parts.append(f"[sticker {message.sticker_emoji or ''}]".replace(" ]", "]"))
     if message.venue:
         ve = message.venue
-        parts.append(
-            f"[venue {ve.title}, {ve.address} ({ve.location.latitude:.6f}, "
-            f"{ve.location.longitude:.6f})]"
-        )
+        parts.append(f"[venue {ve.title}, {ve.address} ({ve.latitude:.6f}, {ve.longitude:.6f})]")
     elif message.location:
         lo = message.location
         parts.append(f"[location {lo.latitude:.6f}, {lo.longitude:.6f}]")
@@ -135,7 +131,7 @@ def parse_message(
         parts.append(f"[contact {name} {c.phone_number}]".replace("  ", " "))
         # Telegram's "share my phone number" sends the sender's own user_id; an address-book
         # contact is someone else's and never joins this customer.
-        own = message.from_user is not None and c.user_id == message.from_user.id
+        own = message.user is not None and c.user_id == message.user.id
         phone = contact(ContactKind.PHONE, "+" + c.phone_number.lstrip("+"), region)
         if own and phone is not None:
             shared.append(phone)
@@ -147,10 +143,9 @@ def parse_message(
     if not body and not parts and not files:
         parts.append("[a message sdesk cannot show: " + _kind_of(data) + "]")
     text = "\n".join(x for x in (body, *parts) if x)
-    sender = sender_of(message.from_user, chat_id, region)
+    sender = sender_of(message.user, chat_id, region)
     if shared:
         sender = Sender(name=sender.name, contacts=(*sender.contacts, *shared))
-    reply = message.reply_to_message
     sent_at: datetime | None = message.date
     inbound = Inbound(
         channel=Channel.TELEGRAM,
@@ -158,7 +153,9 @@ def parse_message(
         text=text,
         external_id=f"{bot_id}:{update_id}",
         message_id=message_ref(chat_id, message.message_id),
-        in_reply_to=(message_ref(chat_id, reply.message_id),) if reply is not None else (),
+        in_reply_to=(
+            (message_ref(chat_id, message.reply_to),) if message.reply_to is not None else ()
+        ),
         chat_id=str(chat_id),
         sent_at=sent_at,
         source=f"telegram:{bot_id}",

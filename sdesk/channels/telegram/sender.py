@@ -5,7 +5,9 @@ be taken for markup), split at 4,096 characters on line boundaries, the first pa
 the customer's last message; attachments by ``sendPhoto`` (pictures) or ``sendDocument``.
 Telegram's 429 makes that row wait ``retry_after`` while the others go on (``RetryLater``); a
 user who blocked the bot fails the row for good, the reason on the ticket; network errors and
-5xx are retried with the outbox's backoff (``core/outbox.py``).
+5xx are retried with the outbox's backoff (``core/outbox.py``). Each part Telegram took is
+recorded on the outbox row at once (``outbox.progress``), so a try after a failure, a crash or
+a restart goes on from the next part and the customer never gets a part twice.
 
 The dispatcher calls senders from its own thread; PTB is async, so the sender keeps one event
 loop of its own for that thread and runs each send to completion on it.
@@ -15,9 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import (
@@ -32,6 +33,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from sdesk.channels.dispatcher import RetryLater, Sender, Sent
 from sdesk.channels.telegram.settings import TokenError, bot_id, make_bot, read_token
 from sdesk.config import TelegramSettings
+from sdesk.core import outbox
 from sdesk.core.desk import Desk
 from sdesk.core.health import one_line
 
@@ -81,13 +83,32 @@ class TelegramSender:
         self.bot_id = bot_id(token)
         self.bot: Bot = make_bot(settings, token, poll_timeout=0)
         self.loop = asyncio.new_event_loop()
-        # Parts of a long reply already delivered, by payload: a retry after a failure in the
-        # middle sends only the rest (within this process; bounded).
-        self._done: dict[str, int] = {}
 
     def __call__(self, recipient: str, payload: dict[str, Any]) -> tuple[str, bool]:
+        """Send from the first part, nothing recorded (a payload with no outbox row)."""
+        return self._deliver(recipient, payload, 0, None, None)
+
+    def send_claimed(self, item: outbox.Claimed) -> tuple[str, bool]:
+        """The dispatcher's call (``dispatcher.PartsSender``): from the part after those an
+        earlier try delivered, each part recorded on the row as Telegram takes it."""
+
+        def record(parts: int, ref: str | None) -> None:
+            outbox.progress(self.desk, item, parts, ref)
+
+        return self._deliver(item.recipient, item.payload, item.parts_sent, item.sent_ref, record)
+
+    def _deliver(
+        self,
+        recipient: str,
+        payload: dict[str, Any],
+        done: int,
+        done_ref: str | None,
+        record: Callable[[int, str | None], None] | None,
+    ) -> tuple[str, bool]:
         try:
-            ref = self.loop.run_until_complete(self._send(recipient, payload))
+            ref = self.loop.run_until_complete(
+                self._send(recipient, payload, done, done_ref, record)
+            )
         except RetryAfter as exc:
             seconds = exc.retry_after
             wait = seconds.total_seconds() if hasattr(seconds, "total_seconds") else float(seconds)
@@ -104,7 +125,16 @@ class TelegramSender:
             raise Sent(ref)
         return "", False
 
-    async def _send(self, recipient: str, payload: dict[str, Any]) -> str | None:
+    async def _send(
+        self,
+        recipient: str,
+        payload: dict[str, Any],
+        done: int = 0,
+        done_ref: str | None = None,
+        record: Callable[[int, str | None], None] | None = None,
+    ) -> str | None:
+        """Steps ``done`` and on (the text's parts, then the files); the sent message's name
+        (the last part's), or ``done_ref`` when every step went on an earlier try."""
         chat = int(recipient) if recipient.lstrip("-").isdigit() else recipient
         if payload.get("method") == "answerCallbackQuery":
             # Too old to answer (BadRequest): the button's spinner just stops by itself.
@@ -113,32 +143,31 @@ class TelegramSender:
             return None
         reply = _reply_to(payload.get("in_reply_to"))
         params = ReplyParameters(reply, allow_sending_without_reply=True) if reply else None
-        last = None
+        last = done_ref
         files = list(payload.get("attachments") or [])
         parts = split_text(str(payload.get("text", "")))
-        key = hashlib.sha256(
-            json.dumps([recipient, payload], sort_keys=True, default=str).encode()
-        ).hexdigest()
-        done = self._done.get(key, 0)
         step = 0
         for n, part in enumerate(parts):
             if step >= done:  # else delivered by an earlier try of this row
                 sent = await self._text(chat, part, n, len(parts), bool(files), params, payload)
-                last = sent if sent is not None else last
-                self._progress(key, step + 1)
+                last = f"tg:{recipient}:{sent}" if sent is not None else last
+                self._progress(record, step + 1, last, parts=len(parts) + len(files))
             step += 1
         for f in files:
             if step >= done:
-                last = await self._file(chat, f)
-                self._progress(key, step + 1)
+                last = f"tg:{recipient}:{await self._file(chat, f)}"
+                self._progress(record, step + 1, last, parts=len(parts) + len(files))
             step += 1
-        self._done.pop(key, None)
-        return f"tg:{recipient}:{last}" if last is not None else None
+        return last
 
-    def _progress(self, key: str, steps: int) -> None:
-        if len(self._done) > 1000:
-            self._done.clear()
-        self._done[key] = steps
+    @staticmethod
+    def _progress(
+        record: Callable[[int, str | None], None] | None, steps: int, ref: str | None, *, parts: int
+    ) -> None:
+        """Keep how far the send got, unless this was its only step (``settle`` records that
+        one with the result)."""
+        if record is not None and parts > 1:
+            record(steps, ref)
 
     async def _text(
         self,

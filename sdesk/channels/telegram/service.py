@@ -1,21 +1,36 @@
 """``TelegramService``: the bot as one of the desk's supervised services
 (``channels/services.py``): ``run`` polls until stopped (``sdesk serve``, the lone console),
 ``run_once`` takes every pending update and returns (``sdesk fetch``). In webhook mode the HTTP
-server takes the updates (``webhook.py``); the service then only fetches late files."""
+server takes the updates (``webhook.py``): the service tells Telegram where to post at its start
+(``webhook.ensure``: ``[http] public_url``), then only fetches late files."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import threading
+
+from telegram import Bot
+from telegram.error import TelegramError
 
 from sdesk.channels.services import PassResult, Service
 from sdesk.channels.telegram.files import FileFetcher
 from sdesk.channels.telegram.poller import STOP_CHECK, PollerError, TelegramPoller, lease_name
-from sdesk.channels.telegram.settings import TokenError, bot_id, make_bot, read_token
+from sdesk.channels.telegram.settings import (
+    TokenError,
+    bot_id,
+    make_bot,
+    read_token,
+    read_webhook_secret,
+)
+from sdesk.channels.telegram.webhook import ensure
 from sdesk.config import TelegramSettings
 from sdesk.core import leases
 from sdesk.core.desk import Desk
-from sdesk.core.health import HealthRecorder, service_key
+from sdesk.core.health import HealthRecorder, one_line, service_key
+
+log = logging.getLogger(__name__)
 
 
 class TelegramService(Service):
@@ -75,12 +90,43 @@ class TelegramService(Service):
         max_bytes = self.settings.max_file_mb * 1024 * 1024
 
         async def loop() -> None:
-            files = FileFetcher(self.desk, bot, bot_id(token), max_bytes, rescan=STOP_CHECK * 5)
-            done = asyncio.Event()
-            fetching = asyncio.create_task(files.run(done))
-            await asyncio.to_thread(stop.wait)
-            done.set()
-            await fetching
-            await bot.shutdown()
+            try:
+                await self._webhook(bot, token)
+                files = FileFetcher(self.desk, bot, bot_id(token), max_bytes, rescan=STOP_CHECK * 5)
+                done = asyncio.Event()
+                fetching = asyncio.create_task(files.run(done))
+                await asyncio.to_thread(stop.wait)
+                done.set()
+                await fetching
+            finally:
+                with contextlib.suppress(Exception):  # a client that never opened
+                    await bot.shutdown()
 
         asyncio.run(loop())
+
+    async def _webhook(self, bot: Bot, token: str) -> None:
+        """Tell Telegram where to post (``webhook.ensure``). Without ``[http] public_url`` or
+        a secret it cannot work: said in the bot's health, and the late files still go on; a
+        failed call raises, and the supervisor starts the service again later."""
+        health = HealthRecorder(self.desk, service_key(lease_name(bot_id(token))))
+        http = self.desk.settings.http
+        public = http.public_url if http is not None else None
+        try:
+            secret = read_webhook_secret(self.settings)
+            problem = "" if secret else "needs [telegram] secret_token_env"
+        except TokenError as exc:
+            secret, problem = None, str(exc)
+        if not public:
+            problem = "needs [http] public_url"
+        if not public or not secret:
+            line = f"webhook mode {problem}: Telegram is not told where to post"
+            log.warning("telegram: %s", line)
+            health.failed(line)
+            return
+        try:
+            line = await ensure(bot, public, secret)
+        except TelegramError as exc:
+            health.failed(f"setWebhook: {one_line(str(exc))}")
+            raise
+        log.info("telegram: %s", line)
+        health.connected()

@@ -19,25 +19,28 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Bot, Chat, Message, Update, User
+from telegram import Bot, Update
 
 from sdesk.channels.telegram import commands
 from sdesk.channels.telegram.intake import FileRef, Parsed, message_ref, parse_message, sender_of
+from sdesk.channels.telegram.reading import ChatMessage, Person, Read, from_ptb, read_raw
 from sdesk.config import TelegramSettings
 from sdesk.core.chats import ChatBatch
 from sdesk.core.cursors import Cursor
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel
 from sdesk.core.health import one_line
-from sdesk.core.inbound import Inbound
+from sdesk.core.inbound import Inbound, Sender
 from sdesk.core.intake import Outcome
 from sdesk.store.failures import StoreError
 
 log = logging.getLogger(__name__)
 CURSOR_FOLDER = "updates"
+# A batch this full (getUpdates' limit) is one of a backlog's: committed as ``bulk``, the WAL
+# checkpointed after the backlog rather than every 4 MiB (``Store.write``).
+BACKLOG = 100
 ACTOR = "telegram"
 
 
@@ -56,16 +59,17 @@ class Item:
 
     update_id: int | None
     raw: bytes
-    update: Update | None = None
+    read: Read | None = None
     error: str = ""
     parsed: Parsed | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BotInfo:
-    """What ``take`` needs to know about the bot it stores for."""
+    """What ``take`` needs to know about the bot it stores for (``bot``: for PTB's objects; None
+    when the desk reads updates it already has, ``requeue``)."""
 
-    bot: Bot
+    bot: Bot | None
     bot_id: int
     username: str | None
     settings: TelegramSettings
@@ -95,76 +99,20 @@ def parse(info: BotInfo, raws: list[Any]) -> list[Item]:
             item.error = "an update without an update_id"
         else:
             try:
-                item.update = _plain_update(raw) or Update.de_json(raw, info.bot)
-                message = _message_of(item.update)
-                if message is not None:
+                # The common shapes straight from the JSON; the rest through PTB's de_json.
+                read = read_raw(raw) or from_ptb(Update.de_json(raw, info.bot), raw)
+                item.read = read
+                if read.message is not None:
                     fields = raw.get("message") or raw.get("edited_message") or {}
                     item.parsed = parse_message(
-                        message, fields, info.bot_id, item.update_id, info.region
+                        read.message, fields, info.bot_id, item.update_id, info.region
                     )
             except Exception as exc:  # PTB's parsing errors vary: any of them quarantines
                 item.error = f"unreadable update: {one_line(f'{type(exc).__name__}: {exc}')}"
-                item.update, item.parsed = None, None
+                item.read, item.parsed = None, None
         items.append(item)
     items.sort(key=lambda i: (i.update_id is None, i.update_id or 0))
     return items
-
-
-_PLAIN_MESSAGE = frozenset({"message_id", "from", "chat", "date", "text", "edit_date"})
-_USER = frozenset({"id", "is_bot", "first_name", "last_name", "username", "language_code"})
-_CHAT = frozenset({"id", "type", "first_name", "last_name", "username", "title"})
-
-
-def _plain_update(raw: dict[str, Any]) -> Update | None:
-    """A plain text message or its edit (most updates) built with PTB's constructors instead of
-    ``Update.de_json``, which tries each of a message's ~150 optional fields: most of the
-    parse's time (bench/telegram.py --profile). None for any other shape or an unexpected type:
-    ``de_json`` reads those (and a malformed one is quarantined as before)."""
-    key = "message" if "message" in raw else "edited_message"
-    m = raw.get(key)
-    if len(raw) != 2 or not isinstance(m, dict) or not m.keys() <= _PLAIN_MESSAGE:
-        return None
-    user, chat = m.get("from"), m.get("chat")
-    if not (isinstance(user, dict) and user.keys() <= _USER and isinstance(chat, dict)):
-        return None
-    if not chat.keys() <= _CHAT:
-        return None
-    ints = (m.get("message_id"), m.get("date"), user.get("id"), chat.get("id"))
-    texts = (m.get("text"), user.get("first_name"), chat.get("type"))
-    edit = m.get("edit_date")
-    if not (all(_is_int(v) for v in ints) and all(isinstance(v, str) for v in texts)):
-        return None
-    optional = [user.get(k) for k in ("last_name", "username", "language_code")]
-    optional += [chat.get(k) for k in ("title", "username", "first_name", "last_name")]
-    if not all(v is None or isinstance(v, str) for v in optional):
-        return None
-    if not isinstance(user.get("is_bot"), bool) or not (edit is None or _is_int(edit)):
-        return None
-    message = Message(
-        message_id=m["message_id"],
-        date=datetime.fromtimestamp(m["date"], UTC),
-        chat=Chat(
-            chat["id"], chat["type"], title=chat.get("title"), username=chat.get("username"),
-            first_name=chat.get("first_name"), last_name=chat.get("last_name"),
-        ),
-        from_user=User(
-            user["id"], user["first_name"], user["is_bot"], last_name=user.get("last_name"),
-            username=user.get("username"), language_code=user.get("language_code"),
-        ),
-        text=m["text"],
-        edit_date=datetime.fromtimestamp(edit, UTC) if edit is not None else None,
-    )  # fmt: skip
-    if key == "message":
-        return Update(raw["update_id"], message=message)
-    return Update(raw["update_id"], edited_message=message)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _message_of(update: Update) -> Message | None:
-    return update.message or update.edited_message
 
 
 async def take(
@@ -203,7 +151,7 @@ def _take_one(desk: Desk, info: BotInfo, item: Item, *, move_cursor: bool) -> Ta
     except Exception as exc:
         log.warning("telegram update %s quarantined: %s", item.update_id, one_line(str(exc)))
         item.error = f"could not be stored: {one_line(f'{type(exc).__name__}: {exc}')}"
-        item.parsed, item.update = None, None
+        item.parsed, item.read = None, None
         report = TakeReport(received=1)
         _store(desk, info, [item], report, move_cursor=move_cursor)
     return report
@@ -212,9 +160,10 @@ def _take_one(desk: Desk, info: BotInfo, item: Item, *, move_cursor: bool) -> Ta
 def _store(
     desk: Desk, info: BotInfo, items: list[Item], report: TakeReport, *, move_cursor: bool
 ) -> None:
-    with desk.chat_batch(len(items)) as batch:
+    with desk.chat_batch(len(items), bulk=len(items) >= BACKLOG) as batch:
         ids = [i.update_id for i in items if i.update_id is not None]
         seen = batch.seen_among(info.bot_id, ids)
+        _expect(batch, info, [i for i in items if i.update_id not in seen])
         for item in items:
             _one(batch, info, item, report, seen)
         if move_cursor and ids:
@@ -225,6 +174,21 @@ def _store(
                 batch.set_cursor(
                     Channel.TELEGRAM, str(info.bot_id), CURSOR_FOLDER, Cursor(None, str(nxt))
                 )
+
+
+def _expect(batch: ChatBatch, info: BotInfo, items: list[Item]) -> None:
+    """What the batch's updates will ask the desk, read at once (``ChatBatch.expect``)."""
+    inbounds: list[Inbound] = []
+    chats: list[str] = []
+    for item in items:
+        if item.parsed is not None:
+            inbounds.append(item.parsed.inbound)
+        read = item.read
+        if read is not None and read.message is not None:
+            chats.append(str(read.message.chat_id))
+        elif read is not None and read.callback is not None and read.callback.chat_id is not None:
+            chats.append(str(read.callback.chat_id))
+    batch.expect(inbounds, info.bot_id, chats)
 
 
 def batch_cursor(batch: ChatBatch, bot_id: int) -> int | None:
@@ -247,12 +211,12 @@ def _one(batch: ChatBatch, info: BotInfo, item: Item, report: TakeReport, seen: 
         report.duplicates += 1
         return
     seen.add(uid)
-    if item.update is None:
+    if item.read is None:
         batch.quarantine(Channel.TELEGRAM, item.raw, item.error, f"telegram:{info.bot_id}/{uid}")
         batch.record(info.bot_id, uid, item.raw, kind="quarantined")
         report.quarantined += 1
         return
-    kind, chat_id, message_id, group = _apply(batch, info, item)
+    kind, chat_id, message_id, group = apply_update(batch, info, item)
     batch.record(
         info.bot_id, uid, item.raw, kind=kind, chat_id=chat_id, media_group=group,
         message_id=message_id,
@@ -263,43 +227,43 @@ def _one(batch: ChatBatch, info: BotInfo, item: Item, report: TakeReport, seen: 
         report.stored += 1
 
 
-def _apply(
+def apply_update(
     batch: ChatBatch, info: BotInfo, item: Item
 ) -> tuple[str, str | None, int | None, str | None]:
     """What the update means, written in ``batch``: (kind, chat, message row, media group)."""
-    update = item.update
-    assert update is not None and item.update_id is not None
+    read = item.read
+    assert read is not None and item.update_id is not None
     settings = info.settings
-    if update.callback_query is not None:
-        query = update.callback_query
-        msg = query.message
-        chat = msg.chat if msg is not None else None
-        if chat is None or (chat.type != "private" and settings.group_chats == "ignore"):
+    query = read.callback
+    if query is not None:
+        chat = query.chat_id
+        if chat is None or (query.chat_type != "private" and settings.group_chats == "ignore"):
             return "ignored:callback_query", None, None, None
-        ctx = _context(batch, info, item.update_id, chat.id, query.from_user, None)
+        ctx = _context(batch, info, item.update_id, chat, query.user, None)
         batch.queue_bot_message(
             channel=Channel.TELEGRAM,
             kind="bot",
-            recipient=str(chat.id),
+            recipient=str(chat),
             payload={"method": "answerCallbackQuery", "callback_query_id": query.id},
             key=f"telegram:{info.bot_id}:{item.update_id}:answer",
         )
         commands.callback(ctx, query.data or "")
-        return "callback_query", str(chat.id), None, None
-    message = update.message or update.edited_message
+        return "callback_query", str(chat), None, None
+    message = read.message
     if message is None:
-        return f"ignored:{_kind(update)}", None, None, None
-    chat_id = str(message.chat.id)
-    if message.chat.type != "private" and settings.group_chats == "ignore":
+        return f"ignored:{read.kind}", None, None, None
+    chat_id = str(message.chat_id)
+    if message.chat_type != "private" and settings.group_chats == "ignore":
         return "ignored:group", chat_id, None, None
     parsed = item.parsed
     assert parsed is not None
     inbound = _with_files(parsed, info)
-    if update.edited_message is not None:
+    if read.kind == "edited_message":
         return _edit(batch, info, item, message, inbound)
     ctx = _context(
-        batch, info, item.update_id, message.chat.id, message.from_user,
-        message_ref(message.chat.id, message.message_id),
+        batch, info, item.update_id, message.chat_id, message.user,
+        message_ref(message.chat_id, message.message_id),
+        sender=None if parsed.shared else parsed.inbound.sender,  # the same, already made
     )  # fmt: skip
     name = commands.command_of(message.text, info.username)
     if name is not None and commands.run_command(ctx, name):
@@ -328,10 +292,10 @@ def _apply(
 
 
 def _edit(
-    batch: ChatBatch, info: BotInfo, item: Item, message: Message, inbound: Inbound
+    batch: ChatBatch, info: BotInfo, item: Item, message: ChatMessage, inbound: Inbound
 ) -> tuple[str, str | None, int | None, str | None]:
-    chat_id = str(message.chat.id)
-    found = batch.message_by_ref(Channel.TELEGRAM, message_ref(message.chat.id, message.message_id))
+    chat_id = str(message.chat_id)
+    found = batch.message_by_ref(Channel.TELEGRAM, message_ref(message.chat_id, message.message_id))
     if found is not None:
         at = message.edit_date or batch.at
         batch.edit(found[0], inbound.text, edited_at=at, actor=ACTOR)
@@ -386,8 +350,10 @@ def _context(
     info: BotInfo,
     update_id: int,
     chat_id: int,
-    user: Any,
+    user: Person | None,
     reply_to: str | None,
+    *,
+    sender: Sender | None = None,
 ) -> commands.Context:
     return commands.Context(
         batch=batch,
@@ -396,11 +362,7 @@ def _context(
         update_id=update_id,
         chat_id=str(chat_id),
         user_id=user.id if user is not None else chat_id,
-        sender=sender_of(user, chat_id, info.region),
-        language=getattr(user, "language_code", None),
+        sender=sender if sender is not None else sender_of(user, chat_id, info.region),
+        language=user.language_code if user is not None else None,
         reply_to=reply_to,
     )
-
-
-def _kind(update: Update) -> str:
-    return next((k for k in update.to_dict(recursive=False) if k != "update_id"), "empty")

@@ -8,6 +8,10 @@ commit (ARCHITECTURE.md rule 1). A busy or failing store answers 503, so Telegra
 update again; a body that is not JSON is quarantined raw and answered 200 (re-delivering it
 could never succeed). Files are not fetched while Telegram waits: they are queued for the
 service's file fetcher (``files.FileFetcher``).
+
+``ensure`` is what ``sdesk serve`` does at the service's start in webhook mode: it tells
+Telegram where to post (``[http] public_url`` + ``PATH``), with the secret and the kinds of
+update the desk takes, when what Telegram has differs.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from telegram import Bot
+
+from sdesk.channels.telegram.poller import ALLOWED
 from sdesk.channels.telegram.settings import (
     TokenError,
     bot_id,
@@ -35,6 +42,7 @@ from sdesk.store.failures import StoreError
 
 log = logging.getLogger(__name__)
 HEADER = "x-telegram-bot-api-secret-token"
+PATH = "/telegram/webhook"  # where the desk's HTTP server takes the updates (``sdesk.api``)
 MAX_BODY = 1024 * 1024  # an update is a few KB; anything this big is not one
 
 
@@ -108,3 +116,24 @@ async def _take(desk: Desk, settings: TelegramSettings, token: str, update: obje
             await bot.shutdown()
         except Exception:  # a client that never opened
             log.debug("telegram webhook: shutdown", exc_info=True)
+
+
+def webhook_url(public_url: str) -> str:
+    return public_url.rstrip("/") + PATH
+
+
+async def ensure(bot: Bot, public_url: str, secret: str) -> str:
+    """Set the webhook unless Telegram has it already: this URL and these kinds of update, and
+    no delivery error. The secret cannot be read back, so a changed secret shows only as
+    Telegram's last error (our 403s), which sets it again too. Pending updates are kept.
+    Returns one line saying what was done."""
+    want = webhook_url(public_url)
+    info = await bot.get_webhook_info()
+    same = info.url == want and sorted(info.allowed_updates or ()) == sorted(ALLOWED)
+    if same and not info.last_error_message:
+        return f"webhook set: {want}"
+    await bot.set_webhook(
+        want, secret_token=secret, allowed_updates=ALLOWED, drop_pending_updates=False
+    )
+    why = f" (was {info.url or 'none'})" if info.url != want else ""
+    return f"webhook set to {want}{why}"
