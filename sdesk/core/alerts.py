@@ -26,7 +26,7 @@ from sdesk.config_alerts import TIER_MEDIA, AlertRule, AlertSettings
 from sdesk.core import events
 from sdesk.core.acts import agent_by_login
 from sdesk.core.cursors import Cursor, get_cursor, set_cursor
-from sdesk.core.enums import Role
+from sdesk.core.enums import Role, Status
 from sdesk.core.errors import DeskError, NotFound, PermissionDenied
 from sdesk.core.oncall import on_call
 from sdesk.core.permissions import require
@@ -37,7 +37,7 @@ from sdesk.store.rawsql import RawSql
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
 
-ACTIVE, ACKNOWLEDGED = "active", "acknowledged"
+ACTIVE, ACKNOWLEDGED, ENDED = "active", "acknowledged", "done"
 LIVE = ("queued", "sending", "sent", "handed")  # notices that count against the limits
 ACK_WAYS = ("console", "sms", "voice", "api", "cli")
 CURSOR = ("alerts", "events", "")  # channel_cursor row: the last event the rules have read
@@ -236,6 +236,7 @@ def _run_steps(
         ):  # fmt: skip
             due = _Due(*row)  # type: ignore[arg-type,call-arg]  # id is set on stored rows
             alerts[due.id] = due
+    settled = _settled_tickets(sql, {a.ticket_id for a in alerts.values() if a.ticket_id})
     results: list[StepResult] = []
     who: dict[tuple[tuple[str, ...], int | None], list[Agent]] = {}
     for alert_id, step, repeat in wanted:
@@ -248,6 +249,10 @@ def _run_steps(
             or alert.next_at > now
         ):
             continue
+        if alert.ticket_id in settled:
+            # Its ticket was resolved or closed meanwhile: nobody is woken for it any more.
+            _end(sql, alert, now, f"ticket {settled[alert.ticket_id]}")
+            continue
         # The unique row: a step taken twice fails here, and the transaction with it.
         sql.insert(
             "alert_step", alert_id=alert_id, step=step, repeat=repeat, ran_at=sql.time(now),
@@ -259,6 +264,34 @@ def _run_steps(
             repeat=repeat,
         )  # fmt: skip
     return results
+
+
+def _settled_tickets(sql: RawSql, ticket_ids: set[int | None]) -> dict[int, str]:
+    """The resolved or closed tickets among ``ticket_ids``, with their status."""
+    ids = sorted(t for t in ticket_ids if t is not None)
+    settled: dict[int, str] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        marks = ", ".join("?" * len(part))
+        for ticket_id, status in sql.all(
+            f"SELECT id, status FROM ticket WHERE id IN ({marks}) AND status IN (?, ?)",
+            *part, Status.RESOLVED.value, Status.CLOSED.value,
+        ):  # fmt: skip
+            settled[int(ticket_id)] = str(status)
+    return settled
+
+
+def _end(sql: RawSql, alert: _Due, now: datetime, reason: str) -> None:
+    """The alert stops escalating without an acknowledgement; queued notices are cancelled."""
+    alert.state, alert.next_at = ENDED, None
+    sql.run("UPDATE alert SET state = ?, open_key = NULL, next_at = NULL WHERE id = ?",
+            ENDED, alert.id)  # fmt: skip
+    sql.run(
+        "UPDATE alert_notice SET state = 'cancelled', reason = ? WHERE alert_id = ? AND state = ?",
+        reason, alert.id, "queued",
+    )  # fmt: skip
+    events.record(sql, "alert.ended", at=now, ticket_id=alert.ticket_id, alert=alert.id,
+                  reason=reason)  # fmt: skip
 
 
 def _take(

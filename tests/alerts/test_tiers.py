@@ -5,7 +5,7 @@ console, urgent by SMS and emergency by a voice call (the local Twilio server)."
 from __future__ import annotations
 
 from sdesk.channels.dispatcher import Dispatcher, email_senders
-from sdesk.core.enums import Priority
+from sdesk.core.enums import Priority, Status
 from tests.alerts.conftest import PHONES, MakeDesk, PushServer, alerts_of, notices, runtime, ticket
 from tests.conftest import FakeClock
 from tests.integration.mailservers import SmtpServer
@@ -104,3 +104,29 @@ def desk_first(desk: object) -> int:
     assert isinstance(desk, Desk)
     with desk.store.read() as s:
         return int(s.execute(select(func.max(Ticket.number))).scalar_one())
+
+
+def test_a_resolved_ticket_stops_its_escalation_without_an_acknowledgement(
+    make_desk: MakeDesk, twilio: TwilioServer, clock: FakeClock
+) -> None:
+    """Nobody is called at night for a ticket a colleague has already resolved: the next step
+    finds the ticket settled and ends the alert instead of escalating."""
+    desk = make_desk()
+    rt = runtime(desk)
+    number = ticket(desk, priority=Priority.URGENT)
+    rt.tail()
+    clock.advance(minutes=10)
+    assert rt.watch() == 1
+    rt.tail()  # step 1 of the shipped "page" policy: the on-call engineer gets a text
+    assert twilio.count("messages.create") == 1
+    [alert] = [a for a in alerts_of(desk) if a.rule == "urgent-unassigned-sms"]
+    assert alert.state == "active" and alert.next_at is not None
+    desk.assign(number, "bob", "bob")
+    desk.set_status(number, "bob", Status.RESOLVED)
+    calls_before = twilio.count("calls.create")
+    for _ in range(6):
+        clock.advance(minutes=10)
+        rt.run_due()
+    assert twilio.count("calls.create") == calls_before and twilio.count("messages.create") == 1
+    [ended] = [a for a in alerts_of(desk) if a.id == alert.id]
+    assert (ended.state, ended.next_at, ended.acked_by) == ("done", None, None)
