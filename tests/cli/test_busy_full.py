@@ -1,7 +1,9 @@
 """A desk another process keeps locked, and a disk that fills up: real processes, real files.
 
 Each is a clear one-line error with its own exit status (75 busy, 74 disk full), never an
-"internal error"; a lock held for less than the busy timeout is waited out, with a note.
+"internal error"; a lock held for less than the busy timeout is waited out, with a note. The
+command under test runs as a process of its own (``sdesk_process``): the status is the one the
+OS sees, and nothing it leaves open outlives it (the small disk is unmounted after).
 """
 
 from __future__ import annotations
@@ -41,12 +43,12 @@ def hold_lock(desk_db: str) -> Iterator[object]:
 
 
 def test_a_lock_held_longer_than_the_busy_timeout_is_a_clear_error(
-    sdesk: Run, sdesk_env: dict[str, str], desk_db: str, hold_lock
+    sdesk: Run, sdesk_process: Run, sdesk_env: dict[str, str], desk_db: str, hold_lock
 ) -> None:
     holder = hold_lock(30)
     sdesk_env["SDESK_DATABASE__BUSY_TIMEOUT_SECONDS"] = "1"
     began = time.monotonic()
-    result = sdesk("--db", desk_db, "agent", "add", "bob")
+    result = sdesk_process("--db", desk_db, "agent", "add", "bob")
     took = time.monotonic() - began
     assert result.returncode == 75, result.stderr
     assert_one_line_error(result, "the desk is busy")
@@ -63,6 +65,8 @@ def test_a_lock_held_longer_than_the_busy_timeout_is_a_clear_error(
 def test_a_lock_held_for_less_than_the_timeout_is_waited_out_with_a_note(
     sdesk: Run, sdesk_env: dict[str, str], desk_db: str, hold_lock
 ) -> None:
+    """In this process: the note comes after 3 s of waiting, and a new process on a loaded
+    machine could spend that long starting up while the 6 s hold runs out."""
     holder = hold_lock(6)
     sdesk_env["SDESK_DATABASE__BUSY_TIMEOUT_SECONDS"] = "60"
     result = sdesk("--db", desk_db, "agent", "add", "bob")
@@ -77,7 +81,7 @@ def test_a_lock_held_for_less_than_the_timeout_is_waited_out_with_a_note(
 
 
 def test_a_disk_that_fills_up_is_a_clear_error_and_the_rerun_completes(
-    sdesk: Run, tmp_path: Path
+    sdesk_process: Run, tmp_path: Path
 ) -> None:
     """A real tmpfs fills during an ingest: exit 74 and one line saying what to do; the
     committed batches are kept and whole, and the same command completes once there is room."""
@@ -99,7 +103,7 @@ def test_a_disk_that_fills_up_is_a_clear_error_and_the_rerun_completes(
     with small_disk(tmp_path / "small", 24 * 1024) as disk:
         db = disk / "d.db"
         filler = fill(disk, leave_kib=4000)
-        result = sdesk("--db", str(db), "ingest", str(src))
+        result = sdesk_process("--db", str(db), "ingest", str(src))
         assert result.returncode == 74, result.stderr
         errors = [ln for ln in result.stderr.splitlines() if ln.startswith("sdesk: error:")]
         assert errors == [
@@ -112,13 +116,15 @@ def test_a_disk_that_fills_up_is_a_clear_error_and_the_rerun_completes(
             kept = conn.execute("SELECT count(*) FROM message").fetchone()[0]
         assert kept % 1000 == 0 and kept < 2500  # whole batches only
         os.unlink(filler)
-        again = sdesk("--db", str(db), "ingest", str(src))
+        again = sdesk_process("--db", str(db), "ingest", str(src))
         assert again.returncode == 0, again.stderr
         with sqlite3.connect(db) as conn:
             assert conn.execute("SELECT count(*) FROM message").fetchone() == (2500,)
 
 
-def test_a_full_disk_outside_the_store_is_the_same_clear_error(sdesk: Run, tmp_path: Path) -> None:
+def test_a_full_disk_outside_the_store_is_the_same_clear_error(
+    sdesk: Run, sdesk_process: Run, tmp_path: Path
+) -> None:
     """ENOSPC raised by a file the command writes itself (an export), not by the store."""
     from tests.small_disk import small_disk
 
@@ -131,7 +137,7 @@ def test_a_full_disk_outside_the_store_is_the_same_clear_error(sdesk: Run, tmp_p
     ))  # fmt: skip
     assert sdesk("--db", db, "ingest", str(src)).returncode == 0
     with small_disk(tmp_path / "small", 256) as disk:
-        result = sdesk("--db", db, "export", "-o", str(disk / "out.jsonl"))
+        result = sdesk_process("--db", db, "export", "-o", str(disk / "out.jsonl"))
     assert result.returncode == 74, result.stderr
     assert_one_line_error(result, "disk full: ")
     assert "free space and run the same command again" in result.stderr

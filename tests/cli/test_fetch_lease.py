@@ -38,7 +38,7 @@ time.sleep(120)
 
 
 def test_fetch_names_a_live_holder_and_takes_a_killed_ones_lease_at_once(
-    sdesk: Run, sdesk_env: dict[str, str], tmp_path: Path
+    sdesk: Run, sdesk_process: Run, sdesk_env: dict[str, str], tmp_path: Path
 ) -> None:
     cfg = tmp_path / "config" / "sdesk" / "config.toml"
     cfg.parent.mkdir(parents=True)
@@ -51,7 +51,7 @@ def test_fetch_names_a_live_holder_and_takes_a_killed_ones_lease_at_once(
     )
     try:
         assert child.stdout is not None and child.stdout.readline() == "held\n"
-        busy = sdesk("--db", str(db), "fetch")
+        busy = sdesk_process("--db", str(db), "fetch")
         assert busy.returncode == 75, busy.stderr
         assert busy.stderr.strip() == (
             f"sdesk: error: mailbox support is being fetched by pid {child.pid} on host "
@@ -59,7 +59,7 @@ def test_fetch_names_a_live_holder_and_takes_a_killed_ones_lease_at_once(
         )
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
-        after = sdesk("--db", str(db), "fetch")
+        after = sdesk_process("--db", str(db), "fetch")
         # The lease was taken: this fetch got as far as the (closed) IMAP port.
         assert "being fetched" not in after.stderr
         assert after.returncode == 1, after.stderr

@@ -3,7 +3,10 @@ only read, ``sdesk fetch`` errors in the documented form, ``sdesk doctor`` that 
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +16,28 @@ from tests.cli.conftest import Run
 from tests.cli.test_errors import assert_one_line_error
 
 
-def test_version_comes_from_the_package(sdesk: Run) -> None:
+def installed_script() -> str:
+    """The ``sdesk`` console script pip installed beside this Python (a venv's or pyenv's bin),
+    else the one on PATH."""
+    beside = Path(sys.executable).with_name("sdesk")
+    found = str(beside) if beside.exists() else shutil.which("sdesk")
+    assert found, "the sdesk script is not installed: pip install -e ."
+    return found
+
+
+def test_version_comes_from_the_package(sdesk_env: dict[str, str]) -> None:
+    """Through the installed entry point, as a user runs it (the other CLI tests call it in
+    this process or as ``python -m sdesk``)."""
     from importlib.metadata import version
 
-    result = sdesk("--version")
+    result = subprocess.run(
+        [installed_script(), "--version"],
+        env=sdesk_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"sdesk {version('sdesk')}\n"
     assert result.stdout == "sdesk 0.1.0\n"

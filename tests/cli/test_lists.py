@@ -25,6 +25,7 @@ from sdesk.core.enums import Channel, ContactKind, Priority, Role, Status
 from sdesk.core.inbound import ContactRef, Inbound, Sender
 from sdesk.store.engine import open_store
 from tests.cli.conftest import Run
+from tests.cli.runner import invoke
 from tests.conftest import FakeClock
 
 FIRST = 10230  # five-digit ticket numbers: the old table cut them to "10…" at 80 columns
@@ -88,14 +89,8 @@ def at_width(sdesk_env: dict[str, str], width: int) -> dict[str, str]:
 
 
 def run_at(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sdesk", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    """``sdesk ARGS`` with ``env`` (``at_width``), in this process: output to a pipe."""
+    return invoke(env, *args)
 
 
 def as_json(sdesk: Run, db: str, *args: str) -> list[dict[str, object]]:
