@@ -6,10 +6,11 @@ its exit status, which Typer's ``CliRunner`` sees just as well. ``invoke`` calls
 point (``sdesk.cli.main``, so the error-to-exit-status mapping of ``run_guarded`` is the one
 under test) with what a fresh process would get: exactly the given environment, an empty stdin
 that is not a terminal, its own stdout and stderr, a root logger with no handlers (so the
-``sdesk: ...`` warning lines reach stderr as they do for a user), the default signal handlers
-afterwards, and no thread left running. Tests of what only a real process shows (the exit status
-the OS sees, signals, a lock held by another process, a terminal, the installed script) use the
-``sdesk_process`` fixture instead.
+``sdesk: ...`` warning lines reach stderr as they do for a user), a temporary folder looked up
+afresh (``tempfile`` keeps the first answer, and a test may give ``TMPDIR``), the signal handlers
+put back afterwards, and no thread left running. Tests of what only a real process shows (the
+exit status the OS sees, signals, a lock held by another process, a terminal, the installed
+script) use the ``sdesk_process`` fixture instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -50,13 +52,14 @@ def invoke(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[st
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     saved_signals = {sig: signal.getsignal(sig) for sig in SIGNALS}
-    saved_argv = sys.argv
+    saved_argv, saved_tempdir = sys.argv, tempfile.tempdir
     threads = set(threading.enumerate())
     status, tail = 0, ""
     with CliRunner().isolation(env=overrides) as (out, err, _):
         root.handlers.clear()  # pytest's capture handlers: logging.basicConfig would keep them
         root.setLevel(logging.WARNING)
         sys.argv = ["sdesk", *args]
+        tempfile.tempdir = None
         try:
             main()
         except SystemExit as exc:
@@ -64,7 +67,7 @@ def invoke(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[st
         except Exception:  # what the interpreter does with an uncaught exception
             status, tail = 1, traceback.format_exc()
         finally:
-            sys.argv = saved_argv
+            sys.argv, tempfile.tempdir = saved_argv, saved_tempdir
             for handler in root.handlers:
                 handler.flush()
             root.handlers[:] = saved_handlers
