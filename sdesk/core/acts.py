@@ -170,6 +170,10 @@ def set_status(
         status=status.value,
         pending_until=pending_until,
     )
+    if status in (Status.RESOLVED, Status.CLOSED) and previous != status.value:
+        from sdesk.core import notify  # notify → replies → acts: imported when first used
+
+        notify.queue_notice(session, desk, ticket, status.value, at)  # same transaction
 
 
 def set_priority(
