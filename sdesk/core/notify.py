@@ -23,6 +23,7 @@ from sqlmodel import col
 from sdesk.core import events, outbox, routes
 from sdesk.core.autoreply import robot_address
 from sdesk.core.enums import Channel, ContactKind, DeliveryState, MessageKind
+from sdesk.core.ratings import RATE_PREFIX
 from sdesk.core.replies import _last_inbound, _reply_subject
 from sdesk.store.models import Contact, Customer, Message, Outbox, Ticket
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 OUTBOX_KIND = "notice"  # every customer notice counts toward the per-recipient cap
 AUTHOR = "sdesk"
-RATE_PREFIX = "rate:"  # Telegram callback data of the satisfaction buttons: "rate:<ticket>:<n>"
 _PLACEHOLDER = re.compile(r"\{(customer|ticket|subject|link|arrival|url)\}")
 
 

@@ -14,6 +14,7 @@ from sdesk.store.rawsql import RawSql
 
 # "5", "5!", "4 thanks", "3/5": a digit first, then at most a few words of thanks.
 _DIGIT = re.compile(r"^\s*([1-5])(?:\s*/\s*5)?(?![0-9])[^0-9]{0,60}$", re.S)
+RATE_PREFIX = "rate:"  # Telegram callback data of the satisfaction buttons: "rate:<n>:<1-5>"
 VIAS = ("reply", "telegram", "cabinet", "api", "agent")
 
 
@@ -34,11 +35,25 @@ def requested(sql: RawSql, ticket_id: int, now: datetime, hours: float) -> bool:
     return any(json.loads(r[0] or "{}").get("notice") == "closed" for r in rows)
 
 
-def reply_rating(sql: RawSql, ticket_id: int, text: str, at: datetime, hours: float) -> int | None:
-    """Store the rating ``text`` gives when a request is fresh; the score, or None."""
-    score = digit_of(text)
-    if score is None or not requested(sql, ticket_id, at, hours):
-        return None
+def button_rating(
+    sql: RawSql, chat: str, number: int, score: int, at: datetime, hours: float
+) -> bool:
+    """A Telegram satisfaction button (``rate:<ticket>:<n>``) pressed in ``chat``: stored when
+    that chat wrote on the ticket and the request is fresh; False otherwise (an old button)."""
+    row = sql.one(
+        "SELECT t.id FROM ticket t WHERE t.number = ? AND t.status IN ('resolved', 'closed')"
+        " AND EXISTS (SELECT 1 FROM message m WHERE m.ticket_id = t.id"
+        " AND m.channel = 'telegram' AND m.author_address = ?)",
+        number,
+        chat,
+    )
+    if row is None or not 1 <= score <= 5 or not requested(sql, row[0], at, hours):
+        return False
+    _store(sql, row[0], score, at, "telegram")
+    return True
+
+
+def _store(sql: RawSql, ticket_id: int, score: int, at: datetime, via: str) -> None:
     sql.run(
         "UPDATE ticket SET rating = ?, updated_at = ?, version = version + 1 WHERE id = ?",
         score,
@@ -46,6 +61,14 @@ def reply_rating(sql: RawSql, ticket_id: int, text: str, at: datetime, hours: fl
         ticket_id,
     )
     events.record(
-        sql, "ticket.rated", at=at, ticket_id=ticket_id, actor="customer", score=score, via="reply"
+        sql, "ticket.rated", at=at, ticket_id=ticket_id, actor="customer", score=score, via=via
     )
+
+
+def reply_rating(sql: RawSql, ticket_id: int, text: str, at: datetime, hours: float) -> int | None:
+    """Store the rating ``text`` gives when a request is fresh; the score, or None."""
+    score = digit_of(text)
+    if score is None or not requested(sql, ticket_id, at, hours):
+        return None
+    _store(sql, ticket_id, score, at, "reply")
     return score
