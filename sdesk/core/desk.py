@@ -405,9 +405,9 @@ class Desk:
         with self.store.write() as s:
             replies.retry_delivery(s, self, message_id, by)
 
-    def rate(self, number: int, score: int, comment: str = "") -> None:
+    def rate(self, number: int, score: int, comment: str = "", *, via: str = "agent") -> None:
         with self.store.write() as s:
-            acts.rate(s, self, number, score, comment)
+            acts.rate(s, self, number, score, comment, via)
 
     # -- the customer's side: sign-in links and web sessions (core/signin.py, websession.py) --
 
