@@ -1,6 +1,7 @@
 """What a customer may see of the desk (the web cabinet): their tickets and, of a ticket's
 thread, what was said between them and the desk — their messages and the agents' replies,
-the notices the desk sent them; never internal notes, call logs or other system entries. Plain dataclasses (ARCHITECTURE.md, layers).
+the notices the desk sent them; never internal notes, call logs or other system entries.
+Plain dataclasses (ARCHITECTURE.md, layers).
 
 Every query is scoped by the customer: another customer's ticket or file is simply not
 found, whatever number or id is asked for.
