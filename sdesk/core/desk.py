@@ -18,6 +18,7 @@ from sdesk.config import Settings, load_settings
 from sdesk.core import (
     acts,
     alerts,
+    arrival,
     bulk,
     calls,
     customer_acts,
@@ -404,6 +405,12 @@ class Desk:
     def retry_delivery(self, message_id: int, by: str) -> None:
         with self.store.write() as s:
             replies.retry_delivery(s, self, message_id, by)
+
+    def set_arrival(self, number: int, by: str, at: datetime) -> int | None:
+        """The field engineer's arrival time; the customer is told at once (core/arrival.py).
+        Returns the notice's message id, or None when it was off or skipped."""
+        with self.store.write() as s:
+            return arrival.set_arrival(s, self, number, by, at)
 
     def rate(self, number: int, score: int, comment: str = "", *, via: str = "agent") -> None:
         with self.store.write() as s:
