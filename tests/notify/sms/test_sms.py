@@ -16,17 +16,7 @@ from sdesk.core.enums import Status
 from sdesk.core.errors import DeskError
 from sdesk.store.models import Event, Ticket
 from tests.conftest import FakeClock
-from tests.twilio.conftest import (  # noqa: F401  (fixtures)
-    ANN_PHONE,
-    DESK_NUMBER,
-    Served,
-    desk,
-    outbox_rows,
-    send,
-    served,
-    twilio,
-    twilio_server,
-)
+from tests.twilio.conftest import ANN_PHONE, DESK_NUMBER, Served, outbox_rows, send
 from tests.twilio.twilioapi import TwilioServer
 
 pytestmark = pytest.mark.timeout(60)
