@@ -11,6 +11,7 @@ event with its reason.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from sdesk.core.autoreply import robot_address
 from sdesk.core.enums import Channel, ContactKind, DeliveryState, MessageKind
 from sdesk.core.ratings import RATE_PREFIX
 from sdesk.core.replies import _last_inbound, _reply_subject
-from sdesk.store.models import Contact, Customer, Message, Outbox, Ticket
+from sdesk.store.models import Contact, Customer, Message, Outbox, TelegramUpdate, Ticket
 
 if TYPE_CHECKING:
     from sdesk.core.desk import Desk
@@ -82,7 +83,7 @@ def queue_notice(
     http = desk.settings.http
     if http is not None and http.public_url and notice == "closed":
         url = f"{http.public_url.rstrip('/')}/tickets/{ticket.number}"
-    language = settings.language
+    language = _language(session, last) or settings.language
     values = {
         "customer": name.split()[0] if name.split() else "",
         "ticket": str(ticket.number),
@@ -93,7 +94,7 @@ def queue_notice(
     values["link"] = fill(settings.template("link", language), values) if url else ""
     text = fill(settings.template(notice, language), values)
     if not values["customer"]:
-        text = text.replace(" ,", ",").replace(" !", "!")
+        text = text.replace(", !", "!").replace(" ,", ",")  # "Hello ," / "Здравствуйте, !"
     message_id = (
         f"sdesk.{ticket.number}.{notice}.{uuid.uuid4().hex[:16]}@{desk.settings.desk_domain}"
     )
@@ -195,3 +196,20 @@ def _phone_of(session: Session, customer_id: int) -> str | None:
         .limit(1)
     ).first()
     return str(row[0]) if row else None
+
+
+def _language(session: Session, last: Message | None) -> str | None:
+    """The customer's language when their channel says it: Telegram's ``language_code`` on the
+    update that brought their last message; None elsewhere (the desk's language is used)."""
+    if last is None or last.id is None or last.channel != Channel.TELEGRAM.value:
+        return None
+    raw = session.execute(
+        select(col(TelegramUpdate.raw)).where(col(TelegramUpdate.message_id) == last.id).limit(1)
+    ).scalar_one_or_none()
+    try:
+        update = json.loads(raw or b"{}")
+    except ValueError:
+        return None
+    message = update.get("message") or update.get("edited_message") or {}
+    code = (message.get("from") or {}).get("language_code")
+    return code if isinstance(code, str) and code else None

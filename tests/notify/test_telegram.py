@@ -56,7 +56,9 @@ def test_closed_asks_with_buttons_and_a_press_rates(
     desk.set_status(ticket.number, "eli", Status.CLOSED)
     send(desk)
     _, resolved, closed = server.wait_sent(3)
-    assert resolved.params["chat_id"] == ann.id and "reply" in resolved.params["text"]
+    # In her language (Telegram's language_code), not the desk's English.
+    assert resolved.params["chat_id"] == ann.id and "ответьте" in resolved.params["text"]
+    assert "1 до 5" in closed.params["text"]
     keyboard = closed.params["reply_markup"]["inline_keyboard"]
     assert [b["text"] for b in keyboard[0]] == ["1", "2", "3", "4", "5"]
 
