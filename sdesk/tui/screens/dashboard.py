@@ -48,6 +48,9 @@ PRIORITIES = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)  # 
 Draw = Callable[[int, int], Text]
 
 
+TALL_ENOUGH = 40  # rows; below this the satisfaction panel shows the mean and scores only
+
+
 class Drawn(Static):
     """A ``Static`` whose text depends on its size, so it is redrawn whenever it is resized."""
 
@@ -224,7 +227,9 @@ class DashboardScreen(Screen[None]):
         scores = self.query_one("#satisfaction-scores", Drawn)
         average = stats.satisfaction
         split = self.query_one("#satisfaction-by", Drawn)
-        scores.display = split.display = average is not None
+        scores.display = average is not None
+        # By agent and by week only when the screen is tall enough to keep the channel chart.
+        split.display = average is not None and self.size.height >= TALL_ENOUGH
         if average is None:
             mean.show(lambda _w, _h: Text("No ratings yet.", style="dim"))
             return
