@@ -1,6 +1,6 @@
-"""Customer notices (core/notify.py) and reply ratings on both stores (SQLite and PostgreSQL, the ``desk`` fixture): what
-is queued in the status change's transaction, when a digit is a rating and when it is not, and
-the templates' language and overrides."""
+"""Customer notices (core/notify.py) and reply ratings on both stores (SQLite, PostgreSQL):
+what is queued in the status change's transaction, when a digit is a rating and when it is
+not, and the templates' language and overrides."""
 
 from __future__ import annotations
 
