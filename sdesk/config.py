@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sdesk.config_alerts import AlertSettings
+from sdesk.config_notify import NotifySettings
 
 APP = "sdesk"
 
@@ -431,6 +432,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings | None = None
     http: HttpSettings | None = None
     alerts: AlertSettings = AlertSettings()
+    notify: NotifySettings = NotifySettings()
 
     @model_validator(mode="after")
     def _unique_mailboxes(self) -> Settings:

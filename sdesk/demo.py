@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from sdesk.config_notify import NotifySettings
 from sdesk.core.clock import as_utc
 from sdesk.core.contacts import contact
 from sdesk.core.desk import Desk
@@ -364,6 +365,10 @@ def seed_demo(
     _rate(random.Random(f"{seed}:ratings"), plans, now)
     run, saved = _Run(desk, rng, plans, now - timedelta(days=30)), desk.clock
     desk.clock = run.clock
+    # A seeded week is history: its resolutions tell no customer (no notices, core/notify.py).
+    settings = desk.settings
+    silent = NotifySettings(resolved=False, closed=False, arrival=False)
+    desk.settings = settings.model_copy(update={"notify": silent})
     try:
         for login, name, role, phone in AGENTS:
             email = f"{name.lower().replace(' ', '.')}@northwind.example"
@@ -382,5 +387,5 @@ def seed_demo(
             run.now = at
             run.act(plans[i], kind, arg)
     finally:
-        desk.clock = saved
+        desk.clock, desk.settings = saved, settings
     return DemoStats(*(_count(desk, m) for m in (Ticket, Message, Customer, Agent)))

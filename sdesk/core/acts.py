@@ -170,6 +170,10 @@ def set_status(
         status=status.value,
         pending_until=pending_until,
     )
+    if status in (Status.RESOLVED, Status.CLOSED) and previous != status.value:
+        from sdesk.core import notify  # notify → replies → acts: imported when first used
+
+        notify.queue_notice(session, desk, ticket, status.value, at)  # same transaction
 
 
 def set_priority(
@@ -265,8 +269,11 @@ def move_drafts(session: Session, source_id: int, target_id: int, at: datetime) 
         session.delete(draft)
 
 
-def rate(session: Session, desk: Desk, number: int, score: int, comment: str = "") -> None:
-    """The customer's satisfaction with a ticket (1 bad … 5 great); a later rating replaces it."""
+def rate(
+    session: Session, desk: Desk, number: int, score: int, comment: str = "", via: str = "agent"
+) -> None:
+    """The customer's satisfaction with a ticket (1 bad … 5 great); a later rating replaces it.
+    ``via`` says how it came: "reply", "telegram", "cabinet", "api" or "agent" (typed in)."""
     if not 1 <= score <= 5:
         raise DeskError(f"a rating is 1 to 5, not {score}")
     # A merged ticket's number rates the ticket it went into (merged rows count nowhere).
@@ -282,4 +289,5 @@ def rate(session: Session, desk: Desk, number: int, score: int, comment: str = "
         actor="customer",
         score=score,
         comment=comment[:2000],
+        via=via,
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sdesk.core import events
+from sdesk.core import events, ratings
 from sdesk.core.batch import DEFER_FTS_FROM, _catch_up_fts, _defer_fts, _index_deferred
 from sdesk.core.contacts import normalise
 from sdesk.core.cursors import Cursor, set_cursor
@@ -216,6 +216,11 @@ class ChatBatch:
 
     def quarantine(self, channel: Channel, raw: bytes, error: str, source: str) -> IntakeResult:
         return quarantine(self.sql, self.desk, channel=channel, raw=raw, error=error, source=source)
+
+    def rate_by_button(self, chat_id: str, number: int, score: int) -> bool:
+        """A satisfaction button pressed in a chat (core/ratings.py); False when stale."""
+        hours = self.desk.settings.notify.rating_hours
+        return ratings.button_rating(self.sql, chat_id, number, score, self.at, hours)
 
     def message_by_ref(self, channel: Channel, ref: str) -> tuple[int, int] | None:
         """(message row id, ticket id) of the message the channel knows as ``ref``."""

@@ -174,4 +174,4 @@ def rate(desk: Desk, customer_id: int, number: int, score: int, comment: str = "
         ticket = _own_ticket(session, customer_id, number)
         if ticket.status not in (Status.RESOLVED.value, Status.CLOSED.value):
             raise DeskError(f"ticket #{ticket.number} can be rated once it is resolved")
-        acts.rate(session, desk, ticket.number, score, comment.strip()[:2000])
+        acts.rate(session, desk, ticket.number, score, comment.strip()[:2000], "cabinet")

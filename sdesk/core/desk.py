@@ -18,6 +18,7 @@ from sdesk.config import Settings, load_settings
 from sdesk.core import (
     acts,
     alerts,
+    arrival,
     bulk,
     calls,
     customer_acts,
@@ -405,9 +406,15 @@ class Desk:
         with self.store.write() as s:
             replies.retry_delivery(s, self, message_id, by)
 
-    def rate(self, number: int, score: int, comment: str = "") -> None:
+    def set_arrival(self, number: int, by: str, at: datetime) -> int | None:
+        """The field engineer's arrival time; the customer is told at once (core/arrival.py).
+        Returns the notice's message id, or None when it was off or skipped."""
         with self.store.write() as s:
-            acts.rate(s, self, number, score, comment)
+            return arrival.set_arrival(s, self, number, by, at)
+
+    def rate(self, number: int, score: int, comment: str = "", *, via: str = "agent") -> None:
+        with self.store.write() as s:
+            acts.rate(s, self, number, score, comment, via)
 
     # -- the customer's side: sign-in links and web sessions (core/signin.py, websession.py) --
 

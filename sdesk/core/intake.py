@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sdesk.core import events, pending
+from sdesk.core import events, pending, ratings
 from sdesk.core.contacts import normalise
 from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState, Status
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
@@ -317,8 +317,17 @@ def intake(
         if inbound.new_ticket
         else find_ticket(sql, inbound, chats) or find_orphaned_reply(sql, inbound)
     )
-    follows = None
-    if ticket is not None and ticket.status == Status.CLOSED.value:
+    follows = rated = None
+    if (
+        ticket is not None
+        and inbound.auto is None
+        and not history
+        and ticket.status in (Status.CLOSED, Status.RESOLVED)
+    ):  # "5!" after a satisfaction request rates the ticket (core/ratings.py)
+        rated = ratings.reply_rating(
+            sql, ticket.id, inbound.text, received, desk.settings.notify.rating_hours
+        )
+    if ticket is not None and ticket.status == Status.CLOSED.value and rated is None:
         follows, ticket = ticket.number, None  # a closed ticket stays closed; start a new one
     if ticket is None:
         ticket_id, number = _new_ticket(sql, desk, inbound, customer_id, received, numbers)
@@ -336,7 +345,11 @@ def intake(
         )
     else:
         ticket_id, number, outcome = ticket.id, ticket.number, Outcome.APPENDED
-        reopen = inbound.auto is None and ticket.status in (Status.RESOLVED, Status.PENDING)
+        reopen = (
+            rated is None
+            and inbound.auto is None
+            and ticket.status in (Status.RESOLVED, Status.PENDING)
+        )
         when = sql.time(received)
         sql.run(
             "UPDATE ticket SET updated_at = ?, version = version + 1, "

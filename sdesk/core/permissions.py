@@ -14,6 +14,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "assign_self": _ALL,
     "assign": _LEADS,
     "set_status": _ALL,
+    "set_arrival": _ALL,
     "set_priority": _LEADS,
     "merge": _LEADS,
     "call": _ALL,

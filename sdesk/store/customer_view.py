@@ -1,6 +1,7 @@
 """What a customer may see of the desk (the web cabinet): their tickets and, of a ticket's
 thread, what was said between them and the desk — their messages and the agents' replies,
-never internal notes, call logs or system entries. Plain dataclasses (ARCHITECTURE.md, layers).
+the notices the desk sent them; never internal notes, call logs or other system entries.
+Plain dataclasses (ARCHITECTURE.md, layers).
 
 Every query is scoped by the customer: another customer's ticket or file is simply not
 found, whatever number or id is asked for.
@@ -106,7 +107,16 @@ def thread_of(session: Session, customer_id: int, number: int) -> CustomerThread
     rows = list(
         session.execute(
             select(Message)
-            .where(col(Message.ticket_id) == ticket.id, col(Message.kind).in_(SHOWN_KINDS))
+            .where(
+                col(Message.ticket_id) == ticket.id,
+                col(Message.kind).in_(SHOWN_KINDS)
+                # What the desk sent the customer on its own (notices, acknowledgements) has a
+                # delivery; a system entry for agents (a merge) has none and stays hidden.
+                | (
+                    (col(Message.kind) == MessageKind.SYSTEM.value)
+                    & col(Message.delivery_state).is_not(None)
+                ),
+            )
             .order_by(col(Message.created_at).desc(), col(Message.id).desc())
             .limit(MAX_MESSAGES + 1)
         ).scalars()
@@ -128,7 +138,7 @@ def thread_of(session: Session, customer_id: int, number: int) -> CustomerThread
     messages = tuple(
         SharedMessage(
             id=m.id or 0,
-            from_desk=m.kind == MessageKind.REPLY.value,
+            from_desk=m.kind != MessageKind.INBOUND.value,
             author=m.author_name,
             text=m.text,
             created_at=m.created_at,

@@ -10,13 +10,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sdesk.enums import Priority
-from sdesk.store.models import Ticket
+from sdesk.store.models import Agent, Ticket
 from sdesk.store.queries import ACTIVE, sla_due
 
 SCORES = (1, 2, 3, 4, 5)
@@ -36,6 +37,10 @@ class Dashboard:
     answered: int
     satisfaction: float | None
     ratings: dict[int, int]  # score 1..5 → tickets rated so
+    # (agent login, mean score, tickets rated): the period's ratings by the ticket's assignee
+    by_agent: tuple[tuple[str, float, int], ...] = ()
+    # (Monday of the week, mean score, tickets rated), oldest first, by when it was resolved
+    by_week: tuple[tuple[date, float, int], ...] = ()
 
     @property
     def created(self) -> int:
@@ -104,6 +109,7 @@ def dashboard_stats(session: Session, now: datetime, *, days: int = 14) -> Dashb
         if score in ratings:  # a score outside 1..5 can only come from a hand-edited desk
             ratings[score] = count
     rated = sum(ratings.values())
+    by_agent, by_week = _rating_splits(session, kept, start)
 
     return Dashboard(
         days=day_list,
@@ -115,4 +121,37 @@ def dashboard_stats(session: Session, now: datetime, *, days: int = 14) -> Dashb
         answered=len(waits),
         satisfaction=(sum(s * n for s, n in ratings.items()) / rated) if rated else None,
         ratings=ratings,
+        by_agent=by_agent,
+        by_week=by_week,
     )
+
+
+def _rating_splits(
+    session: Session, kept: Any, start: datetime
+) -> tuple[tuple[tuple[str, float, int], ...], tuple[tuple[date, float, int], ...]]:
+    """The period's ratings by assignee (unassigned ones under "-") and by week resolved; one
+    row per rated ticket is read, so this is bounded by the period, not the desk."""
+    agents: dict[str, list[int]] = {}
+    weeks: dict[date, list[int]] = {}
+    rows = session.execute(
+        select(
+            col(Ticket.rating), col(Agent.login), col(Ticket.resolved_at), col(Ticket.created_at)
+        )
+        .outerjoin(Agent, col(Agent.id) == col(Ticket.assignee_id))
+        .where(
+            kept,
+            col(Ticket.rating).is_not(None),
+            or_(col(Ticket.created_at) >= start, col(Ticket.resolved_at) >= start),
+        )
+    )
+    for score, login, resolved, created in rows:
+        if score not in SCORES:
+            continue
+        agents.setdefault(login or "-", []).append(score)
+        day = (resolved or created).astimezone(UTC).date()
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append(score)
+    by_agent = sorted(
+        ((a, sum(v) / len(v), len(v)) for a, v in agents.items()), key=lambda r: (-r[2], r[0])
+    )
+    by_week = sorted((w, sum(v) / len(v), len(v)) for w, v in weeks.items())
+    return tuple(by_agent), tuple(by_week)

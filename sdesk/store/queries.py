@@ -99,6 +99,8 @@ class TicketDetail:
     customer_contacts: tuple[tuple[str, str], ...]
     messages: tuple[MessageRow, ...]
     events: tuple[EventRow, ...] = ()
+    rating: int | None = None  # the customer's satisfaction, 1 to 5 (core/ratings.py)
+    arrival_at: datetime | None = None  # when the field engineer arrives (core/arrival.py)
 
     @property
     def active_call(self) -> CallRow | None:
@@ -195,8 +197,10 @@ def ticket_detail(session: Session, number: int) -> TicketDetail | None:
     row = session.execute(rows_query().where(col(Ticket.number) == number)).first()
     if row is None:
         return None
-    ticket_id, customer_id = session.execute(
-        select(col(Ticket.id), col(Ticket.customer_id)).where(col(Ticket.number) == number)
+    ticket_id, customer_id, rating, arrival_at = session.execute(
+        select(
+            col(Ticket.id), col(Ticket.customer_id), col(Ticket.rating), col(Ticket.arrival_at)
+        ).where(col(Ticket.number) == number)
     ).one()
     contacts = tuple(
         (k, v)
@@ -252,6 +256,8 @@ def ticket_detail(session: Session, number: int) -> TicketDetail | None:
         ticket=to_row(tuple(row)),
         customer_contacts=contacts,
         messages=tuple(_message_row(m, atts, calls) for m in messages),
+        rating=rating,
+        arrival_at=arrival_at,
     )
 
 

@@ -133,6 +133,17 @@ DESK_ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("call", "c", "call", "Call", "Call the customer", _T, "call", needs_ticket=True),
     ActionSpec(
+        "arrival",
+        "E",
+        "arrival",
+        "ETA",
+        "Set the field engineer's arrival time (HH:MM or +45m); the customer is told at once",
+        _T,
+        "set_arrival",
+        needs_ticket=True,
+        footer=False,
+    ),
+    ActionSpec(
         "hang_up",
         "H",
         "hang_up",

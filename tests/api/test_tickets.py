@@ -101,6 +101,21 @@ def test_rating_a_resolved_ticket(live: Live) -> None:
     assert early.status_code == 409
     assert rated.status_code == 200 and rated.json()["rating"] == 4
     assert bad.status_code == 422 and "score" in bad.json()["message"]
+    with live.desk.store.read() as session:
+        from sqlalchemy import select
+
+        from sdesk.store.models import Event
+
+        data = session.execute(select(Event.data).where(Event.kind == "ticket.rated")).scalar()
+    assert data is not None and '"via": "api"' in data
+
+
+def test_the_resolved_notice_shows_in_the_customers_thread(live: Live) -> None:
+    number = new_ticket(live, "ann", channel="app")["number"]
+    live.desk.set_status(number, "dana", Status.RESOLVED)
+    with live.client("ann") as c:
+        texts = [m["text"] for m in c.get(f"/tickets/{number}").json()["messages"]]
+    assert len(texts) == 2 and "resolved" in texts[1] and "reply" in texts[1]
 
 
 def test_list_pages_with_a_cursor_and_filters(live: Live) -> None:

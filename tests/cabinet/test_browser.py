@@ -269,4 +269,4 @@ async def test_a_customer_signs_in_asks_is_answered_and_rates(
         rated = session.execute(select(Event.data).where(Event.kind == "ticket.rated")).scalar()
     assert (ticket.channel, ticket.status, ticket.rating) == ("web", "resolved", 5)
     assert ticket.subject == SUBJECT
-    assert rated is not None and "Fast, thank you" in rated
+    assert rated is not None and "Fast, thank you" in rated and '"via": "cabinet"' in rated

@@ -17,6 +17,7 @@ import pytest
 from textual.pilot import Pilot
 
 from sdesk.config import Settings, TelephonySettings
+from sdesk.config_notify import NotifySettings
 from sdesk.core.desk import Desk
 from sdesk.demo import seed_demo
 from sdesk.store.engine import open_store
@@ -42,7 +43,14 @@ def _seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if "demo" not in SEEDED:
         folder = tmp_path_factory.mktemp("demo-seed")
         desk = Desk(
-            open_store(folder / "desk.db"), Settings(desk_domain="desk.test"), clock=FakeClock(NOW)
+            open_store(folder / "desk.db"),
+            # Seeded without customer notices, so the snapshots show the console as before
+            # them (notices are tested in tests/notify).
+            Settings(
+                desk_domain="desk.test",
+                notify=NotifySettings(resolved=False, closed=False, arrival=False),
+            ),
+            clock=FakeClock(NOW),
         )
         seed_demo(desk, now=NOW, seed=7, operator="root")
         desk.close()

@@ -120,6 +120,21 @@ def test_every_figure_over_two_weeks(busy: Desk) -> None:
     assert got.ratings == {1: 0, 2: 1, 3: 1, 4: 1, 5: 1}
     assert got.satisfaction == 3.5
     assert (got.created, got.rated) == (6, 4)
+    assert got.by_agent == (("-", 3.5, 4),)  # nobody was assigned
+    # by the Monday of the week resolved (d, never resolved, by the week it was created)
+    assert got.by_week == ((date(2026, 10, 19), 11 / 3, 3), (date(2026, 10, 26), 3.0, 1))
+
+
+def test_ratings_by_agent(desk: Desk, clock: FakeClock) -> None:
+    desk.add_agent("ann", name="Ann")
+    desk.add_agent("bob", name="Bob")
+    for i, (agent, score) in enumerate([("ann", 5), ("ann", 4), ("bob", 2)]):
+        n = new(desk, email(f"r{i}@x", frm=f"r{i}@example.org", subject=f"R{i}"))
+        desk.assign(n, "ann", agent)
+        desk.set_status(n, "ann", Status.RESOLVED)
+        desk.rate(n, score)
+    got = stats(desk, clock())
+    assert got.by_agent == (("ann", 4.5, 2), ("bob", 2.0, 1))
 
 
 def test_one_day_sees_only_today(busy: Desk) -> None:

@@ -23,8 +23,19 @@ from sdesk.store.queries import current_number
 from sdesk.store.rawsql import RawSql
 
 # What a customer's or an integration's token sees of a thread: the customer's messages and the
-# agents' replies; never notes, call logs or system entries (as the cabinet shows it).
+# agents' replies, and the notices the desk sent them (a system entry with a delivery); never
+# notes, call logs or other system entries (as the cabinet shows it).
 PUBLIC_KINDS = (MessageKind.INBOUND.value, MessageKind.REPLY.value)
+_PUBLIC_SQL = (
+    f" AND (kind IN ({', '.join(repr(k) for k in PUBLIC_KINDS)})"
+    f" OR (kind = '{MessageKind.SYSTEM.value}' AND delivery_state IS NOT NULL))"
+)
+
+
+def _public() -> Any:
+    return col(Message.kind).in_(PUBLIC_KINDS) | (
+        (col(Message.kind) == MessageKind.SYSTEM.value) & col(Message.delivery_state).is_not(None)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +184,7 @@ def thread(
         col(Message.delivery_state),
     ).where(col(Message.ticket_id) == ticket_id)
     if public:
-        query = query.where(col(Message.kind).in_(PUBLIC_KINDS))
+        query = query.where(_public())
     if message_id is not None:
         query = query.where(col(Message.id) == message_id)
     rows = session.execute(query.order_by(col(Message.created_at), col(Message.id))).all()
@@ -291,7 +302,7 @@ def summary_raw(sql: RawSql, number: int) -> tuple[Any, ...] | None:
 
 
 def thread_raw(sql: RawSql, ticket_id: int, *, public: bool) -> list[MessageInfo]:
-    kinds = f" AND kind IN ({', '.join(repr(k) for k in PUBLIC_KINDS)})" if public else ""
+    kinds = _PUBLIC_SQL if public else ""
     rows = sql.all(
         "SELECT id, kind, channel, author_name, text, created_at, delivery_state FROM message "
         f"WHERE ticket_id = ?{kinds} ORDER BY created_at, id",

@@ -205,7 +205,7 @@ def router(ctx: Context) -> APIRouter:
                 raise ApiError(
                     409, f"ticket #{scope.number} is {scope.status}: rate it once resolved"
                 )
-            desk.rate(scope.number, body.score, body.comment)
+            desk.rate(scope.number, body.score, body.comment, via="api")
             return 200, views.summary(scope.id)
 
         digest = request_digest("POST", f"/tickets/{number}/rating", body)

@@ -18,6 +18,7 @@ from sdesk.config import TelegramSettings
 from sdesk.core.chats import ChatBatch, PendingFile
 from sdesk.core.enums import Channel, ContactKind
 from sdesk.core.inbound import ContactRef, Inbound, Sender
+from sdesk.core.ratings import RATE_PREFIX
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -32,6 +33,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_tickets": "You have no open requests.",
         "tickets": "Your open requests:",
         "expired": "That button is no longer active.",
+        "rated": "Thank you! Your rating ({score}/5) is saved.",
         "unknown": "Unknown command. /new opens a request, /status lists yours.",
     },
     "ru": {
@@ -46,6 +48,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_tickets": "У вас нет открытых заявок.",
         "tickets": "Ваши открытые заявки:",
         "expired": "Эта кнопка больше не действует.",
+        "rated": "Спасибо! Ваша оценка ({score}/5) сохранена.",
         "unknown": "Неизвестная команда. /new — новая заявка, /status — ваши заявки.",
     },
 }
@@ -193,6 +196,14 @@ def dialogue_message(ctx: Context, body: str, files: list[PendingFile]) -> bool:
 
 def callback(ctx: Context, data: str) -> None:
     """A button of the dialogue was pressed."""
+    if data.startswith(RATE_PREFIX):  # the satisfaction request's buttons (core/notify.py)
+        parts = data[len(RATE_PREFIX) :].split(":")
+        ok = len(parts) == 2 and all(p.isdigit() for p in parts)
+        if ok and ctx.batch.rate_by_button(ctx.chat_id, int(parts[0]), int(parts[1])):
+            ctx.say(text("rated", ctx.language, score=parts[1]))
+        else:
+            ctx.say(text("expired", ctx.language))
+        return
     state = ctx.dialogue
     if not data.startswith(CALLBACK + ":") or state is None:
         ctx.say(text("expired", ctx.language))

@@ -37,6 +37,7 @@ from sdesk.tui.screens.dashboard_charts import (
     period_text,
     priority_line,
     score_lines,
+    split_lines,
 )
 from sdesk.tui.threads import from_thread
 
@@ -45,6 +46,9 @@ MAILBOXES_SECONDS = 2.0  # how often a live dashboard reads the mailboxes' healt
 PRIORITIES = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)  # worst first
 
 Draw = Callable[[int, int], Text]
+
+
+TALL_ENOUGH = 40  # rows; below this the satisfaction panel shows the mean and scores only
 
 
 class Drawn(Static):
@@ -116,6 +120,7 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="satisfaction-panel", classes="panel"):
                 yield Drawn(id="satisfaction-mean")
                 yield Drawn(id="satisfaction-scores")
+                yield Drawn(id="satisfaction-by")
         with Vertical(id="mailboxes-panel", classes="panel"):
             yield Drawn("Loading…", id="mailboxes")
         yield Footer()
@@ -221,12 +226,16 @@ class DashboardScreen(Screen[None]):
         mean = self.query_one("#satisfaction-mean", Drawn)
         scores = self.query_one("#satisfaction-scores", Drawn)
         average = stats.satisfaction
+        split = self.query_one("#satisfaction-by", Drawn)
         scores.display = average is not None
+        # By agent and by week only when the screen is tall enough to keep the channel chart.
+        split.display = average is not None and self.size.height >= TALL_ENOUGH
         if average is None:
             mean.show(lambda _w, _h: Text("No ratings yet.", style="dim"))
             return
         mean.show(lambda w, _h: mean_line(average, stats.rated, w))
         scores.show(lambda w, _h: score_lines(stats, w))
+        split.show(lambda w, _h: split_lines(stats, w))
 
     def action_close(self) -> None:
         self.dismiss()

@@ -157,6 +157,19 @@ def score_lines(stats: Dashboard, width: int) -> Text:
     return text
 
 
+def split_lines(stats: Dashboard, width: int) -> Text:
+    """The mean by agent (the most rated first) and by week (the latest first), one line each,
+    cut to the width: "ann 4.5·2  bob 2.0·1", "w44 3.7·3  w43 3.0·1"."""
+    text = Text(no_wrap=True, overflow="crop", end="")
+    agents = "  ".join(f"{a} {m:.1f}·{n}" for a, m, n in stats.by_agent)
+    weeks = "  ".join(f"w{w.isocalendar().week} {m:.1f}·{n}" for w, m, n in reversed(stats.by_week))
+    text.append("agents ", style="dim")
+    text.append_text(Text(agents[: max(0, width - 7)]))
+    text.append("\nweeks  ", style="dim")
+    text.append(weeks[: max(0, width - 7)])
+    return text
+
+
 STATE_STYLE = {
     "connected": "green",
     "disconnected": "yellow",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import work
 
+from sdesk.core.arrival import parse_arrival
 from sdesk.core.attachments import save_attachment
 from sdesk.core.calls import telephony_problem
 from sdesk.core.enums import Priority, Status
@@ -310,6 +311,37 @@ class DeskActs(_Base):
 
         picker = ChoiceScreen[datetime | str](f"Snooze {what} (pending) until", options)
         self.app.push_screen(picker, chosen)
+
+    def action_arrival(self) -> None:
+        """The field engineer's arrival time on the ticket; the customer is told at once."""
+        t = self.target_or_say()
+        if t is None:
+            return
+        number = t[0]
+        desk, me = self.sapp.desk, self.sapp.me.login
+        zone = desk.settings.alerts.business_hours.timezone
+
+        def check(value: str) -> str | None:
+            try:
+                parse_arrival(value, desk.clock(), zone)
+            except DeskError as exc:
+                return str(exc)
+            return None
+
+        def typed(value: str | None) -> None:
+            if not value:
+                return
+            self.run_act(  # parsed again in the act: a DeskError there is a refusal line
+                f"#{number}: arrival {value.strip()}, the customer is told",
+                lambda: desk.set_arrival(number, me, parse_arrival(value, desk.clock(), zone)),
+            )
+
+        self.app.push_screen(
+            PromptScreen(
+                f"#{number}: the engineer arrives at", placeholder="HH:MM or +45m", check=check
+            ),
+            typed,
+        )
 
     def merge_marked(self, marked: list[int]) -> None:
         """Merge the marked tickets into one of them, chosen here (one transaction)."""

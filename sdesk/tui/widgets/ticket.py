@@ -84,6 +84,12 @@ def header_text(
         out.append(" · SLA ")
         out.append_text(sla_text(t, now))
     out.append(f" · opened {age(t.created_at, now)} ago")
+    if detail.rating is not None:
+        out.append(" · ")
+        out.append(f"rated {detail.rating}/5 ", style="bold")
+        out.append("★" * detail.rating + "☆" * (5 - detail.rating), style="yellow")
+    if detail.arrival_at is not None and detail.arrival_at > now:
+        out.append(f" · engineer arrives {when(detail.arrival_at, now)}", style="bold")
     call = detail.active_call
     if call is not None:
         out.append("\n☎ ", style="bold cyan")
@@ -157,7 +163,15 @@ def event_line(e: EventRow) -> str:
         until = d.get("pending_until") if d.get("status") == "pending" else None
         return f"{line} until {str(until)[:16]}" if until else line
     if e.kind == "ticket.rated":
-        return f"the customer rated it {d.get('score')}/5"
+        via = {"reply": " by reply", "telegram": " in Telegram", "cabinet": " in the cabinet"}
+        how = via.get(str(d.get("via")), " through the API" if d.get("via") == "api" else "")
+        return f"the customer rated it {d.get('score')}/5{how}"
+    if e.kind == "ticket.arrival":
+        return f"{e.actor} set the engineer's arrival to {str(d.get('arrival'))[:16]} UTC"
+    if e.kind == "notify.queued":
+        return f"the customer was told: {d.get('notice')} (by {d.get('channel')})"
+    if e.kind == "notify.skipped":
+        return f"the customer was not told ({d.get('notice')}): {d.get('why')}"
     if e.kind == "autoreply.skipped":
         return f"no acknowledgement sent to {d.get('to') or 'the sender'}: {d.get('reason')}"
     if e.kind == "message.retry":
