@@ -90,7 +90,7 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
     rating: int | None = None  # the customer's satisfaction, 1 (bad) to 5 (great)
-    # When the field engineer on the way arrives (migration 0014; core/arrival.py).
+    # When the field engineer on the way arrives (migration 0015; core/arrival.py).
     arrival_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1
 
