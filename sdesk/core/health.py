@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from sdesk.core import events
 from sdesk.core.enums import RawState
 from sdesk.core.text import safe_text
 from sdesk.store.failures import StoreError
@@ -191,11 +192,19 @@ class HealthRecorder:
             with self.desk.store.write() as session:
                 now = self.desk.clock()
                 row = session.get(MailboxHealth, self.mailbox)
+                # Up (or never seen) → down with an error: an event the alert rules may page on
+                # (``channel.down``, keyed by the channel: repeats group onto one alert).
+                went_down = error is not None and (row is None or row.connected)
                 if row is None:
                     row = MailboxHealth(mailbox=self.mailbox, connected=connected, since=now)
                     session.add(row)
                 elif row.connected != connected:
                     row.connected, row.since = connected, now
+                if went_down:
+                    events.record(
+                        session, "channel.down", at=now, key=f"channel:{self.mailbox}",
+                        text=f"{self.mailbox}: {error}",
+                    )  # fmt: skip
                 if polled:
                     row.last_poll_at = now
                 if error is not None:
