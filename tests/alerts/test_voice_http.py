@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sdesk.api.server import HttpService
 from sdesk.config import HttpSettings
 from sdesk.core.alerts import signal
+from sdesk.core.desk import Desk
 from tests.alerts.conftest import MakeDesk, alerts_of, notices, runtime
 from tests.alerts.test_escalation import PAGE_RULE, POLICY
 from tests.conftest import FakeClock
@@ -18,14 +21,34 @@ from tests.twilio.twilioapi import TwilioServer
 PUBLIC = "https://desk.example.com"
 
 
-def test_the_key_press_reaches_the_desk_signed_and_acknowledges(
-    make_desk: MakeDesk, twilio: TwilioServer, clock: FakeClock
-) -> None:
+def paging_http_desk(make_desk: MakeDesk) -> tuple[Desk, HttpSettings]:
+    """A paging desk whose ``[http]`` listens on a free loopback port behind ``PUBLIC``."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     http = HttpSettings(listen=f"127.0.0.1:{port}", public_url=PUBLIC)
-    desk = make_desk(http=http, rules=[PAGE_RULE], policies=[POLICY])
+    return make_desk(http=http, rules=[PAGE_RULE], policies=[POLICY]), http
+
+
+@contextmanager
+def serving(desk: Desk, http: HttpSettings) -> Iterator[str]:
+    """The desk's HTTP service running; yields its local root URL."""
+    service = HttpService(desk, http)
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert service.started.wait(10), "the HTTP server did not start listening"
+        yield f"http://{http.listen}"
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def test_the_key_press_reaches_the_desk_signed_and_acknowledges(
+    make_desk: MakeDesk, twilio: TwilioServer, clock: FakeClock
+) -> None:
+    desk, http = paging_http_desk(make_desk)
     rt = runtime(desk)
     signal(desk, "channel.down", key="k", text="down")
     rt.tail()
@@ -35,13 +58,8 @@ def test_the_key_press_reaches_the_desk_signed_and_acknowledges(
     call = twilio.last_call()
     path = f"/twilio/alerts/{voice.id}/gather"
 
-    service = HttpService(desk, http)
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
-        assert service.started.wait(10), "the HTTP server did not start listening"
-        local = f"http://127.0.0.1:{port}{path}"
+    with serving(desk, http) as root:
+        local = root + path
         pressed = twilio.call_params(call, Digits="1")
         forged = twilio.post(PUBLIC + path, pressed, signature="AAAA", send_to=local)
         assert forged.status_code == 403 and forged.json() == {"error": "bad Twilio signature"}
@@ -52,9 +70,6 @@ def test_the_key_press_reaches_the_desk_signed_and_acknowledges(
         answer = twilio.post(PUBLIC + path, pressed, send_to=local)
         assert answer.status_code == 200
         assert "<Say>Acknowledged. Thank you.</Say>" in answer.text
-    finally:
-        stop.set()
-        thread.join(10)
     [alert] = alerts_of(desk)
     assert (alert.state, alert.acked_by, alert.acked_how) == ("acknowledged", "alice", "voice")
 
@@ -70,11 +85,7 @@ def test_an_agents_sms_ack_through_the_twilio_webhook_acknowledges_and_is_no_mes
     from sdesk.store.models import Message
     from tests.alerts.conftest import PHONES
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    http = HttpSettings(listen=f"127.0.0.1:{port}", public_url=PUBLIC)
-    desk = make_desk(http=http, rules=[PAGE_RULE], policies=[POLICY])
+    desk, http = paging_http_desk(make_desk)
     rt = runtime(desk)
     signal(desk, "channel.down", key="k", text="down")
     rt.tail()
@@ -84,13 +95,8 @@ def test_an_agents_sms_ack_through_the_twilio_webhook_acknowledges_and_is_no_mes
         with desk.store.read() as s:
             return int(s.execute(select(func.count()).select_from(Message)).scalar_one())
 
-    service = HttpService(desk, http)
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
-        assert service.started.wait(10), "the HTTP server did not start listening"
-        local = f"http://127.0.0.1:{port}/twilio/sms"
+    with serving(desk, http) as root:
+        local = root + "/twilio/sms"
         url = PUBLIC + "/twilio/sms"
 
         def text(sid: str, sender: str) -> dict[str, str]:
@@ -112,8 +118,5 @@ def test_an_agents_sms_ack_through_the_twilio_webhook_acknowledges_and_is_no_mes
         assert answer.status_code == 200
         assert f"<Message>Alert {alert.id} acknowledged. Thank you.</Message>" in answer.text
         assert stored() == before + 1
-    finally:
-        stop.set()
-        thread.join(10)
     [acked] = alerts_of(desk)
     assert (acked.state, acked.acked_by, acked.acked_how) == ("acknowledged", "bob", "sms")
