@@ -153,7 +153,7 @@ def test_a_rating_from_one_to_five_is_stored(staffed: Desk, score: int) -> None:
     assert t.rating == score and t.version == version + 1
     [event] = events(staffed, "ticket.rated")
     assert event.actor == "customer" and event.ticket_id == t.id
-    assert json.loads(event.data) == {"score": score, "comment": "thanks"}
+    assert json.loads(event.data) == {"score": score, "comment": "thanks", "via": "agent"}
 
 
 @pytest.mark.parametrize("score", [0, 6, -1, 10])

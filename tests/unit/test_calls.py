@@ -58,14 +58,17 @@ def ticket(desk: Desk, number: int) -> Ticket:
 
 
 def written(desk: Desk) -> tuple[int, int, int]:
-    """(call messages, outbox rows, call events): what a refused call must not have written."""
+    """(call messages, calls in the outbox, call events): what a refused call must not have
+    written (closing a ticket queues the customer's satisfaction notice: not a call's)."""
     with desk.store.read() as s:
         calls = s.execute(
             select(func.count())
             .select_from(Message)
             .where(Message.kind == "call", Message.author_agent_id.is_not(None))
         ).scalar_one()
-        outbox = s.execute(select(func.count()).select_from(Outbox)).scalar_one()
+        outbox = s.execute(
+            select(func.count()).select_from(Outbox).where(Outbox.kind == "call")
+        ).scalar_one()
         events = s.execute(
             select(func.count()).select_from(Event).where(Event.kind == "call.requested")
         ).scalar_one()
