@@ -125,6 +125,18 @@ def router(desk: Desk) -> APIRouter:
             return error(403, STALE_FORM, me=info, csrf=info.csrf)
         return info, form
 
+    async def ticket_form(
+        request: Request, number: str, limit: int
+    ) -> tuple[SessionInfo, FormData, int] | Response:
+        """``signed_in_form`` for a form posted on ticket ``number`` (a 404 when it is none)."""
+        checked = await signed_in_form(request, limit)
+        if isinstance(checked, Response):
+            return checked
+        n = _number(number)
+        if n is None:
+            raise NotFound(number)
+        return (*checked, n)
+
     async def uploads(form: FormData) -> list[Upload] | Response:
         files: list[Upload] = []
         total = 0
@@ -298,13 +310,10 @@ def router(desk: Desk) -> APIRouter:
     @routes.post("/tickets/{number}/reply")
     @guarded
     async def reply(request: Request, number: str) -> Response:
-        checked = await signed_in_form(request, guard.MAX_BODY_BYTES)
+        checked = await ticket_form(request, number, guard.MAX_BODY_BYTES)
         if isinstance(checked, Response):
             return checked
-        info, form = checked
-        n = _number(number)
-        if n is None:
-            raise NotFound(number)
+        info, form, n = checked
         files = await uploads(form)
         if isinstance(files, Response):
             return files
@@ -321,13 +330,10 @@ def router(desk: Desk) -> APIRouter:
     @routes.post("/tickets/{number}/rate")
     @guarded
     async def rate(request: Request, number: str) -> Response:
-        checked = await signed_in_form(request, guard.MAX_FORM_BYTES)
+        checked = await ticket_form(request, number, guard.MAX_FORM_BYTES)
         if isinstance(checked, Response):
             return checked
-        info, form = checked
-        n = _number(number)
-        if n is None:
-            raise NotFound(number)
+        info, form, n = checked
         score = _field(form, "score", 10)
         if score not in ("1", "2", "3", "4", "5"):
             raise DeskError("please choose a rating from 1 to 5")
