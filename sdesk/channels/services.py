@@ -106,10 +106,14 @@ class MailboxService(Service):
             r = self.poller.fetch_once()
         except MailboxError as exc:
             return PassResult(f"{box.name}: {exc}", "failed")
+        packed = self.poller.pack_unpacked()  # what a large sync kept as it came
         resets = f", rescanned after UIDVALIDITY change: {', '.join(r.resets)}" if r.resets else ""
+        compacted = (
+            f", packed {packed.rows} raw messages" if packed is not None and packed.rows else ""
+        )
         return PassResult(
             f"{box.name}: fetched {r.fetched}, new {r.stored}, duplicates {r.duplicates}, "
-            f"quarantined {r.quarantined}, oversized {r.oversized}{resets}"
+            f"quarantined {r.quarantined}, oversized {r.oversized}{resets}{compacted}"
         )
 
     def crashed(self, message: str) -> None:

@@ -1,8 +1,12 @@
-"""``compact_raw``: the raw messages a desk stored before migration 0007, packed as new ones are
-(``sdesk.store.rawcodec``), so an old desk gets the same saving without waiting for new mail."""
+"""``compact_raw``: the raw messages kept as they came, packed as new ones are
+(``sdesk.store.rawcodec``): those a desk stored before migration 0007 (``sdesk quarantine
+compact``), and those a large IMAP sync stored unpacked to fill the inbox sooner (the mail
+poller packs them right after the sync, ``channels/email/imap.py``). The partial index
+``ix_raw_inbound_unpacked`` finds them without reading the packed rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,8 +27,14 @@ class CompactReport:
     bytes_after: int = 0
 
 
-def compact_raw(desk: Desk, *, rows_a_transaction: int = ROWS_A_TRANSACTION) -> CompactReport:
-    """Pack every row still kept as it came (``raw_codec`` NULL), a few hundred a transaction.
+def compact_raw(
+    desk: Desk,
+    *,
+    rows_a_transaction: int = ROWS_A_TRANSACTION,
+    stop: Callable[[], bool] | None = None,
+) -> CompactReport:
+    """Pack every row still kept as it came (``raw_codec`` NULL), a few hundred a transaction,
+    until none is left or ``stop()`` says so (between transactions: nothing half done).
 
     Each packed row is read back (its attachment bodies from the blob files) and checked against
     its sha256 before it replaces the original: a row is either kept as it was or replaced by
@@ -60,7 +70,7 @@ def compact_raw(desk: Desk, *, rows_a_transaction: int = ROWS_A_TRANSACTION) -> 
                 after = raw_id
             if rows:
                 events.record(sql, "raw.compacted", at=desk.clock(), rows=len(rows))
-        if not rows:
+        if not rows or (stop is not None and stop()):
             return report
 
 

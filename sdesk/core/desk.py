@@ -200,9 +200,10 @@ class Desk:
                 outcomes.append((raw_id, result))
         return outcomes
 
-    def compact_raw(self) -> CompactReport:
-        """Pack the raw messages stored before migration 0007 (``core/compact.py``)."""
-        return compact_raw(self)
+    def compact_raw(self, stop: Callable[[], bool] | None = None) -> CompactReport:
+        """Pack the raw messages kept as they came: stored before migration 0007, or by a
+        large sync (``core/compact.py``); ``stop`` is asked between transactions."""
+        return compact_raw(self, stop=stop)
 
     def chat_batch(self, size: int = 0, *, bulk: bool = False) -> AbstractContextManager[ChatBatch]:
         """A chat bot's batch of ``size`` updates with its cursor, one transaction

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sdesk.core.enums import AutoKind, Channel, ContactKind, Priority
-from sdesk.store.rawcodec import PackedRaw
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +71,7 @@ class Inbound:
     # transaction), joined before any other threading rule.
     customer_id: int | None = None
     ticket_number: int | None = None
-    # ``raw`` already packed for ``raw_inbound`` (``store/rawcodec.pack_message``; a large IMAP
-    # sync packs beside its store thread), so the storing transaction need not; intake uses it
-    # only for the same raw bytes (its sha256) and attachments it brings, else packs itself.
-    packed_raw: PackedRaw | None = None
+    # ``raw`` kept as it came (``raw_codec`` NULL) and packed after the sync that stored it
+    # (``core/compact.py``): a large IMAP sync does not pay for compression while it fills the
+    # inbox (``store/rawcodec.py``).
+    pack_later: bool = False

@@ -15,7 +15,7 @@ from sdesk.core.enums import AutoKind, Channel, MessageKind, Priority, RawState,
 from sdesk.core.inbound import ContactRef, Inbound, InboundAttachment, Sender
 from sdesk.core.sla import due_times, hours_of
 from sdesk.core.threads import ThreadTicket, chat_key, find_orphaned_reply, find_ticket
-from sdesk.store.rawcodec import RawUnreadable, pack, references
+from sdesk.store.rawcodec import pack
 from sdesk.store.rawsql import RawSql
 
 if TYPE_CHECKING:
@@ -289,7 +289,7 @@ def intake(
             quarantined_id,
         )
     elif inbound.raw is not None and raw_sha is not None:
-        packed, codec = _packed(inbound, inbound.raw, raw_sha)
+        packed, codec = _packed(inbound, inbound.raw)
         raw_id = sql.insert(
             "raw_inbound",
             channel=channel,
@@ -414,20 +414,14 @@ def intake(
     return IntakeResult(outcome, number, message_id, inbound.auto)
 
 
-def _packed(inbound: Inbound, raw: bytes, raw_sha: str) -> tuple[bytes, str]:
+def _packed(inbound: Inbound, raw: bytes) -> tuple[bytes, str | None]:
     """What ``raw_inbound`` keeps of ``raw``: compressed, the attachment bodies as references
     to their blobs, which store_attachments writes in this same transaction
-    (store/rawcodec.py). Packed ahead when it was (``Inbound.packed_raw``), if it fits."""
-    shared = [(a.data, sha256_hex(a.data)) for a in inbound.attachments if a.data]
-    ready = inbound.packed_raw
-    if ready is not None and ready.sha256 == raw_sha:
-        try:
-            refers = references(ready.data, ready.codec)
-        except RawUnreadable:
-            refers = None  # damaged on its way here: packed again below
-        if refers is not None and set(refers) <= {digest for _, digest in shared}:
-            return ready.data, ready.codec
-    return pack(raw, shared)
+    (store/rawcodec.py); as it came (codec NULL) when the channel packs it later
+    (``Inbound.pack_later``, ``core/compact.py``)."""
+    if inbound.pack_later:
+        return raw, None
+    return pack(raw, [(a.data, sha256_hex(a.data)) for a in inbound.attachments if a.data])
 
 
 def store_attachments(

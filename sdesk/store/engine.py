@@ -77,7 +77,7 @@ WAL_AUTOCHECKPOINT = 1000
 # checkpoints what is left, as the bulk connection goes back to the default on check-in.
 BULK_WAL_PAGES = 16384
 _BULK = "sdesk_bulk_wal"
-HEAD = "0015"  # the newest migration; a desk already there opens without loading Alembic
+HEAD = "0016"  # the newest migration; a desk already there opens without loading Alembic
 
 
 DEFAULT_BUSY_TIMEOUT = 60.0  # seconds a write waits for the desk's write lock (configurable)

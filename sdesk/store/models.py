@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from sdesk.store.rawcodec import Blobs, unpack_checked
@@ -209,6 +210,16 @@ class RawInbound(SQLModel, table=True):
     """
 
     __tablename__ = "raw_inbound"
+    # The rows a large sync kept as they came, found by the packing after it (core/compact.py)
+    # without reading every packed row.
+    __table_args__ = (
+        Index(
+            "ix_raw_inbound_unpacked",
+            "id",
+            sqlite_where=sql_text("raw_codec IS NULL"),
+            postgresql_where=sql_text("raw_codec IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str

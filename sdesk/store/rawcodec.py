@@ -6,8 +6,9 @@ for 5,000 mails, beside their attachments in the blob store. Each row is now com
 own (zstd, ``zstandard``, with a raw-content dictionary of common mail text,
 ``sdesk.store.maildict``) and names its codec in ``raw_codec``:
 
-- ``NULL`` (rows written before migration 0007) or ``identity``: the bytes as they came
-  (``identity`` is also written when compression would not make a message smaller);
+- ``NULL`` (rows written before migration 0007, or by a large sync and not yet packed) or
+  ``identity``: the bytes as they came (``identity`` is written when compression would not
+  make a message smaller);
 - ``zstd-mail1``: a zstd frame made with the ``MAIL1`` dictionary;
 - ``zstd-mail1+blobs``: the same, of the message with its base64 attachment bodies cut out, and
   before it where each went and the sha256 of the blob (the decoded attachment, kept in the blob
@@ -28,11 +29,10 @@ Measured on ``bench/mailgen.py`` mail (2,000 messages, 11.1 MB raw): compression
 52% of the raw size (zlib's level 6 kept 50%); with attachment bodies shared with the blob store,
 about 29%. Packing costs ~45 µs a message, unpacking ~20 µs.
 
-A message may be packed before its transaction (``pack_message``; a large IMAP sync packs on a
-thread beside the store's, ``channels/email/fetching.StoreBehind``), the ``PackedRaw`` riding
-on its ``Inbound``: ``core/intake.py`` stores it as it is when it was made from the same bytes
-(its ``sha256``) and refers only to attachments the message brings (``references``), and packs
-again otherwise. Packing is deterministic, so the stored bytes are the same either way.
+A large IMAP sync stores its rows as they came (``raw_codec`` NULL, ``Inbound.pack_later``) and
+packs them right after (``core/compact.py``): packing is ~10% of a first sync's CPU on a 2-core
+host, and the operator waits for the mail, not for its compression. Packing is deterministic,
+so a row packed later holds the same bytes as one packed in its transaction.
 """
 
 from __future__ import annotations
@@ -42,8 +42,7 @@ import hashlib
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
 
 import zstandard
 
@@ -76,22 +75,6 @@ class RawUnreadable(ValueError):
 
 
 Blobs = Callable[[str], bytes | None]  # a blob's bytes by sha256 (``BlobStore.get``)
-
-
-class PackedRaw(NamedTuple):
-    """A message's raw bytes packed ahead of its transaction (``pack_message``)."""
-
-    data: bytes  # what ``raw_inbound.raw`` holds
-    codec: str  # ``raw_inbound.raw_codec``
-    sha256: str  # of the original bytes: the store uses ``data`` only for these same bytes
-
-
-def pack_message(raw: bytes, attachments: Iterable[bytes | None]) -> PackedRaw:
-    """``pack`` of a message whose attachments' decoded bytes are ``attachments`` (the ones
-    the store keeps as blobs: those with data), exactly as the store would pack it."""
-    shared = [(data, hashlib.sha256(data).hexdigest()) for data in attachments if data]
-    data, codec = pack(raw, shared)
-    return PackedRaw(data, codec, hashlib.sha256(raw).hexdigest())
 
 
 def references(stored: bytes | memoryview, codec: str | None) -> list[str]:

@@ -148,9 +148,10 @@ def raw_rows(desk: Desk) -> dict[str, tuple[bytes, str, int]]:
 def test_a_message_parsed_in_the_process_is_stored_as_one_parsed_in_place(
     desk: Desk, backend: str, request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> None:
-    """A large sync's path (the parser process, the store thread, packing ahead of it) and a
-    small one's (parsed and packed in place) keep the same bytes and codec for each message,
-    and both give the original back: attachments as blob references, text, and junk."""
+    """A large sync's path (the parser process, the store thread, each raw message kept as it
+    came and packed after the sync) and a small one's (parsed and packed in place) end with the
+    same bytes and codec for each message, and both give the original back: attachments as
+    blob references, text, and junk."""
     incompressible = b"Subject: noise\r\n\r\n" + os.urandom(300) + b"\r\n"
     raws = [m.replace(b"\n", b"\r\n") for m in generate_messages(60, seed=3)]
     raws += [incompressible, bytes(range(1, 9)) * 64]  # the last one is unparseable
@@ -184,6 +185,13 @@ def test_a_message_parsed_in_the_process_is_stored_as_one_parsed_in_place(
         behind.finish()
     finally:
         child.close()
+    kept = raw_rows(desk)
+    assert len(kept) == len(raws)
+    # as they came, but the unparseable one (quarantined: packed in its transaction)
+    assert sorted(codec or "" for _, codec, _ in kept.values()) == [""] * (len(raws) - 1) + [
+        ZSTD_MAIL1
+    ]
+    assert desk.compact_raw().rows == len(raws) - 1
     (tmp_path / "b").mkdir()
     url = new_desk_url(backend, request, tmp_path / "b")
     in_place = Desk(
@@ -208,7 +216,7 @@ def test_a_message_parsed_in_the_process_is_stored_as_one_parsed_in_place(
         in_place.close()
     parsed = [i for i in ahead if isinstance(i, Inbound)]
     assert len(parsed) == len(raws) - 1
-    assert all(i.packed_raw is not None for i in parsed)  # packed before the store thread
+    assert all(i.pack_later for i in parsed)  # left to the packing after the sync
 
 
 MAIN_SCRIPT = """\

@@ -33,10 +33,8 @@ from sdesk.store.rawcodec import (
     ZLIB_BLOBS,
     ZLIB_MAIL1,
     ZSTD_MAIL1,
-    PackedRaw,
     RawUnreadable,
     pack,
-    pack_message,
     references,
     unpack,
 )
@@ -249,38 +247,53 @@ def test_a_body_not_written_as_sdesk_would_write_it_stays_in_the_stream(desk: De
     assert codec == ZSTD_MAIL1 and unpack(kept, codec) == mail
 
 
-def test_a_message_packed_ahead_is_stored_as_intake_would_pack_it(desk: Desk) -> None:
-    mail = with_attachment(PDF, crlf=True)
-    inbound = parse_email(mail)
-    ahead = pack_message(mail, (a.data for a in inbound.attachments))
-    assert ahead.codec == BLOBS and references(ahead.data, ahead.codec) == [sha(PDF)]
-    assert (ahead.data, ahead.codec) == pack(mail, [(PDF, sha(PDF))]) and ahead.sha256 == sha(mail)
-    desk.intake(dataclasses.replace(inbound, packed_raw=ahead))
-    [(kept, codec, size, digest)] = stored_rows(desk)
-    assert (kept, codec, size, digest) == (ahead.data, BLOBS, len(mail), sha(mail))
-    assert unpack(kept, codec, desk.store.blobs.get) == mail
-
-
-def test_a_packed_raw_that_does_not_fit_the_message_is_not_trusted(desk: Desk) -> None:
-    """Made from other bytes, referring to an attachment the message does not bring, of an
-    unknown codec or damaged: intake packs the message itself, so its raw still comes back."""
-    mails = [with_attachment(PDF, copies=n) for n in (1, 2, 3, 4)]
-    other = pack_message(ODD, [])
-    foreign = pack_message(with_attachment(PDF[::-1]), [PDF[::-1]])  # a blob this one lacks
-    cases = [
-        other,
-        foreign._replace(sha256=sha(mails[1])),
-        PackedRaw(mails[2], "zstd-mail9", sha(mails[2])),
-        PackedRaw(b"sdr1\x00\x05", BLOBS, sha(mails[3])),
-    ]
-    for mail, wrong in zip(mails, cases, strict=True):
-        inbound = parse_email(mail)
-        desk.intake(dataclasses.replace(inbound, packed_raw=wrong))
-    rows = {row[3]: row for row in stored_rows(desk)}
+def test_a_message_packed_later_is_kept_as_it_came_then_packed_as_intake_would(
+    desk: Desk,
+) -> None:
+    """A large sync's rows (``pack_later``) hold the exact bytes until ``compact_raw`` packs
+    them, and then the same bytes and codec as a message packed in its own transaction."""
+    mails = [with_attachment(PDF, crlf=True), ODD]
     for mail in mails:
-        kept, codec, _, _ = rows[sha(mail)]
-        assert (kept, codec) == pack(mail, [(PDF, sha(PDF))])
+        desk.intake(dataclasses.replace(parse_email(mail), pack_later=True))
+    assert [(kept, codec, size) for kept, codec, size, _ in stored_rows(desk)] == [
+        (mail, None, len(mail)) for mail in mails
+    ]
+    if desk.store.engine.dialect.name == "sqlite":  # found by the partial index, no scan
+        query = (
+            "EXPLAIN QUERY PLAN SELECT id FROM raw_inbound "
+            "WHERE raw_codec IS NULL AND id > 0 ORDER BY id LIMIT 200"
+        )
+        with desk.store.read() as session:
+            plan = session.execute(text(query)).all()
+        assert any("ix_raw_inbound_unpacked" in str(row[-1]) for row in plan)
+    report = desk.compact_raw()
+    assert report.rows == 2 and report.bytes_before == sum(map(len, mails))
+    rows = stored_rows(desk)
+    assert [(kept, codec) for kept, codec, _, _ in rows] == [
+        pack(mails[0], [(PDF, sha(PDF))]),
+        pack(ODD),
+    ]
+    for (kept, codec, size, digest), mail in zip(rows, mails, strict=True):
         assert unpack(kept, codec, desk.store.blobs.get) == mail
+        assert (size, digest) == (len(mail), sha(mail))
+
+
+def test_compacting_stops_between_transactions_when_asked(desk: Desk) -> None:
+    mails = [ODD + b"%d" % n for n in range(5)]
+    for mail in mails:
+        desk.intake(dataclasses.replace(parse_email(mail), pack_later=True))
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return True
+
+    from sdesk.core.compact import compact_raw
+
+    report = compact_raw(desk, rows_a_transaction=2, stop=stop)
+    assert report.rows == 2 and asked == [1]  # one transaction done whole, then stopped
+    assert [codec for _, codec, _, _ in stored_rows(desk)] == [ZSTD_MAIL1] * 2 + [None] * 3
+    assert desk.compact_raw().rows == 3
 
 
 def test_references_name_the_blobs_a_packed_row_needs() -> None:

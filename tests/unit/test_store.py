@@ -23,7 +23,7 @@ from sdesk.store.inbox import search
 from sdesk.store.models import Message
 from tests.factories import email
 
-HEAD = "0015"
+HEAD = "0016"
 
 
 def test_migration_matches_the_models(tmp_path: Path) -> None:

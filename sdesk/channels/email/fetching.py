@@ -21,7 +21,6 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +34,6 @@ from sdesk.channels.email.parse import (
     parse_many,
 )
 from sdesk.core.inbound import Inbound
-from sdesk.store.rawcodec import pack_message
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +47,6 @@ START_AHEAD = 2  # chunks fetched ahead while the parser process starts (older o
 STORE_QUEUE = 10  # parsed chunks waiting for the store thread, at most
 STORE_BYTES = 16 * 1024 * 1024  # raw bytes of those, at most
 GROUP_MESSAGES = 500  # messages the store thread takes into one transaction, at most
-PACKERS = 1  # threads packing raw messages for the store (one keeps up: ~10 ms a chunk)
 
 
 @dataclass(slots=True)
@@ -235,21 +232,12 @@ class ChildParser(Parser):
             child.close()
 
 
-def prepacked(parsed: list[Inbound | str]) -> list[Inbound | str]:
-    """The parsed messages with their raw bytes packed for ``raw_inbound`` (``packed_raw``),
-    as ``core/intake.py`` would pack them. A message that fails to pack here goes as it is:
-    intake packs it (and says why it cannot)."""
-    out: list[Inbound | str] = []
-    for item in parsed:
-        if isinstance(item, Inbound) and item.raw is not None:
-            try:
-                packed = pack_message(item.raw, (a.data for a in item.attachments))
-            except Exception:  # pack's own failure belongs to intake, in its transaction
-                log.debug("packing %s ahead of the store failed", item.source, exc_info=True)
-            else:
-                item = dataclasses.replace(item, packed_raw=packed)
-        out.append(item)
-    return out
+def packed_later(parsed: list[Inbound | str]) -> list[Inbound | str]:
+    """The parsed messages, their raw bytes to be kept as they came and packed after the sync
+    (``Inbound.pack_later``, ``core/compact.py``)."""
+    return [
+        dataclasses.replace(p, pack_later=True) if isinstance(p, Inbound) else p for p in parsed
+    ]
 
 
 class StoreBehind:
@@ -257,10 +245,10 @@ class StoreBehind:
     releases the GIL) overlaps the next FETCH and parse hand-over. ``finish`` waits for the last
     one and raises the first failure; after a failure nothing more is stored.
 
-    Each chunk's raw messages are packed (``prepacked``) on a packing thread as soon as it is
-    handed over, while it waits: packing (~45 µs a message, mostly zstd, which releases the
-    GIL) made the store thread, the slowest stage of a large sync, slower still. Not in the
-    parser process: on a busy 2-core box that one is as slow as the store already.
+    The raw messages are stored as they came and packed after the sync (``packed_later``):
+    packing (~45 µs a message, plus finding the attachment bodies) made the store thread, the
+    slowest stage of a large sync, slower still, and a packing thread beside it took the CPU the
+    parser process and the store need on a 2-core host.
 
     Chunks that wait while the store is busy are stored together, in one transaction with the
     cursor of the last of them (up to ``GROUP_MESSAGES``): when the store is what a sync waits
@@ -272,8 +260,7 @@ class StoreBehind:
     def __init__(self, store: Callable[[list[tuple[Fetched, list[Inbound | str]]]], None]) -> None:
         self._store = store
         self._cond = threading.Condition()
-        self._packer = ThreadPoolExecutor(PACKERS, thread_name_prefix="sdesk-imap-pack")
-        self._waiting: deque[tuple[Fetched, Future[list[Inbound | str]]]] = deque()
+        self._waiting: deque[tuple[Fetched, list[Inbound | str]]] = deque()
         self._bytes = 0
         self._closed = False
         self._error: BaseException | None = None
@@ -289,7 +276,7 @@ class StoreBehind:
             ):
                 self._cond.wait(0.5)
             self._raise_failure()
-            self._waiting.append((chunk, self._packer.submit(prepacked, parsed)))
+            self._waiting.append((chunk, packed_later(parsed)))
             self._bytes += chunk.size
             self._cond.notify_all()
 
@@ -298,20 +285,19 @@ class StoreBehind:
             self._closed = True
             self._cond.notify_all()
         self._thread.join()
-        self._packer.shutdown(cancel_futures=True)
         self._raise_failure()
 
     def _raise_failure(self) -> None:
         if self._error is not None:
             raise self._error
 
-    def _next_group(self) -> list[tuple[Fetched, Future[list[Inbound | str]]]]:
+    def _next_group(self) -> list[tuple[Fetched, list[Inbound | str]]]:
         """The chunks waiting (at least one, at most ``GROUP_MESSAGES`` messages, unless the
         first is bigger), in order; empty once finished and drained."""
         with self._cond:
             while not self._waiting and not self._closed:
                 self._cond.wait()
-            group: list[tuple[Fetched, Future[list[Inbound | str]]]] = []
+            group: list[tuple[Fetched, list[Inbound | str]]] = []
             count = 0
             while self._waiting and (
                 not group or count + len(self._waiting[0][0].messages) <= GROUP_MESSAGES
@@ -326,7 +312,7 @@ class StoreBehind:
     def _run(self) -> None:
         while group := self._next_group():
             try:
-                self._store([(chunk, packing.result()) for chunk, packing in group])
+                self._store(group)
             except BaseException as exc:  # handed to the fetching thread, which re-raises it
                 with self._cond:
                     self._error = exc

@@ -41,6 +41,7 @@ from sdesk.channels.email.watch import MailboxWatch, lease_name
 from sdesk.config import MailboxSettings
 from sdesk.core import leases
 from sdesk.core.batch import CursorMove, Unparsed, intake_many
+from sdesk.core.compact import CompactReport
 from sdesk.core.cursors import Cursor, acted_through, get_cursor
 from sdesk.core.desk import Desk
 from sdesk.core.enums import Channel
@@ -101,6 +102,10 @@ class MailboxPoller(MailboxWatch):
         self._acting: tuple[str, str] | None = None
         # Set by ``run``'s stop: a long sync stores what it fetched and stops fetching more.
         self.stopping: threading.Event | None = None
+        # Raw messages a large sync stored as they came (``Inbound.pack_later``) wait to be
+        # packed (``pack_unpacked``). True at the start, so rows a crash left unpacked are
+        # packed by the next run: one query on a partial index when there are none.
+        self.unpacked = True
 
     def _stopping(self) -> bool:
         return self.stopping is not None and self.stopping.is_set()
@@ -129,6 +134,21 @@ class MailboxPoller(MailboxWatch):
             return report
         finally:
             leases.release(self.desk, lease_name(self.mailbox), self.holder)
+
+    def pack_unpacked(self, stop: threading.Event | None = None) -> CompactReport | None:
+        """Pack the raw messages a large sync kept as they came (``core/compact.py``), a few
+        hundred a transaction, after the sync: the inbox fills first, the disk shrinks next.
+        None when there was nothing to do."""
+        if not self.unpacked:
+            return None
+        report = self.desk.compact_raw(stop=stop.is_set if stop is not None else None)
+        if stop is None or not stop.is_set():
+            self.unpacked = False
+        if report.rows:
+            log.info("mailbox %s: packed %d raw messages the sync kept as they came (%d → %d KB)",
+                     self.account, report.rows, report.bytes_before // 1024,
+                     report.bytes_after // 1024)  # fmt: skip
+        return report
 
     def sync(self, client: IMAPClient) -> SyncReport:
         report = SyncReport()
@@ -210,6 +230,7 @@ class MailboxPoller(MailboxWatch):
         held: deque[Fetched] = deque()  # fetched and handed to the parser, not yet stored
         parser = parser_for(len(uids), self.limits)
         large = isinstance(parser, ChildParser)  # a large sync: stored behind, in bulk
+        self.unpacked |= large  # and its raw messages packed after it (``pack_unpacked``)
 
         def store(group: list[tuple[Fetched, list[Inbound | str]]]) -> None:
             self._store_chunks(group, folder, validity, report, bulk=large)

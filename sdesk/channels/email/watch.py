@@ -57,6 +57,9 @@ class MailboxWatch:
     def sync(self, client: IMAPClient) -> SyncReport:
         raise NotImplementedError
 
+    def pack_unpacked(self, stop: threading.Event | None = None) -> object:
+        raise NotImplementedError
+
     def run(self, stop: threading.Event, *, on_error: Callable[[str], None] | None = None) -> None:
         """Until ``stop``: hold the lease, sync, wait in IDLE (or poll), reconnect on failure."""
         failures = 0
@@ -111,6 +114,7 @@ class MailboxWatch:
             self.sync(client)
             if not leases.acquire(self.desk, name, self.holder):
                 return False  # lost the lease (a long stall): another poller took over
+            self.pack_unpacked(stop)  # what a large sync kept as it came, before waiting
             if not idle:
                 stop.wait(self.mailbox.poll_seconds)
                 continue
