@@ -19,6 +19,9 @@ WHERE = sa.text("raw_codec IS NULL")
 
 
 def upgrade() -> None:
+    have = {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("raw_inbound")}
+    if "ix_raw_inbound_unpacked" in have:
+        return  # a desk whose version row was set back by hand (as the upgrade tests do)
     op.create_index(
         "ix_raw_inbound_unpacked",
         "raw_inbound",
