@@ -52,11 +52,14 @@ def compact_raw(
                 after,
                 rows_a_transaction,
             )
+            shared = _shared(desk, sql, [raw_id for raw_id, _, _ in rows])
             for raw_id, stored, digest in rows:
                 raw = bytes(stored)
-                packed, codec = pack(raw, _shared(desk, sql, raw_id))
+                mine = shared.get(raw_id, [])
+                packed, codec = pack(raw, mine)
                 if codec != IDENTITY:  # proven to give the exact bytes back before it replaces them
-                    unpack_checked(packed, codec, digest, desk.store.blobs.get)
+                    read = {d: data for data, d in mine}
+                    unpack_checked(packed, codec, digest, read.get)
                 sql.run(
                     "UPDATE raw_inbound SET raw = ?, raw_codec = ?, raw_size = ? WHERE id = ?",
                     packed,
@@ -74,17 +77,25 @@ def compact_raw(
             return report
 
 
-def _shared(desk: Desk, sql: RawSql, raw_id: int) -> list[tuple[bytes, str]]:
-    """The attachments of the message stored from this raw row whose blobs are on disk."""
-    digests = sql.all(
-        "SELECT DISTINCT a.sha256 FROM attachment a JOIN message m ON m.id = a.message_id "
-        "WHERE m.raw_id = ? AND a.stored = ?",
-        raw_id,
+def _shared(desk: Desk, sql: RawSql, raw_ids: list[int]) -> dict[int, list[tuple[bytes, str]]]:
+    """By raw row: the attachments of the message stored from it whose blobs are on disk, as
+    (bytes, sha256). One query a transaction (``message.raw_id`` is indexed); a blob two
+    messages share is read once."""
+    if not raw_ids:
+        return {}
+    marks = ", ".join("?" * len(raw_ids))
+    found = sql.all(
+        "SELECT DISTINCT m.raw_id, a.sha256 FROM attachment a JOIN message m "
+        f"ON m.id = a.message_id WHERE m.raw_id IN ({marks}) AND a.stored = ?",
+        *raw_ids,
         True,
     )
-    shared = []
-    for (digest,) in digests:
-        data = desk.store.blobs.get(digest)
+    blobs: dict[str, bytes | None] = {}
+    shared: dict[int, list[tuple[bytes, str]]] = {}
+    for raw_id, digest in found:
+        if digest not in blobs:
+            blobs[digest] = desk.store.blobs.get(digest)
+        data = blobs[digest]
         if data is not None:
-            shared.append((data, digest))
+            shared.setdefault(raw_id, []).append((data, digest))
     return shared

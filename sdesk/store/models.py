@@ -124,7 +124,8 @@ class Message(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime)
     delivery_state: str | None = None
     delivery_error: str | None = None
-    raw_id: int | None = Field(default=None, foreign_key="raw_inbound.id")
+    # Indexed: the packing after a sync (core/compact.py) finds a raw row's attachments by it.
+    raw_id: int | None = Field(default=None, foreign_key="raw_inbound.id", index=True)
     notes: str = ""
 
 
