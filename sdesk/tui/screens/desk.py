@@ -313,19 +313,22 @@ class DeskScreen(DeskActs, DeskWriting, Screen[None]):
         self.sapp.announce(number)
 
     def load_ticket(self, number: int, scroll_end: bool = True) -> None:
-        """The ticket view reads it; ``_ticket_loaded`` decides whether it is still wanted."""
+        """The ticket view reads it; ``_ticket_loaded`` decides whether it is still wanted.
+        While a ticket is being opened every read is of that one: the view reads one ticket at
+        a time, so a reload's or a preview's read would cancel the opening's for good."""
+        if self._opening is not None:
+            number = self._opening
         self.ticket_view.load(number, self.sapp.presence, scroll_end)
 
     @on(TicketView.Loaded)
     def _ticket_loaded(self, event: TicketView.Loaded) -> None:
         number, picture, card = event.number, event.picture, event.card
+        if self._stale(number, picture.detail.ticket.number if picture else None):
+            return
         if picture is None:
             self._opening = None
             self.notify(safe(f"no ticket #{number}"), severity="error", markup=False)
             return
-        current = self.query_one(InboxList).current
-        if self._opening is None and not self.ticket_open and current and current.number != number:
-            return  # a preview the cursor has already left: its own preview is on the way
         detail = picture.detail
         previous = self.detail.ticket.number if self.detail else None
         if previous is not None and previous != detail.ticket.number:
@@ -343,6 +346,19 @@ class DeskScreen(DeskActs, DeskWriting, Screen[None]):
             self.sapp.announce(detail.ticket.number)  # a merged number forwarded elsewhere
         if previous is None:
             self.refresh_bindings()  # ticket keys become available
+
+    def _stale(self, number: int, shown: int | None) -> bool:
+        """Whether a read of ``number`` (showing ``shown``: a merged ticket's read shows the
+        one it went into) is no longer wanted: another ticket is being opened, another is open,
+        or the cursor has left this preview. A read already under way when the next one starts
+        may still arrive (a worker cancelled after it posted); taken as the opening, it would
+        show the wrong ticket, and a key pressed meanwhile would act on it."""
+        if self._opening is not None:
+            return self._opening not in (number, shown)
+        if self.ticket_open and self.detail is not None:
+            return self.detail.ticket.number not in (number, shown)
+        current = self.query_one(InboxList).current
+        return current is not None and current.number != number  # its own preview is on the way
 
     def action_toggle_card(self) -> None:
         if (t := self.target_or_say()) is not None:
