@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,16 @@ def test_a_large_sync_stores_each_message_once_then_flags_them(
     desk.close()
 
 
+def until(check: Callable[[], bool], seconds: float) -> bool:
+    """Whether ``check`` holds within ``seconds`` (polled every 50 ms)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def unpacked(desk: Desk) -> int:
     return count(desk, RawInbound, col(RawInbound.raw_codec).is_(None))
 
@@ -99,17 +110,10 @@ def test_the_long_run_packs_after_its_large_sync_before_it_waits(
     runner = threading.Thread(target=poller(desk, dovecot).run, args=(stop,), daemon=True)
     runner.start()
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (
-            count(desk, Message) < 20 or unpacked(desk) or count(desk, RawInbound) < 20
-        ):
-            time.sleep(0.05)
-        assert count(desk, Message) == 20 and count(desk, RawInbound) == 20
-        assert unpacked(desk) == 0
+        synced = until(lambda: count(desk, RawInbound) == 20 and not unpacked(desk), 20)
+        assert synced and count(desk, Message) == 20
         dovecot.deliver(mail(99))  # and it still waits in IDLE for news
-        while count(desk, Message) < 21 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert count(desk, Message) == 21
+        assert until(lambda: count(desk, Message) == 21, 10)
     finally:
         stop.set()
         runner.join(10)

@@ -9,6 +9,7 @@ the opening's request and its own read, which a test cannot otherwise place ther
 from __future__ import annotations
 
 from sdesk.core.desk import Desk
+from sdesk.tui.app import SdeskApp
 from sdesk.tui.screens.desk import DeskScreen
 from sdesk.tui.widgets.inbox import InboxList
 from sdesk.tui.widgets.ticket import TicketView
@@ -30,15 +31,20 @@ def late(event: TicketView.Loaded) -> TicketView.Loaded:
     return TicketView.Loaded(event.number, event.picture, event.card, event.scroll_end)
 
 
+def desk_and_two_rows(app: SdeskApp) -> tuple[DeskScreen, int, int]:
+    """The desk screen, the ticket its preview shows (the first row) and the second row's."""
+    screen = app.screen
+    assert isinstance(screen, DeskScreen)
+    rows = screen.query_one(InboxList).rows
+    return screen, rows[0].number, rows[1].number
+
+
 async def test_a_late_read_of_another_ticket_neither_opens_it_nor_replaces_the_open_one(
     demo_desk: Desk, make_app: AppFactory
 ) -> None:
     app = make_app(demo_desk, live=False)
     async with running(app, size=(160, 48)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DeskScreen)
-        rows = screen.query_one(InboxList).rows
-        previewed, wanted = rows[0].number, rows[1].number
+        screen, previewed, wanted = desk_and_two_rows(app)
         stale = await read_of(demo_desk, previewed)
         assert screen.detail is not None and screen.detail.ticket.number == previewed
 
@@ -63,10 +69,7 @@ async def test_a_read_asked_for_while_a_ticket_opens_does_not_cancel_the_opening
     cancel the opening's, which would then never arrive."""
     app = make_app(demo_desk, live=False)
     async with running(app, size=(160, 48)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DeskScreen)
-        rows = screen.query_one(InboxList).rows
-        previewed, wanted = rows[0].number, rows[1].number
+        screen, previewed, wanted = desk_and_two_rows(app)
         screen.open_ticket(wanted)
         screen.load_ticket(previewed)  # e.g. the desk changed: the preview on show read again
         await settle(pilot)
